@@ -1,0 +1,186 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LakeError, errnoCode } from '../core/index.js';
+import { listFiles, readTextIfExists } from '../storage/index.js';
+import { parseCommitText, type Action } from './actions.js';
+import { LAST_CHECKPOINT, LOG_DIR, commitFileName, parseLogFileName } from './log-path.js';
+
+/** What `_delta_log/` holds: commits by version and complete checkpoints by version. */
+export interface LogListing {
+  logRoot: string;
+  commits: Map<number, { name: string; mtimeMs: number }>;
+  checkpoints: Map<number, CheckpointFiles>;
+  minCommit: number | undefined;
+  maxCommit: number | undefined;
+}
+
+export interface CheckpointFiles {
+  version: number;
+  kind: 'classic' | 'multipart' | 'v2';
+  /** File names inside `_delta_log/`, parts in order. */
+  names: string[];
+}
+
+/** The files needed to rebuild one version: an optional checkpoint plus the commits after it. */
+export interface LogSegment {
+  version: number;
+  checkpoint: CheckpointFiles | undefined;
+  commits: number[];
+}
+
+export function logRootOf(tableRoot: string): string {
+  return path.join(tableRoot, LOG_DIR);
+}
+
+export async function listLog(tableRoot: string): Promise<LogListing> {
+  const logRoot = logRootOf(tableRoot);
+  const entries = await listFiles(logRoot);
+  const commits = new Map<number, { name: string; mtimeMs: number }>();
+  const parts = new Map<string, { version: number; names: string[]; parts: number }>();
+  const checkpoints = new Map<number, CheckpointFiles>();
+  let minCommit: number | undefined;
+  let maxCommit: number | undefined;
+  for (const entry of entries) {
+    const file = parseLogFileName(entry.name);
+    if (!file) continue;
+    if (file.type === 'commit') {
+      commits.set(file.version, { name: entry.name, mtimeMs: entry.mtimeMs });
+      minCommit = minCommit === undefined ? file.version : Math.min(minCommit, file.version);
+      maxCommit = maxCommit === undefined ? file.version : Math.max(maxCommit, file.version);
+    } else if (file.type === 'checkpoint') {
+      if (file.parts !== undefined && file.parts > 1) {
+        const key = `${file.version}/${file.parts}`;
+        const group = parts.get(key) ?? { version: file.version, names: [], parts: file.parts };
+        group.names.push(entry.name);
+        parts.set(key, group);
+      } else if (file.uuid !== undefined) {
+        if (!checkpoints.has(file.version)) checkpoints.set(file.version, { version: file.version, kind: 'v2', names: [entry.name] });
+      } else {
+        checkpoints.set(file.version, { version: file.version, kind: 'classic', names: [entry.name] });
+      }
+    }
+  }
+  for (const group of parts.values()) {
+    // A multi-part checkpoint counts only when every part is present.
+    if (group.names.length === group.parts && !checkpoints.has(group.version)) {
+      checkpoints.set(group.version, { version: group.version, kind: 'multipart', names: group.names.sort() });
+    }
+  }
+  return { logRoot, commits, checkpoints, minCommit, maxCommit };
+}
+
+/** The newest version this log can rebuild (a checkpoint alone counts: the log may be truncated). */
+export function latestVersion(listing: LogListing): number | undefined {
+  let latest = listing.maxCommit;
+  for (const v of listing.checkpoints.keys()) latest = latest === undefined ? v : Math.max(latest, v);
+  return latest;
+}
+
+export function earliestVersion(listing: LogListing): number | undefined {
+  // The earliest rebuildable version: 0 if the log starts there, else the earliest checkpoint.
+  if (listing.commits.has(0)) return 0;
+  let earliest: number | undefined;
+  for (const v of listing.checkpoints.keys()) earliest = earliest === undefined ? v : Math.min(earliest, v);
+  return earliest;
+}
+
+/**
+ * Picks the newest complete checkpoint at or before `version` from which every commit up to
+ * `version` is present. Fails with VERSION_NOT_FOUND when the version cannot be rebuilt.
+ */
+export function buildSegment(listing: LogListing, table: string, version?: number, skipCheckpoints: ReadonlySet<number> = new Set()): LogSegment {
+  const latest = latestVersion(listing);
+  if (latest === undefined) {
+    throw new LakeError('TABLE_NOT_FOUND', `${table} is not a Delta table: ${listing.logRoot} holds no commits`, {
+      hint: 'Check the table name or path; create the table with `lake write <table> --from … --mode overwrite`.',
+    });
+  }
+  const target = version ?? latest;
+  if (!Number.isInteger(target) || target < 0 || target > latest) {
+    throw new LakeError('VERSION_NOT_FOUND', `${table} has no version ${target}; the latest version is ${latest}`, {
+      hint: 'Run `lake history <table>` to see the versions.',
+      details: { version: target, latest },
+    });
+  }
+  const candidates = [...listing.checkpoints.keys()].filter((v) => v <= target && !skipCheckpoints.has(v)).sort((a, b) => b - a);
+  for (const cp of [...candidates, -1]) {
+    const commits: number[] = [];
+    let complete = true;
+    for (let v = cp + 1; v <= target; v++) {
+      if (!listing.commits.has(v)) {
+        complete = false;
+        break;
+      }
+      commits.push(v);
+    }
+    if (complete) return { version: target, checkpoint: cp >= 0 ? listing.checkpoints.get(cp) : undefined, commits };
+  }
+  const earliest = earliestVersion(listing);
+  throw new LakeError('VERSION_NOT_FOUND', `${table} cannot rebuild version ${target}: its log files were cleaned up (earliest available version is ${earliest ?? 'none'})`, {
+    hint: 'Time travel only reaches versions whose commits or a checkpoint are still in _delta_log.',
+    details: { version: target, earliest },
+  });
+}
+
+export async function readCommit(tableRoot: string, version: number): Promise<Action[]> {
+  const file = path.join(logRootOf(tableRoot), commitFileName(version));
+  const text = await readTextIfExists(file);
+  if (text === undefined) {
+    throw new LakeError('VERSION_NOT_FOUND', `commit ${version} of ${tableRoot} is missing (${file})`, {
+      hint: 'The log was cleaned up or is damaged; pick a later version.',
+    });
+  }
+  return parseCommitText(text, file);
+}
+
+/**
+ * The commitInfo of a commit, reading only as much of the file as needed: writers put commitInfo
+ * first, so the first line usually suffices; otherwise the whole commit is parsed.
+ */
+export async function readCommitInfo(tableRoot: string, version: number): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(logRootOf(tableRoot), commitFileName(version));
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
+    const newline = head.indexOf('\n');
+    if (newline > 0) {
+      try {
+        const first = JSON.parse(head.slice(0, newline)) as Record<string, unknown>;
+        if (first['commitInfo']) return first['commitInfo'] as Record<string, unknown>;
+      } catch {
+        // pretty-printed or unusual layout: fall through to a full parse
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  const actions = await readCommit(tableRoot, version);
+  const info = actions.find((a) => a.kind === 'commitInfo');
+  return info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+}
+
+export interface LastCheckpointHint {
+  version: number;
+  size?: number;
+  parts?: number;
+}
+
+/** `_last_checkpoint` is only a hint: missing, unreadable or stale is tolerated (listing decides). */
+export async function readLastCheckpoint(tableRoot: string): Promise<LastCheckpointHint | undefined> {
+  const text = await readTextIfExists(path.join(logRootOf(tableRoot), LAST_CHECKPOINT));
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as LastCheckpointHint;
+    return typeof value.version === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import { LakeError, isLakeError, logger } from '../core/index.js';
+import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
+import { buildSegment, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
+import { assertReadable } from './protocol.js';
+import { applyActions, emptyReplayState, requireTableState } from './replay.js';
+import { parseSchemaString, type StructType } from './schema.js';
+
+/** Reads checkpoint Parquet files into actions. Implemented by the engine (DuckDB); delta does no Parquet I/O. */
+export interface CheckpointReader {
+  readCheckpoint(files: string[]): Promise<Action[]>;
+}
+
+export interface Snapshot {
+  tableRoot: string;
+  /** How the table is named to the user (catalog name or path), for messages. */
+  table: string;
+  version: number;
+  protocol: ProtocolAction;
+  metadata: MetadataAction;
+  schema: StructType;
+  partitionColumns: string[];
+  /** Active files, in no particular order. */
+  files: AddAction[];
+  tombstones: RemoveAction[];
+  txns: Map<string, number>;
+}
+
+export interface SnapshotOptions {
+  version?: number;
+  /** Milliseconds since the epoch: the last version committed at or before it (DESIGN.md decision 6). */
+  timestamp?: number;
+  /** Skip the reader-feature check (history and vacuum read the log of any table). */
+  skipReadCheck?: boolean;
+}
+
+export async function loadSnapshot(tableRoot: string, reader: CheckpointReader, options: SnapshotOptions = {}, table = tableRoot): Promise<Snapshot> {
+  const listing = await listLog(tableRoot);
+  let version = options.version;
+  if (options.timestamp !== undefined) version = await versionAtTimestamp(tableRoot, listing, options.timestamp, table);
+  const failed = new Set<number>();
+  for (;;) {
+    const segment = buildSegment(listing, table, version, failed);
+    try {
+      return await replaySegment(tableRoot, table, segment, reader, options);
+    } catch (error) {
+      // A damaged checkpoint is skipped in favour of an older one (or full replay), as delta-rs does.
+      if (segment.checkpoint && !isLakeError(error, 'DELTA_PROTOCOL_UNSUPPORTED') && !isLakeError(error, 'VERSION_NOT_FOUND')) {
+        logger().warn({ table, checkpoint: segment.checkpoint.version, err: String(error) }, 'checkpoint unreadable, falling back');
+        failed.add(segment.checkpoint.version);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+async function replaySegment(tableRoot: string, table: string, segment: LogSegment, reader: CheckpointReader, options: SnapshotOptions): Promise<Snapshot> {
+  const state = emptyReplayState();
+  const logRoot = logRootOf(tableRoot);
+  if (segment.checkpoint) {
+    const files = segment.checkpoint.names.map((n) => path.join(logRoot, n));
+    let actions = await reader.readCheckpoint(files);
+    const sidecars = actions.flatMap((a) => (a.kind === 'sidecar' ? [path.join(logRoot, '_sidecars', decodeURIComponent(a.sidecar.path))] : []));
+    if (sidecars.length > 0) actions = [...actions, ...(await reader.readCheckpoint(sidecars))];
+    applyActions(state, actions, segment.checkpoint.version);
+  }
+  // Read commits concurrently (bounded), apply in order.
+  const batch = 64;
+  for (let i = 0; i < segment.commits.length; i += batch) {
+    const versions = segment.commits.slice(i, i + batch);
+    const commits = await Promise.all(versions.map((v) => readCommit(tableRoot, v)));
+    commits.forEach((actions, j) => applyActions(state, actions, versions[j]!));
+  }
+  const { protocol, metadata } = requireTableState(state, table);
+  if (!options.skipReadCheck) assertReadable(protocol, table);
+  const schema = parseSchemaString(metadata.schemaString, table);
+  return {
+    tableRoot,
+    table,
+    version: segment.version,
+    protocol,
+    metadata,
+    schema,
+    partitionColumns: metadata.partitionColumns,
+    files: [...state.files.values()],
+    tombstones: [...state.tombstones.values()],
+    txns: state.txns,
+  };
+}
+
+/** Commit timestamp of a version: `commitInfo.timestamp`, else the commit file's mtime (PROTOCOL.md). */
+export async function commitTimestamp(tableRoot: string, listing: LogListing, version: number): Promise<number | undefined> {
+  const entry = listing.commits.get(version);
+  if (!entry) return undefined;
+  const info = await readCommitInfo(tableRoot, version);
+  const ts = info?.['timestamp'];
+  return typeof ts === 'number' ? ts : entry.mtimeMs;
+}
+
+/** DESIGN.md decision 6: the last version whose commit timestamp is ≤ T. */
+export async function versionAtTimestamp(tableRoot: string, listing: LogListing, timestamp: number, table: string): Promise<number> {
+  const latest = latestVersion(listing);
+  const earliest = earliestVersion(listing);
+  if (latest === undefined || earliest === undefined) {
+    throw new LakeError('TABLE_NOT_FOUND', `${table} is not a Delta table: no commits in ${listing.logRoot}`);
+  }
+  const versions = [...listing.commits.keys()].filter((v) => v >= earliest).sort((a, b) => a - b);
+  const stamps = await Promise.all(versions.map((v) => commitTimestamp(tableRoot, listing, v)));
+  let found: number | undefined;
+  versions.forEach((v, i) => {
+    const ts = stamps[i];
+    if (ts !== undefined && ts <= timestamp) found = v;
+  });
+  if (found === undefined) {
+    const first = stamps[0];
+    throw new LakeError('TIMESTAMP_BEFORE_TABLE', `${table} has no version committed at or before ${new Date(timestamp).toISOString()}; its earliest available version ${versions[0] ?? earliest} was committed at ${first === undefined ? 'an unknown time' : new Date(first).toISOString()}`, {
+      hint: 'Pick a later timestamp, or run `lake history <table>` to see commit times.',
+    });
+  }
+  return found;
+}

@@ -1,0 +1,161 @@
+import { DuckDBTypeId, type DuckDBType, type DuckDBDecimalType, type DuckDBListType, type DuckDBArrayType, type DuckDBStructType, type DuckDBMapType } from '@duckdb/node-api';
+import { LakeError } from '../core/index.js';
+import { isArray, isMap, isStruct, parseDecimal, type DataType, type StructField, type StructType } from '../delta/index.js';
+import { ident } from './session.js';
+
+/**
+ * DuckDB ↔ Delta types. Delta has no unsigned, huge or nanosecond types, and our tables carry
+ * no table features (DESIGN.md decision 1), so zone-less timestamps are stored as UTC `timestamp`.
+ * `toDeltaType` says which Delta type a DuckDB column is stored as; `storageCast` is the SQL that
+ * converts the value to exactly that type before it is written.
+ */
+export function toDeltaType(type: DuckDBType, column: string): DataType {
+  switch (type.typeId) {
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.UUID:
+    case DuckDBTypeId.ENUM:
+      return 'string';
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UINTEGER:
+      return 'long';
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.USMALLINT:
+      return 'integer';
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.UTINYINT:
+      return 'short';
+    case DuckDBTypeId.TINYINT:
+      return 'byte';
+    case DuckDBTypeId.UBIGINT:
+      return 'decimal(20,0)';
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return 'decimal(38,0)';
+    case DuckDBTypeId.DOUBLE:
+      return 'double';
+    case DuckDBTypeId.FLOAT:
+      return 'float';
+    case DuckDBTypeId.BOOLEAN:
+      return 'boolean';
+    case DuckDBTypeId.DATE:
+      return 'date';
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return 'timestamp';
+    case DuckDBTypeId.BLOB:
+      return 'binary';
+    case DuckDBTypeId.DECIMAL: {
+      const d = type as DuckDBDecimalType;
+      return `decimal(${d.width},${d.scale})`;
+    }
+    case DuckDBTypeId.LIST:
+      return { type: 'array', elementType: toDeltaType((type as DuckDBListType).valueType, column), containsNull: true };
+    case DuckDBTypeId.ARRAY:
+      return { type: 'array', elementType: toDeltaType((type as DuckDBArrayType).valueType, column), containsNull: true };
+    case DuckDBTypeId.STRUCT: {
+      const s = type as DuckDBStructType;
+      return {
+        type: 'struct',
+        fields: s.entryNames.map((name, i) => ({ name, type: toDeltaType(s.entryTypes[i]!, `${column}.${name}`), nullable: true, metadata: {} })),
+      };
+    }
+    case DuckDBTypeId.MAP: {
+      const m = type as DuckDBMapType;
+      return { type: 'map', keyType: toDeltaType(m.keyType, column), valueType: toDeltaType(m.valueType, column), valueContainsNull: true };
+    }
+    case DuckDBTypeId.SQLNULL:
+      return 'string';
+    default:
+      throw new LakeError('SCHEMA_MISMATCH', `column ${column} has DuckDB type ${type.toString()}, which has no Delta Lake equivalent`, {
+        hint: 'Cast it in the query (for example to VARCHAR, BIGINT or TIMESTAMPTZ) before writing.',
+      });
+  }
+}
+
+export function toDeltaSchema(names: readonly string[], types: readonly DuckDBType[]): StructType {
+  const seen = new Set<string>();
+  const fields: StructField[] = names.map((name, i) => {
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) {
+      throw new LakeError('SCHEMA_MISMATCH', `column name ${name} appears twice (Delta column names are case-insensitive)`, { hint: 'Rename one of the columns in the query.' });
+    }
+    seen.add(lower);
+    return { name, type: toDeltaType(types[i]!, name), nullable: true, metadata: {} };
+  });
+  return { type: 'struct', fields };
+}
+
+/** The DuckDB SQL type that holds a Delta type. */
+export function sqlType(type: DataType): string {
+  if (typeof type === 'string') {
+    switch (type) {
+      case 'string':
+        return 'VARCHAR';
+      case 'long':
+        return 'BIGINT';
+      case 'integer':
+        return 'INTEGER';
+      case 'short':
+        return 'SMALLINT';
+      case 'byte':
+        return 'TINYINT';
+      case 'float':
+        return 'FLOAT';
+      case 'double':
+        return 'DOUBLE';
+      case 'boolean':
+        return 'BOOLEAN';
+      case 'binary':
+        return 'BLOB';
+      case 'date':
+        return 'DATE';
+      case 'timestamp':
+        return 'TIMESTAMPTZ';
+      case 'timestamp_ntz':
+        return 'TIMESTAMP';
+      default: {
+        const d = parseDecimal(type);
+        if (d) return `DECIMAL(${d.precision},${d.scale})`;
+        throw new LakeError('DELTA_PROTOCOL_UNSUPPORTED', `Delta type '${type}' is not supported by this reader`);
+      }
+    }
+  }
+  if (isStruct(type)) return `STRUCT(${type.fields.map((f) => `${ident(f.name)} ${sqlType(f.type)}`).join(', ')})`;
+  if (isArray(type)) return `${sqlType(type.elementType)}[]`;
+  if (isMap(type)) return `MAP(${sqlType(type.keyType)}, ${sqlType(type.valueType)})`;
+  throw new LakeError('DELTA_PROTOCOL_UNSUPPORTED', `Delta type ${JSON.stringify(type)} is not supported by this reader`);
+}
+
+/** Casts `expr` to the SQL type of `type` (a no-op for DuckDB when it already has that type). */
+export function storageCast(expr: string, type: DataType): string {
+  return `CAST(${expr} AS ${sqlType(type)})`;
+}
+
+/**
+ * SQL that turns a partition value string from the log into a typed value
+ * (PROTOCOL.md "Partition Value Serialization"); NULL stays NULL.
+ */
+export function partitionValueSql(value: string | null, type: DataType): string {
+  if (value === null) return `CAST(NULL AS ${sqlType(type)})`;
+  const lit = `'${value.replace(/'/g, "''")}'`;
+  if (type === 'binary') return `CAST(${lit} AS BLOB)`;
+  if (type === 'timestamp') return `CAST(${lit} AS TIMESTAMPTZ)`;
+  if (typeof type === 'string' && type !== 'string' && value === '') return `CAST(NULL AS ${sqlType(type)})`;
+  return `CAST(${lit} AS ${sqlType(type)})`;
+}
+
+/**
+ * SQL that turns a typed partition column into its log string (the inverse of
+ * `partitionValueSql`); empty strings become NULL, as Spark writes them.
+ */
+export function partitionStringSql(expr: string, type: DataType): string {
+  const c = `(${expr})`;
+  if (type === 'timestamp') return `strftime(CAST(${c} AS TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')`;
+  if (type === 'timestamp_ntz') return `strftime(CAST(${c} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`;
+  if (type === 'date') return `strftime(${c}, '%Y-%m-%d')`;
+  if (type === 'boolean') return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN 'true' ELSE 'false' END`;
+  return `NULLIF(CAST(${c} AS VARCHAR), '')`;
+}

@@ -1,0 +1,2 @@
+export { putIfAbsent, readTextIfExists, listFiles, listFilesRecursive, deleteFile, exists } from './file-store.js';
+export type { PutResult, FileEntry } from './file-store.js';
