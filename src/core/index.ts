@@ -4,3 +4,4 @@ export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { createLogger, logger, setLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { PIPELINE_VERSION, ENGINE_INFO } from './version.js';

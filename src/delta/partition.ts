@@ -11,7 +11,11 @@ export const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 export function encodeAddPath(relativePath: string): string {
   return relativePath
     .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .map((segment) =>
+      encodeURIComponent(segment)
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replace(/%3D/g, '='), // '=' is legal in a URI path segment; Hive folders read `col=value`
+    )
     .join('/');
 }
 

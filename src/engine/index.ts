@@ -6,3 +6,4 @@ export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
 export type { ScanOptions } from './scan.js';
 export { duckdbCheckpointReader } from './checkpoint-reader.js';
+export { writeCheckpoint, parseIntervalMs, deletedFileRetentionMs, CHECKPOINT_COLUMNS, DEFAULT_DELETED_FILE_RETENTION, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';

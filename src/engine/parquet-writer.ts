@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError } from '../core/index.js';
 import { buildFileStats, encodeAddPath, type AddAction, type ColumnStatistics, type StructType } from '../delta/index.js';
@@ -59,7 +60,9 @@ export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAct
   ];
   if (partitionColumns.length > 0) copyOptions.push(`PARTITION_BY (${partitionColumns.map(ident).join(', ')})`);
   if (options.rowGroupSize !== undefined) copyOptions.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
-  copyOptions.push(`FILE_SIZE_BYTES ${literal(options.fileSizeBytes ?? '512MB')}`);
+  // DuckDB cannot rotate files inside PARTITION_BY; unpartitioned output is split by size.
+  if (partitionColumns.length === 0) copyOptions.push(`FILE_SIZE_BYTES ${literal(options.fileSizeBytes ?? '512MB')}`);
+  await mkdir(tableRoot, { recursive: true });
   const sql = `COPY (SELECT ${select.join(', ')} FROM (${options.source}) AS src) TO ${literal(tableRoot)} (${copyOptions.join(', ')})`;
   const reader = await engine.connection.runAndReadAll(sql).catch((cause: unknown) => {
     throw new LakeError('DATA_INVALID', `writing data files into ${tableRoot} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {

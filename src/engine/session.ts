@@ -19,11 +19,13 @@ export interface EngineOptions {
 }
 
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
-  const config: Record<string, string> = { TimeZone: 'UTC' };
+  const config: Record<string, string> = {};
   if (options.threads !== undefined) config['threads'] = String(options.threads);
   if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   const connection = await instance.connect();
+  // ICU is built in but loads after instance creation, so the zone is set per connection.
+  await connection.run("SET TimeZone = 'UTC'");
   const run = async (sql: string): Promise<DuckDBMaterializedResult> => {
     try {
       return await connection.run(sql);

@@ -1,0 +1,189 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, LakeError, PIPELINE_VERSION, isLakeError } from '../core/index.js';
+import { literal, writeCheckpoint } from '../engine/index.js';
+import {
+  openLake,
+  prepareQuery,
+  resolveTable,
+  runQuery,
+  tableHistory,
+  tableSnapshot,
+  writeTable,
+  type Lake,
+  type SchemaMode,
+  type WriteMode,
+} from '../lake/index.js';
+import { renderRows, type OutputFormat } from './render.js';
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const lake = await openLake();
+  try {
+    return await fn(lake);
+  } finally {
+    lake.close();
+  }
+}
+
+/** `--from` is a data file (by extension) or a query. */
+export function sourceSql(from: string): string {
+  const lower = from.toLowerCase();
+  if (existsSync(from)) {
+    const file = literal(path.resolve(from));
+    if (lower.endsWith('.parquet')) return `SELECT * FROM read_parquet(${file})`;
+    if (lower.endsWith('.csv') || lower.endsWith('.csv.gz')) return `SELECT * FROM read_csv(${file})`;
+    if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(lower)) return `SELECT * FROM read_json(${file})`;
+    throw new LakeError('USAGE', `--from ${from}: unknown file type`, { hint: 'Give a .parquet, .csv or .json/.jsonl file, or a SELECT query.' });
+  }
+  if (/^\s*(select|with|from|values|table|\()/i.test(from)) return from;
+  throw new LakeError('USAGE', `--from ${from}: no such file, and not a query`, { hint: 'Give an existing data file or a query starting with SELECT, WITH, FROM or VALUES.' });
+}
+
+function printJson(io: Io, value: unknown): void {
+  io.out(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new LakeError('USAGE', `${name} must be a non-negative integer, got '${value}'`);
+    return n;
+  };
+}
+
+export function buildProgram(io: Io = defaultIo): Command {
+  const program = new Command('lake')
+    .description('nfl-lakehouse: nflverse data as Delta Lake tables, queried with DuckDB at any version')
+    .version(PIPELINE_VERSION)
+    .option('--log-level <level>', 'log level (trace|debug|info|warn|error)', 'warn')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  program.hook('preAction', (cmd) => {
+    const level = cmd.opts<{ logLevel?: string }>().logLevel;
+    if (level) process.env['LAKE_LOG_LEVEL'] = level;
+  });
+
+  program
+    .command('write')
+    .description('write rows into a Delta table (created on first write) as one commit')
+    .argument('<table>', 'layer.dataset (e.g. bronze.pbp) or a path')
+    .requiredOption('--from <file|query>', 'a .parquet/.csv/.json file, or a SELECT query (may read lake tables)')
+    .addOption(new Option('--mode <mode>', 'append, overwrite the table, or replace the partitions present in the input').choices(['append', 'overwrite', 'replace']).default('append'))
+    .option('--partition-by <columns>', 'comma-separated partition columns (when creating)')
+    .addOption(new Option('--schema-mode <mode>', 'strict: columns must match; merge: add new columns; overwrite: replace the schema').choices(['strict', 'merge', 'overwrite']).default('strict'))
+    .option('--json', 'machine-readable output')
+    .action(async (table: string, opts: { from: string; mode: WriteMode; partitionBy?: string; schemaMode: SchemaMode; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const prepared = await prepareQuery(lake, sourceSql(opts.from));
+        const result = await writeTable(lake, {
+          table: resolveTable(lake, table),
+          source: prepared.sql,
+          mode: opts.mode,
+          partitionBy: opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean),
+          schemaMode: opts.schemaMode,
+          commitMetadata: prepared.views.length > 0 ? { source_versions: Object.fromEntries(prepared.views.map((v) => [v.table, v.version])) } : undefined,
+        });
+        if (opts.json) printJson(io, result);
+        else if (result.status === 'skipped') io.out(`${table}: nothing to do (${result.reason})\n`);
+        else
+          io.out(
+            `${table}: committed version ${result.version} (${result.operation}): +${result.filesAdded} files, -${result.filesRemoved} files, ${result.rowsAdded} rows${result.checkpointed ? ', checkpoint written' : ''}\n`,
+          );
+      });
+    });
+
+  program
+    .command('sql')
+    .description('run DuckDB SQL over lake tables; supports t AT (VERSION => n), t AT (TIMESTAMP => \'…\') and delta_scan(\'<path>\'[, version => n])')
+    .argument('[query]', 'the SQL query')
+    .option('--file <path>', 'read the query from a file')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .option('--as-of <version|timestamp>', 'read every table without its own AT clause as of this version or timestamp')
+    .action(async (query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string }) => {
+      const sql = opts.file ? readFileSync(opts.file, 'utf8') : query;
+      if (!sql) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
+      await withLake(async (lake) => {
+        const result = await runQuery(lake, sql, { asOf: opts.asOf });
+        io.out(renderRows(result.columns, result.rows, opts.format));
+      });
+    });
+
+  program
+    .command('history')
+    .description("a table's commits, newest first: version, time, operation, run, rows and partitions")
+    .argument('<table>', 'layer.dataset or a path')
+    .option('--limit <n>', 'show at most n commits', positiveInt('--limit'))
+    .option('--json', 'machine-readable output')
+    .action(async (table: string, opts: { limit?: number; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const entries = await tableHistory(lake, resolveTable(lake, table), { limit: opts.limit });
+        if (entries.length === 0) throw new LakeError('TABLE_NOT_FOUND', `${table} is not a Delta table (no commits)`, { hint: 'Check the name or path.' });
+        if (opts.json) {
+          printJson(io, entries.map(({ commitInfo: _c, ...e }) => ({ ...e, timestamp: new Date(e.timestamp).toISOString() })));
+          return;
+        }
+        const columns = ['version', 'timestamp', 'operation', 'parameters', 'run_id', '+files', '-files', '+rows', '-rows', 'partitions'];
+        const rows = entries.map((e) => [
+          e.version,
+          new Date(e.timestamp).toISOString(),
+          e.operation ?? '',
+          Object.entries(e.operationParameters).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '),
+          e.runId ?? '',
+          e.filesAdded,
+          e.filesRemoved,
+          e.rowsAdded ?? '?',
+          e.rowsRemoved ?? '?',
+          e.partitions.length,
+        ]);
+        io.out(renderRows(columns, rows, 'table'));
+      });
+    });
+
+  program
+    .command('checkpoint')
+    .description('write a checkpoint of the latest version (readers then skip replaying older commits)')
+    .argument('<table>', 'layer.dataset or a path')
+    .option('--json', 'machine-readable output')
+    .action(async (table: string, opts: { json?: boolean }) => {
+      await withLake(async (lake) => {
+        const snapshot = await tableSnapshot(lake, resolveTable(lake, table));
+        const result = await writeCheckpoint(lake.engine, snapshot);
+        if (opts.json) printJson(io, { table, ...result });
+        else io.out(`${table}: checkpoint at version ${result.version} (${result.numOfAddFiles} files, ${result.parts} part${result.parts === 1 ? '' : 's'})\n`);
+      });
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (DESIGN.md exit codes) instead of exiting. */
+export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = buildProgram(io);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (isLakeError(error)) {
+      if (json) io.err(`${JSON.stringify({ error: error.toJSON() })}\n`);
+      else io.err(`error [${error.code}]: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.err(`unexpected error: ${message}\nhint: this is a bug; please report it with the command you ran.\n`);
+    return EXIT.unexpected;
+  }
+}

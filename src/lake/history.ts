@@ -1,0 +1,85 @@
+import { listLog, readCommit, partitionKey, type Action } from '../delta/index.js';
+import type { Lake, TableRef } from './context.js';
+
+export interface HistoryEntry {
+  version: number;
+  /** Commit time in ms: commitInfo.timestamp, else the commit file's mtime. */
+  timestamp: number;
+  operation: string | undefined;
+  operationParameters: Record<string, unknown>;
+  runId: string | undefined;
+  engineInfo: string | undefined;
+  filesAdded: number;
+  filesRemoved: number;
+  rowsAdded: number | undefined;
+  rowsRemoved: number | undefined;
+  /** Partitions (as JSON arrays of values) whose files the commit added or removed. */
+  partitions: string[];
+  commitInfo: Record<string, unknown> | undefined;
+}
+
+function rows(stats: string | null | undefined): number | undefined {
+  if (!stats) return undefined;
+  try {
+    const n = (JSON.parse(stats) as { numRecords?: unknown }).numRecords;
+    return typeof n === 'number' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function summarizeCommit(version: number, actions: Action[], mtimeMs: number, partitionColumns: readonly string[]): HistoryEntry {
+  const info = actions.find((a) => a.kind === 'commitInfo');
+  const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+  let filesAdded = 0;
+  let filesRemoved = 0;
+  let rowsAdded: number | undefined = 0;
+  let rowsRemoved: number | undefined = 0;
+  const partitions = new Set<string>();
+  for (const a of actions) {
+    if (a.kind === 'add') {
+      filesAdded++;
+      const n = rows(a.add.stats);
+      rowsAdded = n === undefined || rowsAdded === undefined ? undefined : rowsAdded + n;
+      if (partitionColumns.length > 0) partitions.add(partitionKey(partitionColumns, a.add.partitionValues));
+    } else if (a.kind === 'remove') {
+      filesRemoved++;
+      const n = rows(a.remove.stats);
+      rowsRemoved = n === undefined || rowsRemoved === undefined ? undefined : rowsRemoved + n;
+      if (partitionColumns.length > 0 && a.remove.partitionValues) partitions.add(partitionKey(partitionColumns, a.remove.partitionValues));
+    }
+  }
+  const ts = commitInfo?.timestamp;
+  const runId = commitInfo?.['run_id'];
+  return {
+    version,
+    timestamp: typeof ts === 'number' ? ts : mtimeMs,
+    operation: commitInfo?.operation,
+    operationParameters: commitInfo?.operationParameters ?? {},
+    runId: typeof runId === 'string' ? runId : undefined,
+    engineInfo: commitInfo?.engineInfo,
+    filesAdded,
+    filesRemoved,
+    rowsAdded,
+    rowsRemoved,
+    partitions: [...partitions].sort(),
+    commitInfo,
+  };
+}
+
+/** The table's commits, newest first, read from the log alone (works on any Delta table). */
+export async function tableHistory(_lake: Lake, table: TableRef, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+  const listing = await listLog(table.tableRoot);
+  const versions = [...listing.commits.keys()].sort((a, b) => b - a).slice(0, options.limit ?? Infinity);
+  let partitionColumns: string[] = [];
+  const entries: HistoryEntry[] = [];
+  const commits = await Promise.all(versions.map((v) => readCommit(table.tableRoot, v)));
+  // Partition columns as of each commit: scan oldest → newest for metaData actions.
+  const columnsAt = new Map<number, string[]>();
+  for (let i = commits.length - 1; i >= 0; i--) {
+    for (const a of commits[i]!) if (a.kind === 'metaData') partitionColumns = a.metaData.partitionColumns;
+    columnsAt.set(versions[i]!, partitionColumns);
+  }
+  versions.forEach((v, i) => entries.push(summarizeCommit(v, commits[i]!, listing.commits.get(v)!.mtimeMs, columnsAt.get(v) ?? [])));
+  return entries;
+}

@@ -1,0 +1,10 @@
+export { LAYERS, openLake, resolveTable, tableSnapshot, defaultLakeRoot } from './context.js';
+export type { Lake, Layer, OpenLakeOptions, TableRef } from './context.js';
+export { writeTable, removeFor, partitionPredicate } from './write.js';
+export type { WriteOptions, WriteResult, WriteMode, SchemaMode } from './write.js';
+export { prepareQuery, runQuery, parseTimestamp, parseAsOf } from './query.js';
+export type { QueryOptions, QueryResult, PreparedQuery, ResolvedView } from './query.js';
+export { findTableRefs, tokenize } from './sql-refs.js';
+export type { SqlTableRef, TableAt } from './sql-refs.js';
+export { tableHistory, summarizeCommit } from './history.js';
+export type { HistoryEntry } from './history.js';

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { LakeError } from '../core/index.js';
+import { LOG_DIR } from '../delta/index.js';
+import { ident, scanSql } from '../engine/index.js';
+import { resolveTable, tableSnapshot, type Lake, type TableRef } from './context.js';
+import { findTableRefs, type TableAt } from './sql-refs.js';
+
+export interface QueryOptions {
+  /** Applies to every table reference without its own AT clause: a version number or a timestamp. */
+  asOf?: string;
+}
+
+export interface ResolvedView {
+  view: string;
+  table: string;
+  tableRoot: string;
+  version: number;
+}
+
+export interface PreparedQuery {
+  sql: string;
+  views: ResolvedView[];
+}
+
+/** Parses a user timestamp; a value without a zone is UTC. */
+export function parseTimestamp(text: string): number {
+  const trimmed = text.trim();
+  const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(trimmed) && /[T ]\d{2}:/.test(trimmed);
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : hasZone ? trimmed.replace(' ', 'T') : `${trimmed.replace(' ', 'T')}Z`;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) {
+    throw new LakeError('USAGE', `'${text}' is not a timestamp`, { hint: "Use ISO 8601, e.g. '2026-09-10T06:00:00Z' (no zone means UTC)." });
+  }
+  return ms;
+}
+
+export function parseAsOf(text: string): TableAt {
+  return /^\d+$/.test(text.trim()) ? { version: Number(text.trim()) } : { timestamp: text };
+}
+
+function isDeltaTable(tableRoot: string): boolean {
+  return existsSync(path.join(tableRoot, LOG_DIR));
+}
+
+/**
+ * Replaces every Delta table reference in `sql` by a temp view over the snapshot it names, so
+ * DuckDB runs the query over exactly the files of that version. Catalog names whose table does
+ * not exist are left alone (they may be DuckDB's own schemas).
+ */
+export async function prepareQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<PreparedQuery> {
+  const refs = findTableRefs(sql);
+  const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
+  const views: ResolvedView[] = [];
+  const byKey = new Map<string, ResolvedView>();
+  let out = '';
+  let cursor = 0;
+  for (const ref of refs) {
+    const table: TableRef = ref.kind === 'catalog' ? resolveTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
+    if (ref.kind === 'catalog' && !isDeltaTable(table.tableRoot)) continue;
+    const at = ref.at ?? defaultAt;
+    const snapshot = await tableSnapshot(lake, table, at === undefined ? {} : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) });
+    const key = `${table.tableRoot}@${snapshot.version}`;
+    let view = byKey.get(key);
+    if (!view) {
+      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version };
+      await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${await scanSql(lake.engine, snapshot)}`);
+      byKey.set(key, view);
+      views.push(view);
+    }
+    out += sql.slice(cursor, ref.start) + ident(view.view);
+    cursor = ref.end;
+  }
+  out += sql.slice(cursor);
+  return { sql: out, views };
+}
+
+export interface QueryResult {
+  columns: string[];
+  types: string[];
+  rows: unknown[][];
+  views: ResolvedView[];
+}
+
+export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+  const prepared = await prepareQuery(lake, sql, options);
+  const reader = await lake.engine.connection.runAndReadAll(prepared.sql).catch((cause: unknown) => {
+    throw new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      hint: 'Check the SQL. Lake tables are named layer.dataset (e.g. silver.pbp) or delta_scan(\'<path>\').',
+    });
+  });
+  return {
+    columns: reader.columnNames(),
+    types: reader.columnTypes().map((t) => t.toString()),
+    rows: reader.getRowsJS() as unknown[][],
+    views: prepared.views,
+  };
+}
