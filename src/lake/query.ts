@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LakeError } from '../core/index.js';
-import { LOG_DIR } from '../delta/index.js';
+import { LOG_DIR, type Snapshot } from '../delta/index.js';
+import { prunableConjuncts, pruneFiles, serializeSql } from './pruning.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef } from './context.js';
 import { findTableRefs, type TableAt } from './sql-refs.js';
@@ -16,6 +17,8 @@ export interface ResolvedView {
   table: string;
   tableRoot: string;
   version: number;
+  /** Data files the view reads after partition pruning. */
+  filesRead?: number;
 }
 
 export interface PreparedQuery {
@@ -51,8 +54,8 @@ function isDeltaTable(tableRoot: string): boolean {
 export async function prepareQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<PreparedQuery> {
   const refs = findTableRefs(sql);
   const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
-  const views: ResolvedView[] = [];
-  const byKey = new Map<string, ResolvedView>();
+  const views: (ResolvedView & { snapshot: Snapshot })[] = [];
+  const byKey = new Map<string, ResolvedView & { snapshot: Snapshot }>();
   let out = '';
   let cursor = 0;
   for (const ref of refs) {
@@ -63,8 +66,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
     const key = `${table.tableRoot}@${snapshot.version}`;
     let view = byKey.get(key);
     if (!view) {
-      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version };
-      await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${await scanSql(lake.engine, snapshot)}`);
+      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot };
       byKey.set(key, view);
       views.push(view);
     }
@@ -72,7 +74,17 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
     cursor = ref.end;
   }
   out += sql.slice(cursor);
-  return { sql: out, views };
+
+  // Partition pruning: only files of partitions the query can need are named to DuckDB.
+  const partitioned = new Map(views.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
+  const conjuncts = partitioned.size > 0 ? await serializeSql(lake.engine, out).then((ast) => (ast ? prunableConjuncts(ast, partitioned) : undefined)) : undefined;
+  for (const view of views) {
+    const filter = conjuncts?.get(view.view);
+    const snapshot = filter ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, filter) } : view.snapshot;
+    view.filesRead = snapshot.files.length;
+    await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${await scanSql(lake.engine, snapshot)}`);
+  }
+  return { sql: out, views: views.map(({ snapshot: _s, ...v }) => v) };
 }
 
 export interface QueryResult {

@@ -1,0 +1,140 @@
+import { partitionKey, type Snapshot } from '../delta/index.js';
+import { ident, literal, partitionValueSql, type Engine } from '../engine/index.js';
+
+/**
+ * Partition pruning before any file is named to DuckDB. DuckDB checks every file listed in
+ * `read_parquet([...])` when it binds the query, so files of partitions a query filters out must
+ * not be listed at all. We ask DuckDB's own parser (`json_serialize_sql`) for the query's syntax
+ * tree, collect the WHERE conjuncts that reference only partition columns of a lake view, and let
+ * DuckDB evaluate them over the snapshot's partition values. Anything we do not understand keeps
+ * every partition: pruning can only make a query cheaper, never change its answer.
+ */
+type Node = Record<string, unknown>;
+
+const NON_DETERMINISTIC = new Set(['random', 'uuid', 'gen_random_uuid', 'now', 'current_timestamp', 'setseed', 'nextval']);
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function walk(value: unknown, visit: (node: Node) => void): void {
+  if (Array.isArray(value)) for (const v of value) walk(v, visit);
+  else if (isNode(value)) {
+    visit(value);
+    for (const v of Object.values(value)) walk(v, visit);
+  }
+}
+
+function flattenAnd(expr: Node): Node[] {
+  if (expr['type'] === 'CONJUNCTION_AND' && Array.isArray(expr['children'])) return (expr['children'] as Node[]).flatMap(flattenAnd);
+  return [expr];
+}
+
+interface TableItem {
+  node: Node;
+  /** Every join on the path from the FROM root is inner or cross. */
+  innerOnly: boolean;
+}
+
+function fromItems(from: unknown, innerOnly = true): TableItem[] {
+  if (!isNode(from)) return [];
+  if (from['type'] === 'JOIN') {
+    const jt = String(from['join_type'] ?? 'INNER');
+    const inner = innerOnly && (jt === 'INNER' || from['ref_type'] === 'CROSS');
+    return [...fromItems(from['left'], inner), ...fromItems(from['right'], inner)];
+  }
+  if (from['type'] === 'EMPTY') return [];
+  return [{ node: from, innerOnly }];
+}
+
+/** Conjuncts (as AST) per lake view, or `undefined` for a view some reference of which cannot be pruned. */
+export function prunableConjuncts(ast: unknown, partitionColumns: ReadonlyMap<string, readonly string[]>): Map<string, Node[][] | undefined> {
+  const result = new Map<string, Node[][] | undefined>();
+  const seen = new Map<string, number>();
+  const handled = new Map<string, number>();
+  walk(ast, (node) => {
+    if (node['type'] === 'BASE_TABLE' && typeof node['table_name'] === 'string' && partitionColumns.has(node['table_name']) && !node['schema_name']) {
+      seen.set(node['table_name'], (seen.get(node['table_name']) ?? 0) + 1);
+    }
+  });
+  walk(ast, (node) => {
+    if (node['type'] !== 'SELECT_NODE') return;
+    const items = fromItems(node['from_table']);
+    for (const item of items) {
+      const view = item.node['table_name'];
+      if (item.node['type'] !== 'BASE_TABLE' || typeof view !== 'string' || !partitionColumns.has(view) || item.node['schema_name']) continue;
+      handled.set(view, (handled.get(view) ?? 0) + 1);
+      const columns = new Set((partitionColumns.get(view) ?? []).map((c) => c.toLowerCase()));
+      const name = String(item.node['alias'] || view).toLowerCase();
+      const usable: Node[] = [];
+      const where = node['where_clause'];
+      if (item.innerOnly && isNode(where)) {
+        for (const conjunct of flattenAnd(where)) {
+          let ok = true;
+          let refs = 0;
+          walk(conjunct, (n) => {
+            if (n['class'] === 'SUBQUERY' || n['type'] === 'SUBQUERY' || n['class'] === 'PARAMETER' || n['class'] === 'WINDOW' || n['class'] === 'LAMBDA') ok = false;
+            if (n['class'] === 'FUNCTION' && NON_DETERMINISTIC.has(String(n['function_name']).toLowerCase())) ok = false;
+            if (n['class'] === 'COLUMN_REF') {
+              refs++;
+              const parts = (n['column_names'] as string[]).map((p) => p.toLowerCase());
+              const column = parts.length === 1 && items.length === 1 ? parts[0] : parts.length === 2 && parts[0] === name ? parts[1] : undefined;
+              if (column === undefined || !columns.has(column)) ok = false;
+            }
+          });
+          if (ok && refs > 0) usable.push(structuredClone(conjunct));
+        }
+      }
+      if (usable.length === 0) result.set(view, undefined);
+      else if (!result.has(view) || result.get(view) !== undefined) result.set(view, [...(result.get(view) ?? []), usable]);
+    }
+  });
+  for (const [view, count] of seen) if ((handled.get(view) ?? 0) !== count) result.set(view, undefined);
+  return result;
+}
+
+function unqualify(conjunct: Node): Node {
+  walk(conjunct, (n) => {
+    if (n['class'] === 'COLUMN_REF') {
+      const parts = n['column_names'] as string[];
+      n['column_names'] = [parts[parts.length - 1]!];
+    }
+  });
+  return conjunct;
+}
+
+export async function serializeSql(engine: Engine, sql: string): Promise<unknown | undefined> {
+  const rows = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`).catch(() => undefined);
+  const ast = rows?.[0] ? (JSON.parse(rows[0].ast) as { error?: boolean }) : undefined;
+  return ast && !ast.error ? ast : undefined;
+}
+
+/**
+ * The snapshot's files that can satisfy `conjuncts` (OR over references, AND within one), judged
+ * by DuckDB over the typed partition values.
+ */
+export async function pruneFiles(engine: Engine, snapshot: Snapshot, conjuncts: Node[][]): Promise<Snapshot['files']> {
+  const groups = new Map<string, Record<string, string | null>>();
+  for (const file of snapshot.files) groups.set(partitionKey(snapshot.partitionColumns, file.partitionValues), file.partitionValues);
+  if (groups.size === 0) return snapshot.files;
+  const fields = snapshot.partitionColumns.map((c) => snapshot.schema.fields.find((f) => f.name === c)!);
+  const keys = [...groups.keys()];
+  const rows = keys.map((key, i) => {
+    const values = groups.get(key)!;
+    return `(${[String(i), ...fields.map((f) => partitionValueSql(values[f.name] ?? null, f.type))].join(', ')})`;
+  });
+  const parts = `(SELECT * FROM (VALUES ${rows.join(', ')}) AS v(__gid, ${fields.map((f) => ident(f.name)).join(', ')}))`;
+  const template = (await serializeSql(engine, `SELECT __gid FROM __lake_parts WHERE true`)) as { statements: { node: Node }[] } | undefined;
+  if (!template) return snapshot.files;
+  const ors = conjuncts.map((list) => ({ class: 'CONJUNCTION', type: 'CONJUNCTION_AND', alias: '', query_location: 0, children: list.map(unqualify) }));
+  template.statements[0]!.node['where_clause'] = ors.length === 1 ? ors[0] : { class: 'CONJUNCTION', type: 'CONJUNCTION_OR', alias: '', query_location: 0, children: ors };
+  const rendered = await engine.rows<{ sql: string }>(`SELECT json_deserialize_sql(${literal(JSON.stringify(template))}) AS sql`).catch(() => undefined);
+  const filterSql = rendered?.[0]?.sql;
+  if (!filterSql) return snapshot.files;
+  const kept = await engine
+    .rows<{ __gid: number }>(`WITH __lake_parts AS ${parts} ${filterSql}`)
+    .catch(() => undefined);
+  if (!kept) return snapshot.files;
+  const keep = new Set(kept.map((r) => keys[Number(r.__gid)]!));
+  return snapshot.files.filter((f) => keep.has(partitionKey(snapshot.partitionColumns, f.partitionValues)));
+}
