@@ -15,6 +15,7 @@ import {
   type SchemaMode,
   type WriteMode,
 } from '../lake/index.js';
+import { runDemo } from './demo.js';
 import { renderRows, type OutputFormat } from './render.js';
 
 interface Io {
@@ -160,6 +161,14 @@ export function buildProgram(io: Io = defaultIo): Command {
         if (opts.json) printJson(io, { table, ...result });
         else io.out(`${table}: checkpoint at version ${result.version} (${result.numOfAddFiles} files, ${result.parts} part${result.parts === 1 ? '' : 's'})\n`);
       });
+    });
+
+  program
+    .command('demo')
+    .description('the Delta core on the shipped real nflverse sample, offline: write, atomic partition replace, time travel, history')
+    .option('--root <dir>', 'lake root for the demo (default: a new temp folder)')
+    .action(async (opts: { root?: string }) => {
+      await runDemo({ root: opts.root, out: io.out });
     });
 
   return program;
