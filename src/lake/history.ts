@@ -1,5 +1,5 @@
 import { listLog, readCommit, partitionKey, type Action } from '../delta/index.js';
-import type { Lake, TableRef } from './context.js';
+import { tableSnapshot, type Lake, type TableRef } from './context.js';
 
 export interface HistoryEntry {
   version: number;
@@ -68,10 +68,17 @@ export function summarizeCommit(version: number, actions: Action[], mtimeMs: num
 }
 
 /** The table's commits, newest first, read from the log alone (works on any Delta table). */
-export async function tableHistory(_lake: Lake, table: TableRef, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+export async function tableHistory(lake: Lake, table: TableRef, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
   const listing = await listLog(table.tableRoot);
   const versions = [...listing.commits.keys()].sort((a, b) => b - a).slice(0, options.limit ?? Infinity);
+  // Partition columns before the oldest listed commit: from the snapshot just before it, if any.
+  const oldest = versions[versions.length - 1];
   let partitionColumns: string[] = [];
+  if (oldest !== undefined && oldest > (listing.minCommit ?? 0)) {
+    partitionColumns = await tableSnapshot(lake, table, { version: oldest - 1, skipReadCheck: true })
+      .then((s) => s.partitionColumns)
+      .catch(() => []);
+  }
   const entries: HistoryEntry[] = [];
   const commits = await Promise.all(versions.map((v) => readCommit(table.tableRoot, v)));
   // Partition columns as of each commit: scan oldest → newest for metaData actions.
