@@ -8,3 +8,5 @@ export * from './partition.js';
 export * from './protocol.js';
 export * from './stats.js';
 export * from './commit.js';
+export * from './deletion-vector.js';
+export * from './column-mapping.js';

@@ -6,7 +6,7 @@ import { parseSchemaString, type StructType } from './schema.js';
  * The reader and writer features this implementation supports. Anything else is refused with
  * DELTA_PROTOCOL_UNSUPPORTED naming the feature: never wrong rows.
  */
-export const SUPPORTED_READER_FEATURES = new Set<string>(['timestampNtz']);
+export const SUPPORTED_READER_FEATURES = new Set<string>(['timestampNtz', 'deletionVectors', 'columnMapping', 'v2Checkpoint']);
 export const SUPPORTED_WRITER_FEATURES = new Set<string>(['appendOnly', 'invariants', 'timestampNtz']);
 
 /** The protocol our writer creates tables with (DESIGN.md decision 1). */

@@ -1,10 +1,31 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LakeError } from '../core/index.js';
-import { decodeAddPath, isAbsoluteUri, partitionKey, physicalName, columnMappingMode, type AddAction, type Snapshot, type StructField } from '../delta/index.js';
+import { LakeError, errnoCode } from '../core/index.js';
+import {
+  columnMappingMode,
+  decodeAddPath,
+  dvUniqueId,
+  isAbsoluteUri,
+  loadDeletionVector,
+  logicalPartitionValues,
+  needsRebuild,
+  parquetTree,
+  partitionKey,
+  resolveFields,
+  rowRanges,
+  type AddAction,
+  type ColumnMappingMode,
+  type DataType,
+  type FieldResolution,
+  type ParquetNode,
+  type Resolution,
+  type Snapshot,
+  type StructField,
+} from '../delta/index.js';
 import { ident, literal, type Engine } from './session.js';
 import { partitionValueSql, sqlType } from './delta-types.js';
 import { SCHEMA_WIDTH_TAG } from './parquet-writer.js';
-
 
 /** Absolute local path of a data file named in the log. */
 export function dataFilePath(tableRoot: string, addPath: string): string {
@@ -20,97 +41,208 @@ interface FileGroup {
   files: AddAction[];
 }
 
-function groupByPartition(snapshot: Snapshot): FileGroup[] {
+/** Files grouped by partition; `values` are keyed by logical column name. */
+function groupByPartition(snapshot: Snapshot, mode: ColumnMappingMode): FileGroup[] {
+  const partitionFields = snapshot.partitionColumns.map((c) => snapshot.schema.fields.find((f) => f.name === c)).filter((f) => f !== undefined);
   const groups = new Map<string, FileGroup>();
   for (const file of snapshot.files) {
-    const key = partitionKey(snapshot.partitionColumns, file.partitionValues);
-    const group = groups.get(key) ?? { values: file.partitionValues, files: [] };
+    const values = logicalPartitionValues(partitionFields, mode, file.partitionValues);
+    const key = partitionKey(snapshot.partitionColumns, values);
+    const group = groups.get(key) ?? { values, files: [] };
     group.files.push(file);
     groups.set(key, group);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
 }
 
-/** Top-level column names each file physically holds, read from the Parquet footers. */
-async function footerColumns(engine: Engine, files: string[]): Promise<Map<string, Set<string>>> {
-  const out = new Map<string, Set<string>>();
+/** The schema tree of each file, read from the Parquet footers. */
+async function footerTrees(engine: Engine, files: string[]): Promise<Map<string, ParquetNode[]>> {
+  const out = new Map<string, ParquetNode[]>();
   if (files.length === 0) return out;
-  const rows = await engine.rows<{ file_name: string; name: string; num_children: bigint | number | null }>(
-    `SELECT file_name, name, num_children FROM parquet_schema([${files.map(literal).join(', ')}])`,
+  const rows = await engine.rows<{ file_name: string; name: string; num_children: bigint | number | null; field_id: bigint | number | null }>(
+    `SELECT file_name, name, num_children, field_id FROM parquet_schema([${files.map(literal).join(', ')}])`,
   );
-  // Rows come per file in schema order (depth first); rebuild the tree to find top-level fields.
-  let current = '';
-  let stack: number[] = [];
+  const perFile = new Map<string, Array<{ name: string; numChildren: number; fieldId: number | undefined }>>();
   for (const row of rows) {
-    if (row.file_name !== current) {
-      current = row.file_name;
-      out.set(current, new Set());
-      stack = [Number(row.num_children ?? 0)]; // the root
-      continue;
-    }
-    const depth = stack.length;
-    if (depth === 1) out.get(current)!.add(row.name);
-    stack[depth - 1]! -= 1;
-    const children = Number(row.num_children ?? 0);
-    if (children > 0) stack.push(children);
-    while (stack.length > 0 && stack[stack.length - 1] === 0) stack.pop();
+    const list = perFile.get(row.file_name) ?? [];
+    list.push({ name: row.name, numChildren: Number(row.num_children ?? 0), fieldId: row.field_id === null ? undefined : Number(row.field_id) });
+    perFile.set(row.file_name, list);
   }
+  for (const [file, list] of perFile) out.set(file, parquetTree(list));
   return out;
+}
+
+/**
+ * Fails with DATA_FILE_MISSING, naming the file, when the log references data files that are not
+ * on disk (vacuumed, or a log-only copy). One directory listing per distinct directory.
+ */
+async function assertFilesExist(snapshot: Snapshot, paths: readonly string[]): Promise<void> {
+  const byDir = new Map<string, string[]>();
+  for (const p of paths) {
+    const list = byDir.get(path.dirname(p)) ?? [];
+    list.push(path.basename(p));
+    byDir.set(path.dirname(p), list);
+  }
+  const missing: string[] = [];
+  const dirs = [...byDir.entries()];
+  for (let i = 0; i < dirs.length; i += 64) {
+    await Promise.all(
+      dirs.slice(i, i + 64).map(async ([dir, names]) => {
+        let present: Set<string>;
+        try {
+          present = new Set(await fs.readdir(dir));
+        } catch (error) {
+          if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') throw error;
+          present = new Set();
+        }
+        for (const name of names) if (!present.has(name)) missing.push(path.join(dir, name));
+      }),
+    );
+  }
+  if (missing.length === 0) return;
+  missing.sort();
+  const first = missing[0]!;
+  throw new LakeError(
+    'DATA_FILE_MISSING',
+    `${snapshot.table} version ${snapshot.version}: data file ${path.relative(snapshot.tableRoot, first)} is missing${missing.length > 1 ? ` (and ${missing.length - 1} more of the version's ${paths.length} files)` : ''}`,
+    {
+      hint: 'The files of this version were removed (VACUUM, or the table was copied without its data). History and the file list still work; read a version whose files are present.',
+      details: { file: first, missing: missing.length, version: snapshot.version },
+    },
+  );
+}
+
+/** SQL that reads one resolved value and gives it its logical shape (nested struct fields renamed, absent ones NULL). */
+function valueSql(expr: string, type: DataType, resolution: Resolution, depth: number): string {
+  if (!needsRebuild(resolution)) return expr;
+  const v = `__v${depth}`;
+  switch (resolution.kind) {
+    case 'struct': {
+      const fields = resolution.fields.map((f) => `${ident(f.logical)} := ${fieldSql(`(${expr})`, f, depth + 1)}`);
+      return `CASE WHEN (${expr}) IS NULL THEN NULL ELSE struct_pack(${fields.join(', ')}) END`;
+    }
+    case 'array': {
+      const element = typeof type === 'object' && type.type === 'array' ? type.elementType : type;
+      return `list_transform(${expr}, lambda ${v}: ${valueSql(v, element, resolution.element, depth + 1)})`;
+    }
+    case 'map': {
+      const map = typeof type === 'object' && type.type === 'map' ? type : undefined;
+      const key = valueSql(`${v}.key`, map?.keyType ?? type, resolution.key, depth + 1);
+      const value = valueSql(`${v}.value`, map?.valueType ?? type, resolution.value, depth + 1);
+      return `map_from_entries(list_transform(map_entries(${expr}), lambda ${v}: struct_pack(key := ${key}, value := ${value})))`;
+    }
+    default:
+      return expr;
+  }
+}
+
+function fieldSql(parent: string | undefined, field: FieldResolution, depth: number): string {
+  if (field.physical === undefined) return `CAST(NULL AS ${sqlType(field.type)})`;
+  const expr = parent === undefined ? ident(field.physical) : `${parent}.${ident(field.physical)}`;
+  return valueSql(expr, field.type, field.resolution, depth);
+}
+
+/** Deleted rows inlined into the SQL up to this many ranges; larger deletion vectors go to a temp table. */
+const DV_INLINE_RANGES = 1000;
+
+/** A predicate on `file_row_number` that keeps the rows a deletion vector does not delete. */
+async function keepRowsSql(engine: Engine, snapshot: Snapshot, file: AddAction, inlineLimit: number): Promise<string> {
+  const dv = file.deletionVector!;
+  const rows = await loadDeletionVector(snapshot.tableRoot, dv);
+  if (rows.length === 0) return 'true';
+  const ranges = rowRanges(rows);
+  if (ranges.length <= inlineLimit) {
+    const singles = ranges.filter(([a, b]) => a === b).map(([a]) => String(a));
+    const spans = ranges.filter(([a, b]) => a !== b).map(([a, b]) => `file_row_number BETWEEN ${a} AND ${b}`);
+    const deleted = [...(singles.length > 0 ? [`file_row_number IN (${singles.join(', ')})`] : []), ...spans];
+    return `NOT (${deleted.join(' OR ')})`;
+  }
+  // Content-addressed: a deletion vector never changes, so one table per (table, DV) is reusable.
+  const table = `__lake_dv_${createHash('sha256').update(`${snapshot.tableRoot}\u0000${dvUniqueId(dv)}`).digest('hex').slice(0, 32)}`;
+  const exists = await engine.rows<{ n: bigint | number }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE temporary AND table_name = ${literal(table)}`);
+  if (Number(exists[0]?.n ?? 0) === 0) {
+    await engine.run(`CREATE TEMP TABLE ${ident(table)} (row_index BIGINT PRIMARY KEY)`);
+    const appender = await engine.connection.createAppender(table, 'main', 'temp');
+    for (const row of rows) {
+      appender.appendBigInt(BigInt(row));
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
+  return `file_row_number NOT IN (SELECT row_index FROM ${ident(table)})`;
 }
 
 export interface ScanOptions {
   /** Logical column names to project; all by default. */
   columns?: readonly string[];
+  /** Deletion vectors with more row ranges than this are joined from a temp table instead of inlined (default 1000). */
+  dvInlineRanges?: number;
 }
 
 /**
  * SQL that reads exactly the snapshot's active files with DuckDB (DESIGN.md decision 5, native
  * path). Files are grouped by partition, each group a `read_parquet` whose partition columns are
  * typed constants taken from the log, so a filter on a partition column prunes whole groups
- * before any of their files is opened.
+ * before any of their files is opened. Inside a partition, files are read together when their
+ * columns resolve the same way (column mapping, schema evolution); a file with a deletion vector
+ * is read on its own, filtered on `file_row_number`.
  */
 export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanOptions = {}): Promise<string> {
-  const mode = columnMappingMode(snapshot.metadata.configuration);
+  const mode: ColumnMappingMode = columnMappingMode(snapshot.metadata.configuration);
   const partitioned = new Set(snapshot.partitionColumns);
   const wanted = options.columns ? new Set(options.columns) : undefined;
   const fields = snapshot.schema.fields.filter((f) => !wanted || wanted.has(f.name));
   const dataFields = snapshot.schema.fields.filter((f) => !partitioned.has(f.name));
 
-  const groups = groupByPartition(snapshot);
-  // Which files might lack some data column: untagged files, or tagged narrower than the schema.
-  const unsure: string[] = [];
-  for (const group of groups) {
-    for (const file of group.files) {
-      const width = Number(file.tags?.[SCHEMA_WIDTH_TAG] ?? NaN);
-      if (!(width >= snapshot.schema.fields.length)) unsure.push(dataFilePath(snapshot.tableRoot, file.path));
-    }
-  }
-  const footers = await footerColumns(engine, unsure);
-
-  const columnSql = (field: StructField, group: FileGroup, present: (name: string) => boolean): string => {
-    if (partitioned.has(field.name)) {
-      const physical = physicalName(field, mode);
-      const raw = physical in group.values ? group.values[physical] : group.values[field.name];
-      return `${partitionValueSql(raw ?? null, field.type)} AS ${ident(field.name)}`;
-    }
-    const physical = physicalName(field, mode);
-    if (!present(physical)) return `CAST(NULL AS ${sqlType(field.type)}) AS ${ident(field.name)}`;
-    return `CAST(${ident(physical)} AS ${sqlType(field.type)}) AS ${ident(field.name)}`;
-  };
-
-  if (groups.length === 0 || fields.length === 0 && groups.length === 0) {
+  if (snapshot.files.length === 0) {
     const cols = fields.map((f) => `CAST(NULL AS ${sqlType(f.type)}) AS ${ident(f.name)}`);
     return `SELECT ${cols.length > 0 ? cols.join(', ') : '1 AS "__empty"'} WHERE false`;
   }
+  const pathOf = new Map(snapshot.files.map((f) => [f, dataFilePath(snapshot.tableRoot, f.path)]));
+  await assertFilesExist(snapshot, [...new Set(pathOf.values())]);
 
-  const parts = groups.map((group) => {
-    const paths = group.files.map((f) => dataFilePath(snapshot.tableRoot, f.path));
-    const groupFooters = paths.map((p) => footers.get(p));
-    const present = (name: string): boolean =>
-      groupFooters.some((cols) => cols === undefined || cols.has(name)) || dataFields.length === 0;
-    const cols = fields.map((f) => columnSql(f, group, present));
-    const list = `[${paths.map(literal).join(', ')}]`;
-    return `SELECT ${cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"'} FROM read_parquet(${list}, union_by_name = true)`;
+  // Footers are read where the file's columns are not known: untagged files (written by other
+  // tools) or tagged narrower than the schema, and every file in column mapping mode 'id'.
+  const unsure = snapshot.files.filter((file) => {
+    const width = Number(file.tags?.[SCHEMA_WIDTH_TAG] ?? NaN);
+    return mode === 'id' || !(width >= snapshot.schema.fields.length);
   });
+  const footers = await footerTrees(engine, [...new Set(unsure.map((f) => pathOf.get(f)!))]);
+
+  const partitionSql = (field: StructField, group: FileGroup): string => `${partitionValueSql(group.values[field.name] ?? null, field.type)} AS ${ident(field.name)}`;
+
+  const parts: string[] = [];
+  for (const group of groupByPartition(snapshot, mode)) {
+    // Files whose columns resolve the same way are read by one read_parquet.
+    const byResolution = new Map<string, { resolved: FieldResolution[]; files: AddAction[] }>();
+    const withDv: Array<{ resolved: FieldResolution[]; file: AddAction }> = [];
+    for (const file of group.files) {
+      const resolved = resolveFields(dataFields, mode, footers.get(pathOf.get(file)!));
+      if (file.deletionVector) {
+        withDv.push({ resolved, file });
+        continue;
+      }
+      const key = JSON.stringify(resolved);
+      const entry = byResolution.get(key) ?? { resolved, files: [] };
+      entry.files.push(file);
+      byResolution.set(key, entry);
+    }
+    const select = (resolved: FieldResolution[]): string => {
+      const byName = new Map(resolved.map((r) => [r.logical, r]));
+      const cols = fields.map((f) => {
+        if (partitioned.has(f.name)) return partitionSql(f, group);
+        return `CAST(${fieldSql(undefined, byName.get(f.name)!, 0)} AS ${sqlType(f.type)}) AS ${ident(f.name)}`;
+      });
+      return cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"';
+    };
+    for (const { resolved, files } of byResolution.values()) {
+      const list = `[${files.map((f) => literal(pathOf.get(f)!)).join(', ')}]`;
+      parts.push(`SELECT ${select(resolved)} FROM read_parquet(${list}, union_by_name = true)`);
+    }
+    for (const { resolved, file } of withDv) {
+      const keep = await keepRowsSql(engine, snapshot, file, options.dvInlineRanges ?? DV_INLINE_RANGES);
+      parts.push(`SELECT ${select(resolved)} FROM read_parquet([${literal(pathOf.get(file)!)}], file_row_number = true) WHERE ${keep}`);
+    }
+  }
   return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join('\nUNION ALL\n');
 }
