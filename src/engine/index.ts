@@ -7,3 +7,4 @@ export { scanSql, dataFilePath } from './scan.js';
 export type { ScanOptions } from './scan.js';
 export { duckdbCheckpointReader } from './checkpoint-reader.js';
 export { writeCheckpoint, parseIntervalMs, deletedFileRetentionMs, CHECKPOINT_COLUMNS, DEFAULT_DELETED_FILE_RETENTION, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';
+export { installDeltaExtension, deltaExtensionStatus, DELTA_EXTENSION_PACKAGE, type InstallDeltaExtensionOptions, type DeltaExtensionInstall, type DeltaExtensionSource, type DeltaExtensionStatus } from './extension.js';

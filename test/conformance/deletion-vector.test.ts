@@ -122,7 +122,7 @@ function bitmapArray(rows: number[], kind: ContainerKind): Buffer {
   const head = Buffer.alloc(12);
   head.writeUInt32LE(1681511377, 0);
   head.writeBigUInt64LE(BigInt(buckets.size), 4);
-  const parts = [head];
+  const parts: Buffer[] = [head];
   for (const [high, lows] of [...buckets.entries()].sort(([a], [b]) => a - b)) {
     const key = Buffer.alloc(4);
     key.writeUInt32LE(high, 0);
@@ -133,7 +133,7 @@ function bitmapArray(rows: number[], kind: ContainerKind): Buffer {
 
 /** A DV file holding `bitmaps` one after another; returns the file bytes and each DV's offset. */
 function dvFile(bitmaps: Buffer[]): { bytes: Buffer; offsets: number[] } {
-  const parts = [Buffer.from([1])];
+  const parts: Buffer[] = [Buffer.from([1])];
   const offsets: number[] = [];
   let at = 1;
   for (const data of bitmaps) {
