@@ -211,21 +211,35 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
 
   const partitionSql = (field: StructField, group: FileGroup): string => `${partitionValueSql(group.values[field.name] ?? null, field.type)} AS ${ident(field.name)}`;
 
+  // How each file's columns resolve, computed once per distinct footer (files without a footer
+  // read share one resolution), so large tables pay a map lookup per file.
+  const resolutions = new Map<string, { id: string; resolved: FieldResolution[] }>();
+  const resolutionOf = (file: AddAction): { id: string; resolved: FieldResolution[] } => {
+    const tree = footers.get(pathOf.get(file)!);
+    const signature = tree === undefined ? '' : JSON.stringify(tree);
+    let entry = resolutions.get(signature);
+    if (!entry) {
+      const resolved = resolveFields(dataFields, mode, tree);
+      entry = { id: JSON.stringify(resolved), resolved };
+      resolutions.set(signature, entry);
+    }
+    return entry;
+  };
+
   const parts: string[] = [];
   for (const group of groupByPartition(snapshot, mode)) {
     // Files whose columns resolve the same way are read by one read_parquet.
     const byResolution = new Map<string, { resolved: FieldResolution[]; files: AddAction[] }>();
     const withDv: Array<{ resolved: FieldResolution[]; file: AddAction }> = [];
     for (const file of group.files) {
-      const resolved = resolveFields(dataFields, mode, footers.get(pathOf.get(file)!));
+      const { id, resolved } = resolutionOf(file);
       if (file.deletionVector) {
         withDv.push({ resolved, file });
         continue;
       }
-      const key = JSON.stringify(resolved);
-      const entry = byResolution.get(key) ?? { resolved, files: [] };
+      const entry = byResolution.get(id) ?? { resolved, files: [] };
       entry.files.push(file);
-      byResolution.set(key, entry);
+      byResolution.set(id, entry);
     }
     const select = (resolved: FieldResolution[]): string => {
       const byName = new Map(resolved.map((r) => [r.logical, r]));
