@@ -294,15 +294,24 @@ describe('reading tables with deletion vectors', () => {
     expect(sortRows(rows)).toEqual(sortRows(golden.rows));
   });
 
-  it('drops exactly the deleted rows of a 200,000-row file (bitset containers, 40,001 row ranges, via a temp table)', async () => {
+  it('drops exactly the deleted rows of a 200,000-row file ("u" DV, 40,001 row ranges, via a temp table) and of a "p" DV', async () => {
     const tableRoot = path.join(root, 'big');
     mkdirSync(path.join(tableRoot, '_delta_log'), { recursive: true });
     await lake.engine.run(`COPY (SELECT range::BIGINT AS id FROM range(200000)) TO '${path.join(tableRoot, 'data.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 50000)`);
+    await lake.engine.run(`COPY (SELECT (1000000 + range)::BIGINT AS id FROM range(10)) TO '${path.join(tableRoot, 'small.parquet')}' (FORMAT parquet)`);
     // Every third row of the first 120,000 plus the block 150,000…159,999: 40,001 ranges, over the inline limit.
     const deleted = [...Array.from({ length: 40000 }, (_, i) => i * 3), ...Array.from({ length: 10000 }, (_, i) => 150000 + i)];
     const dvUuid = 'f0e1d2c3-b4a5-4968-8776-655443322110';
     const bitmap = bitmapArray(deleted, 'plain');
     writeFileSync(path.join(tableRoot, `deletion_vector_${dvUuid}.bin`), dvFile([bitmap]).bytes);
+    // The "p" DV lives outside the table, named by an absolute file: URI; it deletes rows 0 and 9.
+    const elsewhere = path.join(root, 'dv elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const small = bitmapArray([0, 9], 'plain');
+    writeFileSync(path.join(elsewhere, 'dv.bin'), dvFile([small]).bytes);
+    const add = (file: string, records: number, deletionVector: DeletionVectorDescriptor) => ({
+      add: { path: file, partitionValues: {}, size: 1, modificationTime: 0, dataChange: true, stats: JSON.stringify({ numRecords: records }), deletionVector },
+    });
     const log = [
       { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } },
       {
@@ -314,20 +323,16 @@ describe('reading tables with deletion vectors', () => {
           configuration: {},
         },
       },
-      {
-        add: {
-          path: 'data.parquet',
-          partitionValues: {},
-          size: 1,
-          modificationTime: 0,
-          dataChange: true,
-          stats: '{"numRecords":200000}',
-          deletionVector: { storageType: 'u', pathOrInlineDv: z85Encode(uuidBytes(dvUuid)), offset: 1, sizeInBytes: bitmap.length, cardinality: deleted.length },
-        },
-      },
+      add('data.parquet', 200000, { storageType: 'u', pathOrInlineDv: z85Encode(uuidBytes(dvUuid)), offset: 1, sizeInBytes: bitmap.length, cardinality: deleted.length }),
+      add('small.parquet', 10, { storageType: 'p', pathOrInlineDv: `file://${encodeURI(path.join(elsewhere, 'dv.bin'))}`, offset: 1, sizeInBytes: small.length, cardinality: 2 }),
     ];
     writeFileSync(path.join(tableRoot, '_delta_log', '00000000000000000000.json'), log.map((a) => JSON.stringify(a)).join('\n') + '\n');
-    const result = await runQuery(lake, `SELECT count(*)::INTEGER, count(*) FILTER (WHERE id % 3 = 0 AND id < 120000)::INTEGER, count(*) FILTER (WHERE id BETWEEN 150000 AND 159999)::INTEGER, max(id)::INTEGER FROM delta_scan('${tableRoot}')`);
-    expect(result.rows).toEqual([[200000 - 50000, 0, 0, 199999]]);
+    const big = await runQuery(
+      lake,
+      `SELECT count(*)::INTEGER, count(*) FILTER (WHERE id % 3 = 0 AND id < 120000)::INTEGER, count(*) FILTER (WHERE id BETWEEN 150000 AND 159999)::INTEGER, max(id)::INTEGER FROM delta_scan('${tableRoot}') WHERE id < 1000000`,
+    );
+    expect(big.rows).toEqual([[200000 - 50000, 0, 0, 199999]]);
+    const rest = await runQuery(lake, `SELECT list(id ORDER BY id) FROM delta_scan('${tableRoot}') WHERE id >= 1000000`);
+    expect(rest.rows).toEqual([[[1000001n, 1000002n, 1000003n, 1000004n, 1000005n, 1000006n, 1000007n, 1000008n]]]);
   });
 });
