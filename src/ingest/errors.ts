@@ -1,0 +1,38 @@
+import { EXIT, LakeError, type LakeErrorOptions } from '../core/index.js';
+
+/**
+ * Upstream failures (exit 5). src/core's ERROR_CODES has no upstream codes yet, so these codes
+ * live here; the error is still a LakeError (same `toJSON`, CLI rendering and `exitCode`).
+ * When core gains the codes, this becomes `new LakeError(code, …)`.
+ */
+export const INGEST_ERROR_CODES = {
+  /** The upstream answered with a status that is not retried (other 4xx), or retries ran out. */
+  INGEST_HTTP_STATUS: EXIT.upstream,
+  /** Network error or timeout on every attempt. */
+  INGEST_UNREACHABLE: EXIT.upstream,
+} as const;
+
+export type IngestErrorCode = keyof typeof INGEST_ERROR_CODES;
+
+export class IngestError extends LakeError {
+  constructor(code: IngestErrorCode, message: string, options: LakeErrorOptions = {}) {
+    super('INTERNAL', message, options);
+    this.name = 'IngestError';
+    Object.defineProperty(this, 'code', { value: code, enumerable: true });
+    Object.defineProperty(this, 'exitCode', { value: INGEST_ERROR_CODES[code], enumerable: true });
+  }
+}
+
+/** The stable code of any error (LakeError codes plus the ingest codes above). */
+export function errorCode(error: unknown): string | undefined {
+  if (error instanceof LakeError) return error.code as string;
+  return undefined;
+}
+
+/** A LakeError carrying another error's stable code and exit code (a run's first failure, rethrown for the CLI's exit status). */
+export function errorWithCode(code: string, exitCode: number, message: string, options: LakeErrorOptions = {}): LakeError {
+  const error = new LakeError('INTERNAL', message, options);
+  Object.defineProperty(error, 'code', { value: code, enumerable: true });
+  Object.defineProperty(error, 'exitCode', { value: exitCode, enumerable: true });
+  return error;
+}
