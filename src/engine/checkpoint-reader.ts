@@ -1,43 +1,193 @@
-import { parseAction, type Action, type CheckpointReader } from '../delta/index.js';
-import { literal, type Engine } from './session.js';
+import { LakeError } from '../core/index.js';
+import { parseAction, parseCommitText, type Action, type AddAction, type CheckpointReader, type RemoveAction } from '../delta/index.js';
+import { readTextIfExists } from '../storage/index.js';
+import { ident, literal, type Engine } from './session.js';
 
 const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn', 'checkpointMetadata', 'sidecar', 'domainMetadata'] as const;
 
+type FieldKind = 'string' | 'number' | 'boolean' | 'json';
+
 /**
- * Reads checkpoint Parquet files (classic, multi-part, V2 and sidecars) through DuckDB. Each row
- * holds one non-null action column; DuckDB's `to_json` turns maps into objects, which is the
- * JSON commit shape. Adds that carry only `stats_parsed` get their `stats` JSON rebuilt from it.
+ * File actions are most of a checkpoint and are read column-wise: every row becomes fields joined
+ * by U+0001 and many rows become one string, so a 100,000-file checkpoint crosses from DuckDB into
+ * JS as a few dozen strings instead of hundreds of thousands of values. The rarely set fields
+ * travel together as one JSON object (`extra`). `stats` falls back to `stats_parsed`.
+ */
+const FILE_FIELDS: Record<'add' | 'remove', { fields: [string, FieldKind][]; extra: string[] }> = {
+  add: {
+    fields: [
+      ['path', 'string'],
+      ['partitionValues', 'json'],
+      ['size', 'number'],
+      ['modificationTime', 'number'],
+      ['dataChange', 'boolean'],
+      ['tags', 'json'],
+      ['stats', 'string'],
+    ],
+    extra: ['deletionVector', 'baseRowId', 'defaultRowCommitVersion', 'clusteringProvider'],
+  },
+  remove: {
+    fields: [
+      ['path', 'string'],
+      ['deletionTimestamp', 'number'],
+      ['dataChange', 'boolean'],
+      ['extendedFileMetadata', 'boolean'],
+      ['partitionValues', 'json'],
+      ['size', 'number'],
+      ['stats', 'string'],
+    ],
+    extra: ['tags', 'deletionVector', 'baseRowId', 'defaultRowCommitVersion'],
+  },
+};
+
+/** Rows per joined string: bounds the length of one JS string (V8 caps strings near 2^29 chars). */
+const ROWS_PER_CHUNK = 2048;
+const FIELD_SEPARATOR = '\u0001';
+
+/**
+ * Reads checkpoint files (classic, multi-part, V2 Parquet or JSON, and sidecars) through DuckDB.
+ * Each Parquet row holds one non-null action column. Adds and removes take the fast path above;
+ * the few other actions go through DuckDB's `to_json`, which turns maps into objects: the JSON
+ * commit shape. Any row the fast path cannot represent sends its column down the `to_json` path.
  */
 export function duckdbCheckpointReader(engine: Engine): CheckpointReader {
   return {
     async readCheckpoint(files: string[]): Promise<Action[]> {
-      const list = `[${files.map(literal).join(', ')}]`;
-      const cols = await engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true))`);
-      const present = new Set(cols.map((c) => c.column_name));
-      const wanted = ACTION_COLUMNS.filter((c) => present.has(c));
-      if (wanted.length === 0) return [];
-      const select = wanted.map((c) => `CASE WHEN "${c}" IS NULL THEN NULL ELSE to_json("${c}") END AS "${c}"`).join(', ');
-      const where = wanted.map((c) => `"${c}" IS NOT NULL`).join(' OR ');
-      const reader = await engine.connection.runAndReadAll(`SELECT ${select} FROM read_parquet(${list}, union_by_name = true) WHERE ${where}`);
-      const columns = reader.getColumnsObjectJS() as Record<string, (string | null)[]>;
+      const json = files.filter((f) => f.endsWith('.json'));
+      const parquet = files.filter((f) => !f.endsWith('.json'));
       const actions: Action[] = [];
-      const rowCount = reader.currentRowCount;
-      for (let i = 0; i < rowCount; i++) {
-        for (const c of wanted) {
-          const text = columns[c]![i];
-          if (text === null || text === undefined) continue;
-          const value = JSON.parse(text) as Record<string, unknown>;
-          if (c === 'add' && (value['stats'] === null || value['stats'] === undefined) && value['stats_parsed'] != null) {
-            value['stats'] = JSON.stringify(value['stats_parsed']);
-          }
-          const action = parseAction({ [c]: stripNulls(value) }, files[0] ?? 'checkpoint');
-          if (action) actions.push(action);
-          break;
-        }
-      }
+      for (const file of json) actions.push(...parseCommitText((await readTextIfExists(file)) ?? missing(file), file));
+      if (parquet.length > 0) actions.push(...(await readParquetActions(engine, parquet)));
       return actions;
     },
   };
+}
+
+function missing(file: string): never {
+  throw new LakeError('DELTA_LOG_CORRUPT', `checkpoint file ${file} is missing`, { hint: 'The log was cleaned up while being read; retry.' });
+}
+
+async function readParquetActions(engine: Engine, files: string[]): Promise<Action[]> {
+  const source = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true, filename = true, file_row_number = true)`;
+  const columns = await describe(engine, `SELECT * FROM ${source}`);
+  const where = files[0] ?? 'checkpoint';
+  const actions: Action[] = [];
+  for (const column of ACTION_COLUMNS) {
+    if (!columns.has(column)) continue;
+    if (column === 'add' || column === 'remove') {
+      const fast = await readFileActions(engine, source, column);
+      if (fast) {
+        for (const action of fast) actions.push(action);
+        continue;
+      }
+    }
+    for (const action of await readAsJson(engine, source, column, where)) actions.push(action);
+  }
+  return actions;
+}
+
+async function describe(engine: Engine, sql: string): Promise<Set<string>> {
+  const rows = await engine.rows<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${sql})`);
+  return new Set(rows.map((r) => r.column_name));
+}
+
+async function readAsJson(engine: Engine, source: string, column: string, where: string): Promise<Action[]> {
+  const c = ident(column);
+  const reader = await engine.connection.runAndReadAll(`SELECT to_json(${c}) AS j FROM ${source} WHERE ${c} IS NOT NULL`);
+  if (reader.currentRowCount === 0) return [];
+  const texts = reader.getColumnsJS()[0] as string[];
+  const actions: Action[] = [];
+  for (const text of texts) {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    if ((column === 'add' || column === 'remove') && value['stats'] == null && value['stats_parsed'] != null) {
+      value['stats'] = JSON.stringify(value['stats_parsed']);
+    }
+    const action = parseAction({ [column]: stripNulls(value) }, where);
+    if (action) actions.push(action);
+  }
+  return actions;
+}
+
+/** The fast path for `add`/`remove`; `undefined` when the rows do not fit it. */
+async function readFileActions(engine: Engine, source: string, column: 'add' | 'remove'): Promise<Action[] | undefined> {
+  const present = await describe(engine, `SELECT ${ident(column)}.* FROM ${source}`);
+  if (!present.has('path')) return undefined;
+  const spec = FILE_FIELDS[column];
+  const f = (name: string): string => `a.${ident(name)}`;
+  const rendered = spec.fields.map(([name, kind]) => {
+    if (name === 'stats') {
+      const parts = [present.has('stats') ? f('stats') : '', present.has('stats_parsed') ? `to_json(${f('stats_parsed')})` : ''].filter((p) => p !== '');
+      return parts.length === 0 ? 'NULL' : `coalesce(${parts.join(', ')})`;
+    }
+    if (!present.has(name)) return 'NULL';
+    if (kind === 'json') return `to_json(${f(name)})`;
+    if (kind === 'boolean') return `${f(name)}::INTEGER`;
+    return f(name);
+  });
+  const extra = spec.extra.filter((name) => present.has(name));
+  rendered.push(
+    extra.length === 0
+      ? 'NULL'
+      : `CASE WHEN ${extra.map((n) => `${f(n)} IS NULL`).join(' AND ')} THEN NULL ELSE to_json(struct_pack(${extra.map((n) => `${ident(n)} := ${f(n)}`).join(', ')})) END`,
+  );
+  const width = rendered.length;
+  const row = `concat(${rendered.join(', chr(1), ')})`;
+  const sql =
+    `SELECT count(*)::INTEGER AS n, string_agg(${row}, chr(1)) AS s ` +
+    `FROM (SELECT ${ident(column)} AS a, filename, file_row_number FROM ${source} WHERE ${ident(column)} IS NOT NULL) ` +
+    `GROUP BY filename, file_row_number // ${ROWS_PER_CHUNK}`;
+  const reader = await engine.connection.runAndReadAll(sql);
+  if (reader.currentRowCount === 0) return [];
+  const [counts, texts] = reader.getColumnsJS() as [number[], string[]];
+
+  const build = column === 'add' ? buildAdd : buildRemove;
+  const shared = new Map<string, Record<string, unknown>>();
+  const actions: Action[] = [];
+  for (let g = 0; g < texts.length; g++) {
+    const values = texts[g]!.split(FIELD_SEPARATOR);
+    // A separator inside a value (never in valid paths or JSON) shows up as a wrong count.
+    if (values.length !== counts[g]! * width) return undefined;
+    for (let i = 0; i < values.length; i += width) actions.push(build(values, i, shared));
+  }
+  return actions;
+}
+
+/** Partition values and tags repeat across files: parse each distinct text once, hand out copies. */
+function parseShared(text: string, cache: Map<string, Record<string, unknown>>): Record<string, unknown> {
+  let value = cache.get(text);
+  if (value === undefined) {
+    value = JSON.parse(text) as Record<string, unknown>;
+    cache.set(text, value);
+  }
+  return { ...value };
+}
+
+/** Builds an add from the fields at `i` (order of FILE_FIELDS.add, then `extra`). */
+function buildAdd(v: string[], i: number, cache: Map<string, Record<string, unknown>>): Action {
+  const add: Record<string, unknown> = {
+    path: v[i]!,
+    partitionValues: v[i + 1] === '' ? {} : parseShared(v[i + 1]!, cache),
+    size: Number(v[i + 2]),
+    modificationTime: Number(v[i + 3]),
+    dataChange: v[i + 4] === '1',
+  };
+  if (v[i + 5] !== '') add['tags'] = parseShared(v[i + 5]!, cache);
+  if (v[i + 6] !== '') add['stats'] = v[i + 6];
+  if (v[i + 7] !== '') Object.assign(add, stripNulls(JSON.parse(v[i + 7]!) as Record<string, unknown>));
+  return { kind: 'add', add: add as unknown as AddAction };
+}
+
+/** Builds a remove from the fields at `i` (order of FILE_FIELDS.remove, then `extra`). */
+function buildRemove(v: string[], i: number, cache: Map<string, Record<string, unknown>>): Action {
+  const remove: Record<string, unknown> = { path: v[i]! };
+  if (v[i + 1] !== '') remove['deletionTimestamp'] = Number(v[i + 1]);
+  remove['dataChange'] = v[i + 2] === '1';
+  if (v[i + 3] !== '') remove['extendedFileMetadata'] = v[i + 3] === '1';
+  if (v[i + 4] !== '') remove['partitionValues'] = parseShared(v[i + 4]!, cache);
+  if (v[i + 5] !== '') remove['size'] = Number(v[i + 5]);
+  if (v[i + 6] !== '') remove['stats'] = v[i + 6];
+  if (v[i + 7] !== '') Object.assign(remove, stripNulls(JSON.parse(v[i + 7]!) as Record<string, unknown>));
+  return { kind: 'remove', remove: remove as unknown as RemoveAction };
 }
 
 /** Checkpoint structs have every field; absent optional fields come back as null. */
