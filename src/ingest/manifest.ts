@@ -24,7 +24,7 @@ const entrySchema = z.object({
   fetchedAt: z.string(),
   sequence: z.number().int().nonnegative(),
   committed: z
-    .object({ sequence: z.number().int().nonnegative(), tableVersion: z.number().int(), committedAt: z.string(), runId: z.string() })
+    .object({ sequence: z.number().int().nonnegative(), sha256: z.string(), tableVersion: z.number().int(), committedAt: z.string(), runId: z.string() })
     .optional(),
   columns: z.record(z.string(), z.string()).optional(),
 });

@@ -31,7 +31,7 @@ export function isIdColumn(name: string, def: Pick<DatasetDef, 'idColumns' | 'nu
 
 function readError(asset: Asset, file: string, cause: unknown): LakeError {
   const message = cause instanceof Error ? cause.message.replace(/^DuckDB: /, '') : String(cause);
-  return new LakeError('DATA_INVALID', `${asset.url}: the ${asset.format} file cannot be read: ${message.split('\n').slice(0, 3).join(' ')}`, {
+  return new LakeError('DATA_INVALID', `${asset.url}: the ${asset.format} file cannot be read: ${message.split('\n').slice(0, 2).join(' ')}`, {
     cause,
     hint: 'Nothing was committed; the dataset stays at its last good version. If the upstream file is damaged, run again once it is fixed.',
     details: { dataset: asset.dataset, url: asset.url, file },
@@ -47,11 +47,14 @@ async function describe(engine: Engine, sql: string): Promise<{ names: string[];
 export async function readSourceSql(engine: Engine, file: string, asset: Asset, def: DatasetDef): Promise<string> {
   const path = literal(file);
   if (asset.format === 'parquet') return `read_parquet(${path})`;
-  const csvOptions = "header = true, nullstr = ['NA', 'NULL', ''], sample_size = -1, strict_mode = true";
+  // An explicit dialect: a row with too few or too many fields is an error, never a silent
+  // fallback to one text column.
+  const dialect = "header = true, delim = ',', quote = '\"', strict_mode = true";
+  const csvOptions = `${dialect}, nullstr = ['NA', 'NULL', ''], sample_size = -1`;
   let names: string[];
   try {
     // Column names only: all_varchar skips type detection, the default sample is enough.
-    names = (await describe(engine, `read_csv(${path}, header = true, strict_mode = true, all_varchar = true)`)).names;
+    names = (await describe(engine, `read_csv(${path}, ${dialect}, all_varchar = true)`)).names;
   } catch (cause) {
     throw readError(asset, file, cause);
   }

@@ -113,7 +113,9 @@ export type Fault =
   /** Serve an HTML error page with status 200. */
   | { html: true }
   /** Serve only the first `truncate` bytes (with a matching Content-Length). */
-  | { truncate: number };
+  | { truncate: number }
+  /** Wait this long, then answer normally. */
+  | { delayMs: number };
 
 export interface RequestRecord {
   key: string;
@@ -202,7 +204,11 @@ export async function startUpstreamServer(): Promise<UpstreamServer> {
 
   const serve = async (req: IncomingMessage, res: ServerResponse, key: string, applyFaults: boolean): Promise<number> => {
     const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
-    const fault = applyFaults ? faults.get(key)?.shift() : undefined;
+    let fault = applyFaults ? faults.get(key)?.shift() : undefined;
+    if (fault && 'delayMs' in fault) {
+      await new Promise((resolve) => setTimeout(resolve, (fault as { delayMs: number }).delayMs));
+      fault = undefined;
+    }
     const content = await contentOf(key);
     const record = (status: number): number => {
       requests.push({ key, status, conditional });
