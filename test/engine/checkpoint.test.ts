@@ -1,5 +1,4 @@
 import { cp, mkdir, readFile, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -442,9 +441,7 @@ describe('reading checkpoints back', () => {
     expect(await loaded(tableRoot)).toEqual(expected);
   });
 
-  const foreign = existsSync(FIXTURES) ? it : it.skip;
-
-  foreign.each([
+  it.each([
     ['multi-part-checkpoint', 1],
     ['v2-checkpoint-parquet', 2],
     ['v1-single-part-struct-stats-only', 5],
