@@ -42,6 +42,20 @@ export function rowsSql(start: number, count: number, p: (string | null)[] = STR
   FROM range(${start}, ${start + count}) AS r(i)`;
 }
 
+/**
+ * The same rows with few distinct dates, booleans (and NULL), microsecond timestamps, decimals and
+ * tinyints, so those columns can be partition columns (partition value serialization per type).
+ */
+export function lowCardinalitySql(start: number, count: number): string {
+  return `SELECT * REPLACE (
+    DATE '1969-12-30' + (id % 3)::INTEGER AS day,
+    CASE WHEN id % 7 = 0 THEN NULL ELSE id % 2 = 0 END AS flag,
+    TIMESTAMPTZ '2024-01-01 10:00:00.123456+00' + to_microseconds((id % 2) * 1000001) AS ts,
+    ((id % 4) * 1.25 - 1)::DECIMAL(10,2) AS amount,
+    (id % 3 - 1)::TINYINT AS i8
+  ) FROM (${rowsSql(start, count)})`;
+}
+
 export const COLUMNS = ['id', 'p', 'n', 's', 'big', 'i16', 'i8', 'f64', 'f32', 'flag', 'day', 'ts', 'amount', 'raw', 'tags', 'info'];
 
 /** Our own reader's answer at a version: the same path as runQuery, read with full fidelity. */
