@@ -16,6 +16,7 @@ import {
   type WriteMode,
 } from '../lake/index.js';
 import { runDemo } from './demo.js';
+import { registerIngestCommands } from './ingest-commands.js';
 import { renderRows, type OutputFormat } from './render.js';
 
 interface Io {
@@ -171,6 +172,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       await runDemo({ root: opts.root, out: io.out });
     });
 
+  registerIngestCommands(program, io);
   return program;
 }
 

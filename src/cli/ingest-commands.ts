@@ -1,0 +1,166 @@
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { LakeError } from '../core/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, errorWithCode, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest } from '../ingest/index.js';
+import { runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../lake/ingest-run.js';
+
+/** `lake bootstrap | update | recache-pbp`: render runs of src/lake/ingest-run.ts. */
+export interface IngestIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Progress lines go to `err` only on a terminal. */
+  isTTY?: boolean;
+}
+
+interface CommonOptions {
+  datasets?: string;
+  maxWorkers?: number;
+  dryRun?: boolean;
+  force?: boolean;
+  json?: boolean;
+  catalog?: string;
+}
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new LakeError('USAGE', `${flag} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+function yearRange(flag: string, allowOpen: boolean) {
+  return (value: string): SeasonRequest => {
+    const span = parseYears(value);
+    if (!span || span.kind === 'all' || (span.to === undefined && !allowOpen)) {
+      throw new LakeError('USAGE', `${flag} must be a season or a range like 1999-2024, got '${value}'`);
+    }
+    return { from: span.from, to: span.to ?? span.from };
+  };
+}
+
+function withCommon(command: Command): Command {
+  return command
+    .option('--datasets <names>', 'comma-separated datasets (default: every enabled dataset in the catalog)')
+    .option('--max-workers <n>', 'datasets processed in parallel (default: lake.max_workers or LAKE_MAX_WORKERS)', positiveInt('--max-workers'))
+    .option('--dry-run', 'print the plan (files that would be fetched, tables that would be written) and stop')
+    .option('--force', 'download every file in full and append it again even when unchanged')
+    .option('--json', 'machine-readable output')
+    .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE));
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MB`;
+}
+
+function datasetLine(d: DatasetOutcome): string[] {
+  const name = d.table.padEnd(28);
+  if (d.status === 'failed') {
+    return [`  ${name} FAILED [${d.error!.code}] ${d.error!.message}`, ...(d.error!.hint ? [`  ${' '.repeat(28)} hint: ${d.error!.hint}`] : [])];
+  }
+  const versions = d.assets.filter((a) => a.status === 'committed').map((a) => a.version);
+  const unchanged = d.assets.filter((a) => a.status === 'unchanged').length;
+  const parts: string[] = [];
+  if (d.commits > 0) parts.push(`committed v${versions.join(', v')}: +${d.rows.toLocaleString('en-US')} rows from ${d.commits} file${d.commits === 1 ? '' : 's'} (${formatBytes(d.bytes)})`);
+  if (unchanged > 0) parts.push(`${unchanged} unchanged`);
+  if (d.assets.length === 0 && d.notices.length === 0) parts.push('no files for these seasons');
+  const lines = [`  ${name} ${parts.join('; ') || 'nothing committed'} · ${(d.ms / 1000).toFixed(1)} s`];
+  for (const notice of d.notices) lines.push(`  ${' '.repeat(28)} notice: ${notice}`);
+  return lines;
+}
+
+function renderResult(result: IngestRunResult): string {
+  const lines: string[] = [];
+  if (result.dryRun) {
+    lines.push(`plan for lake ${result.command} (dry run: nothing is fetched or written)`);
+    for (const d of result.datasets) {
+      lines.push(`  ${d.table} ← ${d.assets.length} file${d.assets.length === 1 ? '' : 's'}`);
+      for (const a of d.assets) lines.push(`    GET ${a.url}${a.conditional ? ' (conditional: known ETag/Last-Modified)' : ''}`);
+      for (const n of d.notices) lines.push(`    notice: ${n}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(`run ${result.runId} (lake ${result.command})`);
+  for (const d of result.datasets) lines.push(...datasetLine(d));
+  lines.push(`${result.commits} commit${result.commits === 1 ? '' : 's'}, ${result.failures} failure${result.failures === 1 ? '' : 's'} · log ${result.logFile ? path.relative(process.cwd(), result.logFile) : '-'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function progressLine(event: ProgressEvent): string | undefined {
+  if (event.type === 'asset') {
+    const width = String(event.total).length;
+    return `[${String(event.done).padStart(width)}/${event.total}] ${event.dataset}: ${event.asset} ${event.status}${event.rows !== undefined ? ` (+${event.rows} rows)` : ''}\n`;
+  }
+  if (event.type === 'retry') return `        ${event.dataset}: ${event.asset}: ${event.failure}, retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt + 1})\n`;
+  return undefined;
+}
+
+async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions, seasons: SeasonRequest | undefined, datasets: string[] | undefined, unconditional: boolean): Promise<void> {
+  loadDotEnv();
+  const catalog = loadCatalog(opts.catalog ?? DEFAULT_CATALOG_FILE);
+  const settings = resolveSettings(catalog);
+  const result = await runIngest({
+    catalog,
+    settings,
+    command,
+    datasets: datasets ?? opts.datasets?.split(',').map((d) => d.trim()).filter(Boolean),
+    seasons,
+    maxWorkers: opts.maxWorkers,
+    dryRun: opts.dryRun === true,
+    force: opts.force === true,
+    unconditional,
+    onProgress:
+      io.isTTY && !opts.json
+        ? (event) => {
+            const line = progressLine(event);
+            if (line) io.err(line);
+          }
+        : undefined,
+  });
+  io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(result));
+  if (result.failures > 0) {
+    const failed = result.datasets.filter((d) => d.status === 'failed');
+    const first = failed[0]!.error!;
+    throw errorWithCode(first.code, result.exitCode, `${failed.length} of ${result.datasets.length} datasets failed: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} (run ${result.runId}; the other datasets are unaffected)`, {
+      hint: `${first.hint ?? ''}${result.logFile ? ` Details: ${path.relative(process.cwd(), result.logFile)}` : ''}`.trim(),
+    });
+  }
+}
+
+export function registerIngestCommands(program: Command, io: IngestIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), isTTY: process.stderr.isTTY }): void {
+  const tty = io.isTTY ?? process.stderr.isTTY === true;
+  const ttyIo: IngestIo = { ...io, isTTY: tty };
+
+  withCommon(
+    program
+      .command('bootstrap')
+      .description('historical backfill of the nflverse datasets into bronze (idempotent: unchanged files commit nothing)')
+      .requiredOption('--years <range>', 'seasons to load, e.g. 1999-2024 (single-file datasets are loaded whole when they overlap)', yearRange('--years', false)),
+  ).action(async (opts: CommonOptions & { years: SeasonRequest }) => {
+    await execute(ttyIo, 'bootstrap', opts, opts.years, undefined, false);
+  });
+
+  withCommon(
+    program
+      .command('update')
+      .description('in-season refresh into bronze: conditional requests, commits only changed files; a season not published yet is a notice')
+      .option('--season <year>', 'season to refresh (default: the current season of each dataset)', yearRange('--season', false)),
+  ).action(async (opts: CommonOptions & { season?: SeasonRequest }) => {
+    await execute(ttyIo, 'update', opts, opts.season, undefined, false);
+  });
+
+  program
+    .command('recache-pbp')
+    .description("re-download the season's play-by-play in full (stat corrections) and append it when the bytes changed")
+    .option('--season <year>', 'season (default: the current season)', yearRange('--season', false))
+    .option('--max-workers <n>', 'parallel workers', positiveInt('--max-workers'))
+    .option('--dry-run', 'print the plan and stop')
+    .option('--force', 'append the file again even when unchanged')
+    .option('--json', 'machine-readable output')
+    .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
+    .action(async (opts: CommonOptions & { season?: SeasonRequest }) => {
+      await execute(ttyIo, 'recache-pbp', opts, opts.season, ['pbp'], true);
+    });
+}
