@@ -145,6 +145,9 @@ function fieldSql(parent: string | undefined, field: FieldResolution, depth: num
 /** Deleted rows inlined into the SQL up to this many ranges; larger deletion vectors go to a temp table. */
 const DV_INLINE_RANGES = 1000;
 
+/** Temp tables of deleted row positions per engine (see keepRowsSql). */
+const dvTables = new WeakMap<Engine, Map<string, Promise<void>>>();
+
 /** A predicate on `file_row_number` that keeps the rows a deletion vector does not delete. */
 async function keepRowsSql(engine: Engine, snapshot: Snapshot, file: AddAction, inlineLimit: number): Promise<string> {
   const dv = file.deletionVector!;
@@ -157,18 +160,26 @@ async function keepRowsSql(engine: Engine, snapshot: Snapshot, file: AddAction, 
     const deleted = [...(singles.length > 0 ? [`file_row_number IN (${singles.join(', ')})`] : []), ...spans];
     return `NOT (${deleted.join(' OR ')})`;
   }
-  // Content-addressed: a deletion vector never changes, so one table per (table, DV) is reusable.
+  // Content-addressed: a deletion vector never changes, so one table per (table, DV) is reused by
+  // later scans in the session; concurrent scans share the one being built.
   const table = `__lake_dv_${createHash('sha256').update(`${snapshot.tableRoot}\u0000${dvUniqueId(dv)}`).digest('hex').slice(0, 32)}`;
-  const exists = await engine.rows<{ n: bigint | number }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE temporary AND table_name = ${literal(table)}`);
-  if (Number(exists[0]?.n ?? 0) === 0) {
-    await engine.run(`CREATE TEMP TABLE ${ident(table)} (row_index BIGINT PRIMARY KEY)`);
-    const appender = await engine.connection.createAppender(table, 'main', 'temp');
-    for (const row of rows) {
-      appender.appendBigInt(BigInt(row));
-      appender.endRow();
-    }
-    appender.closeSync();
+  let building = dvTables.get(engine);
+  if (!building) dvTables.set(engine, (building = new Map()));
+  let ready = building.get(table);
+  if (!ready) {
+    ready = (async () => {
+      await engine.run(`CREATE TEMP TABLE ${ident(table)} (row_index BIGINT PRIMARY KEY)`);
+      const appender = await engine.connection.createAppender(table, 'main', 'temp');
+      for (const row of rows) {
+        appender.appendBigInt(BigInt(row));
+        appender.endRow();
+      }
+      appender.closeSync();
+    })();
+    building.set(table, ready);
+    ready.catch(() => building.delete(table));
   }
+  await ready;
   return `file_row_number NOT IN (SELECT row_index FROM ${ident(table)})`;
 }
 

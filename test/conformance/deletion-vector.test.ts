@@ -294,6 +294,19 @@ describe('reading tables with deletion vectors', () => {
     expect(sortRows(rows)).toEqual(sortRows(golden.rows));
   });
 
+  it('builds one temp table when concurrent scans need the same large deletion vector', async () => {
+    const fresh = await openLake({ root });
+    try {
+      const snapshot = await loadSnapshot(path.join(TABLES, 'dv-partitioned-with-checkpoint'), fresh.checkpoints, { version: 15 });
+      const [a, b] = await Promise.all([scanSql(fresh.engine, snapshot, { dvInlineRanges: 0 }), scanSql(fresh.engine, snapshot, { dvInlineRanges: 0 })]);
+      expect(a).toBe(b);
+      const counts = await Promise.all([a, b].map((sql) => fresh.engine.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM (${sql})`)));
+      expect(counts).toEqual([[{ n: 35 }], [{ n: 35 }]]);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('drops exactly the deleted rows of a 200,000-row file ("u" DV, 40,001 row ranges, via a temp table) and of a "p" DV', async () => {
     const tableRoot = path.join(root, 'big');
     mkdirSync(path.join(tableRoot, '_delta_log'), { recursive: true });
