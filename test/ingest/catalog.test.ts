@@ -52,14 +52,14 @@ describe('catalog/datasets.yml', () => {
 
 describe('catalog validation errors name the file, the path (with line) and the problem', () => {
   it.each([
-    [text.replace('partitions: [season]\n    business_key: [game_id, play_id]', 'partitions: season\n    business_key: [game_id, play_id]'), /datasets\.pbp\.partitions \(line \d+\): .*expected array/],
-    [text.replace('upstream: nflverse, path: "pbp/', 'upstream: nowhere, path: "pbp/'), /datasets\.pbp\.source\.upstream.*unknown upstream 'nowhere'/],
-    [text.replace('years: "1999-"', 'years: "soon"'), /datasets\.pbp\.years.*expected ALL, "1999-" or "1999-2024"/],
-    [text.replace('max_workers: 4', 'max_workers: 0'), /lake\.max_workers \(line \d+\): .*expected number to be >0|lake\.max_workers.*Too small/],
-    [text.replace('importer: nflverse_release', 'importer: ftp'), /datasets\.pbp\.importer/],
-    [text.replace('    season_rule: S\n    partitions: [season]\n    business_key: [game_id, play_id]', '    season_rule: S\n    partitions: [season]\n    business_key: [game_id, play_id]\n    colour: red'), /Unrecognized key: "colour"/],
-    ['lake: [unclosed', /line 1: not valid YAML/],
-  ])('case %#', (yaml, pattern) => expectInvalid(yaml, pattern));
+    ['partitions given as a string', text.replace('partitions: [season]\n    business_key: [game_id, play_id]', 'partitions: season\n    business_key: [game_id, play_id]'), /datasets\.pbp\.partitions \(line \d+\): .*expected array/],
+    ['an unknown upstream', text.replace('upstream: nflverse, path: "pbp/', 'upstream: nowhere, path: "pbp/'), /datasets\.pbp\.source\.upstream.*unknown upstream 'nowhere'/],
+    ['unparsable years', text.replace('years: "1999-"', 'years: "soon"'), /datasets\.pbp\.years.*expected ALL, "1999-" or "1999-2024"/],
+    ['zero max workers', text.replace('max_workers: 4', 'max_workers: 0'), /lake\.max_workers \(line \d+\): .*expected number to be >0|lake\.max_workers.*Too small/],
+    ['an unknown importer', text.replace('importer: nflverse_release', 'importer: ftp'), /datasets\.pbp\.importer/],
+    ['an unknown key', text.replace('    season_rule: S\n    partitions: [season]\n    business_key: [game_id, play_id]', '    season_rule: S\n    partitions: [season]\n    business_key: [game_id, play_id]\n    colour: red'), /Unrecognized key: "colour"/],
+    ['broken YAML', 'lake: [unclosed', /line 1: not valid YAML/],
+  ])('refuses %s', (_label, yaml, pattern) => expectInvalid(yaml, pattern));
 
   it('names a missing catalog file', () => {
     expect(() => loadCatalog('catalog/nope.yml')).toThrow(/catalog\/nope\.yml: no such file/);
