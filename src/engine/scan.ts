@@ -7,6 +7,8 @@ import {
   decodeAddPath,
   dvUniqueId,
   isAbsoluteUri,
+  isArray,
+  isMap,
   loadDeletionVector,
   logicalPartitionValues,
   needsRebuild,
@@ -122,11 +124,11 @@ function valueSql(expr: string, type: DataType, resolution: Resolution, depth: n
       return `CASE WHEN (${expr}) IS NULL THEN NULL ELSE struct_pack(${fields.join(', ')}) END`;
     }
     case 'array': {
-      const element = typeof type === 'object' && type.type === 'array' ? type.elementType : type;
+      const element = isArray(type) ? type.elementType : type;
       return `list_transform(${expr}, lambda ${v}: ${valueSql(v, element, resolution.element, depth + 1)})`;
     }
     case 'map': {
-      const map = typeof type === 'object' && type.type === 'map' ? type : undefined;
+      const map = isMap(type) ? type : undefined;
       const key = valueSql(`${v}.key`, map?.keyType ?? type, resolution.key, depth + 1);
       const value = valueSql(`${v}.value`, map?.valueType ?? type, resolution.value, depth + 1);
       return `map_from_entries(list_transform(map_entries(${expr}), lambda ${v}: struct_pack(key := ${key}, value := ${value})))`;
