@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// `npm run bench`: measures our writer, snapshot loader and time-travel reads against named
+// baselines in the same run (DESIGN.md "Standards") and regenerates BENCHMARKS.md.
+//
+//   BENCH_SCALE=medium (default) | full | small    size of the write benchmark (see SCALES)
+//   BENCH_TMP=/some/dir                            where the temp data goes (default: os.tmpdir())
+//   BENCH_KEEP=1                                   keep the temp data (default: removed)
+//   BENCH_OUT=path                                 where to write the report (default: BENCHMARKS.md)
+//
+// Every side of every benchmark runs in its own child process (scripts/bench/workers/), so peak
+// RSS is per side; timings are taken inside the child around the measured call only.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { hasGnuTime, interleave, log, median, python, repoRoot, runWorker, summarize, worker } from './lib.js';
+import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
+import { renderReport } from './report.js';
+
+/**
+ * Full scale (27 seasons × 50,000 rows of 372 columns) takes about 15 minutes on the 2-core
+ * reference machine for the write benchmark alone, so the default is `medium`: all 27 season
+ * partitions, 10,000 rows each. The snapshot benchmark runs at its full size in medium and full.
+ */
+export const SCALES = {
+  small: { seasons: 3, rowsPerSeason: 5_000, writeReps: 2, commits: 1_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 500, snapshotReps: 3, travelReps: 3 },
+  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
+  full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
+};
+
+const scaleName = process.env.BENCH_SCALE ?? 'medium';
+const scale = SCALES[scaleName];
+if (!scale) {
+  process.stderr.write(`error [USAGE]: BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}, got '${scaleName}'\n`);
+  process.exit(2);
+}
+
+function capture(file, argv) {
+  try {
+    return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function environment() {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const duckdbVersion = (await connection.runAndReadAll('SELECT version()')).getRowsJS()[0][0];
+  connection.closeSync();
+  instance.closeSync();
+  const nodeApi = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@duckdb', 'node-api', 'package.json'), 'utf8')).version;
+  const py = capture(python, ['-c', 'import deltalake, pyarrow, sys; print(deltalake.__version__, pyarrow.__version__, sys.version.split()[0])'])?.split(' ') ?? [];
+  const commit = capture('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD']);
+  const dirty = capture('git', ['-C', repoRoot, 'status', '--porcelain', '--untracked-files=no', 'src']) ? ' (src/ has uncommitted changes)' : '';
+  return {
+    nproc: capture('nproc', []) ?? String(os.availableParallelism()),
+    memTotalGb: os.totalmem() / 1024 ** 3,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    nodeApi,
+    duckdb: String(duckdbVersion),
+    deltalake: py[0] ?? 'missing',
+    pyarrow: py[1] ?? 'missing',
+    python: py[2] ?? 'missing',
+    commit: `${commit ?? 'unknown'}${dirty}`,
+    gnuTime: hasGnuTime,
+  };
+}
+
+const progress = (bench) => (side, rep, result) => log(`${bench} ${side} #${rep + 1}: ${result.ms.toFixed(0)} ms, peak RSS ${(result.peakRssKb / 1024).toFixed(0)} MB`);
+
+async function writeBench(tmp) {
+  const staging = path.join(tmp, 'staging.parquet');
+  log(`write: staging ${scale.seasons} seasons × ${scale.rowsPerSeason} rows`);
+  const stage = await runWorker(worker('stage.js', staging, scale.seasons, scale.rowsPerSeason));
+  log(`write: staged ${stage.rows} rows × ${stage.columns} columns in ${(stage.ms / 1000).toFixed(1)} s`);
+  const target = (side, rep) => path.join(tmp, `write-${side}-${rep}`);
+  const sides = {
+    ours: (rep) => runWorker(worker('write-ours.js', target('ours', rep), staging)),
+    duckdb: (rep) => runWorker(worker('write-duckdb.js', target('duckdb', rep), staging)),
+    deltars: (rep) => runWorker(worker('write-deltars.py', target('deltars', rep), staging)),
+  };
+  const runs = await interleave(scale.writeReps, sides, progress('write'));
+  // Keep one table of ours for the time-travel benchmark, drop the rest now (disk).
+  for (let rep = 0; rep < scale.writeReps; rep++) {
+    for (const side of ['duckdb', 'deltars']) rmSync(target(side, rep), { recursive: true, force: true });
+    if (rep > 0) rmSync(target('ours', rep), { recursive: true, force: true });
+  }
+  return { stage, runs, table: target('ours', 0), staging };
+}
+
+async function travelBench(tmp, table, staging) {
+  const lastSeason = FIRST_SEASON + scale.seasons - 1;
+  const filesJson = path.join(tmp, 'travel-files.json');
+  const setup = await runWorker(worker('travel-setup.js', table, staging, filesJson, FIRST_SEASON, lastSeason));
+  log(`time travel: table now at version ${setup.latestVersion}; querying version ${setup.queriedVersion} (${setup.files} files)`);
+  const sides = {
+    ours: () => runWorker(worker('travel-ours.js', table, setup.queriedVersion)),
+    duckdb: () => runWorker(worker('travel-duckdb.js', filesJson)),
+  };
+  const runs = await interleave(scale.travelReps, sides, progress('time travel'));
+  const profiles = [];
+  for (let i = 0; i < 3; i++) profiles.push(await runWorker(worker('travel-ours.js', table, setup.queriedVersion, '--profile')));
+  return { setup, runs, profiles };
+}
+
+async function snapshotBench(tmp) {
+  const table = path.join(tmp, 'snapshot-table');
+  log(`snapshot: generating ${scale.commits} commits × ${scale.addsPerCommit} adds, checkpoint every ${scale.checkpointInterval}`);
+  const gen = await runWorker(worker('log-gen.js', table, scale.commits, scale.addsPerCommit, scale.checkpointInterval, scale.oldVersion));
+  log(`snapshot: log generated in ${(gen.ms / 1000).toFixed(1)} s`);
+  const result = {};
+  for (const version of ['latest', String(scale.oldVersion)]) {
+    const sides = {
+      ours: () => runWorker(worker('snapshot-ours.js', table, version)),
+      deltars: () => runWorker(worker('snapshot-deltars.py', table, version)),
+    };
+    const runs = await interleave(scale.snapshotReps, sides, progress(`snapshot ${version}`));
+    const profiles = [];
+    for (let i = 0; i < 3; i++) profiles.push(await runWorker(worker('snapshot-ours.js', table, version, '--profile')));
+    result[version] = { runs, profiles };
+  }
+  return { gen, versions: result };
+}
+
+/** Per phase: median wall ms and median CPU ms over the profiled runs. */
+function medianPhases(profiles) {
+  const names = Object.keys(profiles[0]?.phases ?? {});
+  return Object.fromEntries(names.map((n) => [n, { ms: median(profiles.map((p) => p.phases[n] ?? 0)), cpuMs: median(profiles.map((p) => p.cpuPhases?.[n] ?? 0)) }]));
+}
+
+async function main() {
+  const tmpRoot = process.env.BENCH_TMP ?? os.tmpdir();
+  mkdirSync(tmpRoot, { recursive: true });
+  const tmp = mkdtempSync(path.join(tmpRoot, 'nfl-lakehouse-bench-'));
+  const startedAt = new Date();
+  const loadStart = os.loadavg();
+  log(`scale ${scaleName}; temp data in ${tmp}`);
+  try {
+    const env = await environment();
+    const write = await writeBench(tmp);
+    const travel = await travelBench(tmp, write.table, write.staging);
+    rmSync(write.staging, { force: true });
+    rmSync(write.table, { recursive: true, force: true });
+    const snapshot = await snapshotBench(tmp);
+    const finishedAt = new Date();
+    const report = renderReport({
+      scaleName,
+      scale,
+      columns: pbpColumns(),
+      env,
+      startedAt,
+      finishedAt,
+      load: { start: loadStart, end: os.loadavg() },
+      write: {
+        stage: write.stage,
+        sides: Object.fromEntries(Object.entries(write.runs).map(([k, runs]) => [k, { ...summarize(runs), last: runs.at(-1) }])),
+      },
+      snapshot: {
+        gen: snapshot.gen,
+        versions: Object.fromEntries(
+          Object.entries(snapshot.versions).map(([v, r]) => [
+            v,
+            {
+              ours: { ...summarize(r.runs.ours), last: r.runs.ours.at(-1) },
+              deltars: { ...summarize(r.runs.deltars), last: r.runs.deltars.at(-1) },
+              deltarsOpenMs: median(r.runs.deltars.map((x) => x.openMs)),
+              phases: medianPhases(r.profiles),
+              profile: r.profiles[0],
+            },
+          ]),
+        ),
+      },
+      travel: {
+        setup: travel.setup,
+        ours: { ...summarize(travel.runs.ours), last: travel.runs.ours.at(-1) },
+        duckdb: { ...summarize(travel.runs.duckdb), last: travel.runs.duckdb.at(-1) },
+        phases: medianPhases(travel.profiles),
+        sameAnswer: travel.runs.ours.every((o) => travel.runs.duckdb.every((d) => o.count === d.count && Math.abs(o.sum - d.sum) <= 1e-6 * Math.max(1, Math.abs(d.sum)))),
+      },
+    });
+    const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
+    writeFileSync(out, report);
+    process.stdout.write(report);
+    log(`wrote ${out} (${((finishedAt - startedAt) / 60000).toFixed(1)} min)`);
+  } finally {
+    if (process.env.BENCH_KEEP === '1') log(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});

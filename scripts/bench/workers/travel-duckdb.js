@@ -1,0 +1,21 @@
+// Time-travel benchmark, baseline: the same aggregate in plain DuckDB over exactly the data
+// files of that version, `read_parquet([…])` (the list comes from <files.json>).
+//   node travel-duckdb.js <files.json>
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { args, cpuMsSince, emit } from './emit.js';
+
+const [filesJson] = args(1, 'travel-duckdb.js <files.json>');
+const files = JSON.parse(readFileSync(filesJson, 'utf8'));
+const instance = await DuckDBInstance.create(':memory:');
+const connection = await instance.connect();
+const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
+const started = performance.now();
+const cpu = process.cpuUsage();
+const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM read_parquet([${list}])`);
+const ms = performance.now() - started;
+const cpuMs = cpuMsSince(cpu);
+const [n, s] = reader.getRowsJS()[0];
+emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: files.length });

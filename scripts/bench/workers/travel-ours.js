@@ -1,0 +1,44 @@
+// Time-travel benchmark, our side: count(*) and sum(epa) of an old version through `runQuery`
+// with `delta_scan('<path>', version => n)` (snapshot load + scan + aggregate). With --profile,
+// the same query is split into `prepareQuery` (snapshot, pruning, view) and DuckDB execution.
+//   node travel-ours.js <tableRoot> <version> [--profile]
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/lake/index.js';
+import { args, cpuMsSince, emit } from './emit.js';
+
+const [tableRoot, version] = args(2, 'travel-ours.js <tableRoot> <version> [--profile]');
+const lake = await openLake({ root: tableRoot });
+const sql = `SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM delta_scan('${tableRoot.replace(/'/g, "''")}', version => ${Number(version)})`;
+const reader = process.env.LAKE_READER ?? 'auto';
+if (!process.argv.includes('--profile')) {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const result = await runQuery(lake, sql);
+  const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
+  lake.close();
+  const [n, s] = result.rows[0];
+  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: result.views[0]?.filesRead, reader });
+} else {
+  const phases = {};
+  const cpuPhases = {};
+  let t = performance.now();
+  let cpu = process.cpuUsage();
+  const lap = (name) => {
+    cpuPhases[name] = (cpuPhases[name] ?? 0) + cpuMsSince(cpu);
+    cpu = process.cpuUsage();
+    const now = performance.now();
+    phases[name] = now - t;
+    t = now;
+  };
+  await tableSnapshot(lake, { name: tableRoot, tableRoot }, { version: Number(version) });
+  lap('snapshotAlone');
+  const prepared = await prepareQuery(lake, sql);
+  lap('prepareQuery');
+  const result = await lake.engine.connection.runAndReadAll(prepared.sql);
+  lap('execute');
+  lake.close();
+  const [n, s] = result.getRowsJS()[0];
+  emit({ ms: phases.prepareQuery + phases.execute, phases, cpuPhases, count: Number(n), sum: Number(s), reader });
+}
