@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBType } from '@duckdb/node-api';
 import { DuckDBTypeId } from '@duckdb/node-api';
-import { ENGINE_INFO, LakeError, isLakeError } from '../core/index.js';
+import { ENGINE_INFO, LakeError, isLakeError, logger } from '../core/index.js';
 import { deleteFile } from '../storage/index.js';
 import {
   DEFAULT_PROTOCOL,
@@ -231,7 +231,11 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
   try {
     const writtenPartitions = new Map<string, Record<string, string | null>>();
     for (const add of adds) writtenPartitions.set(partitionKey(partitionColumns, add.partitionValues), add.partitionValues);
-    for (const values of options.replacePartitions ?? []) writtenPartitions.set(partitionKey(partitionColumns, values), values);
+    for (const values of options.replacePartitions ?? []) {
+      // '' is stored as NULL in partition columns (partitionStringSql), so here it names the NULL partition too.
+      const normalized = Object.fromEntries(partitionColumns.map((c) => [c, values[c] === '' ? null : (values[c] ?? null)]));
+      writtenPartitions.set(partitionKey(partitionColumns, normalized), normalized);
+    }
 
     const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys())) : [];
     const deletionTimestamp = now();
@@ -282,7 +286,12 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
       maxAttempts: options.maxAttempts,
     });
     if (outcome.status === 'conflict') throw conflictError(table, outcome);
-    const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata);
+    // The commit is durable now: a failed checkpoint (only an optimization) must neither fail the
+    // write nor reach the catch below, which would delete the files the commit refers to.
+    const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata).catch((error: unknown) => {
+      logger().warn({ table, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
+      return false;
+    });
     return {
       status: 'committed',
       table,
