@@ -40,6 +40,15 @@ export default tseslint.config(
     },
   })),
   {
+    // Plain Node scripts (bench, installers, child processes).
+    files: ['scripts/**/*.{js,mjs}', 'test/**/*.{js,mjs}'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['process', 'console', 'performance', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'fetch', 'AbortController', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: { 'no-console': 'error' },

@@ -114,7 +114,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       const sql = opts.file ? readFileSync(opts.file, 'utf8') : query;
       if (!sql) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
       await withLake(async (lake) => {
-        const result = await runQuery(lake, sql, { asOf: opts.asOf });
+        const result = await runQuery(lake, sql, { asOf: opts.asOf, exact: true });
         io.out(renderRows(result.columns, result.rows, opts.format));
       });
     });

@@ -9,6 +9,13 @@ export function jsonValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(jsonValue);
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
+    // DuckDB values (exact mode): lists/arrays, structs, maps, blobs; others print exactly via toString.
+    if (Array.isArray(obj['items'])) return (obj['items'] as unknown[]).map(jsonValue);
+    if (obj['bytes'] instanceof Uint8Array) return Buffer.from(obj['bytes']).toString('base64');
+    if (Array.isArray(obj['entries'])) return Object.fromEntries((obj['entries'] as { key: unknown; value: unknown }[]).map((e) => [String(jsonValue(e.key)), jsonValue(e.value)]));
+    if (typeof obj['entries'] === 'object' && obj['entries'] !== null && obj.constructor !== Object) {
+      return Object.fromEntries(Object.entries(obj['entries'] as Record<string, unknown>).map(([k, v]) => [k, jsonValue(v)]));
+    }
     if (typeof obj['toString'] === 'function' && obj.constructor !== Object) {
       const text = String(value);
       if (text !== '[object Object]') return text;

@@ -10,6 +10,11 @@ import { findTableRefs, type TableAt } from './sql-refs.js';
 export interface QueryOptions {
   /** Applies to every table reference without its own AT clause: a version number or a timestamp. */
   asOf?: string;
+  /**
+   * Rows as DuckDB values (exact: microsecond timestamps, full-precision decimals) instead of
+   * JS values (Dates in milliseconds, decimals as doubles). Output renderers want exact.
+   */
+  exact?: boolean;
 }
 
 export interface ResolvedView {
@@ -105,7 +110,7 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   return {
     columns: reader.columnNames(),
     types: reader.columnTypes().map((t) => t.toString()),
-    rows: reader.getRowsJS() as unknown[][],
+    rows: options.exact ? (reader.getRows() as unknown[][]) : (reader.getRowsJS() as unknown[][]),
     views: prepared.views,
   };
 }
