@@ -1,4 +1,4 @@
-import { partitionKey, type Snapshot } from '../delta/index.js';
+import { columnMappingMode, logicalPartitionValues, partitionKey, type Snapshot } from '../delta/index.js';
 import { ident, literal, partitionValueSql, type Engine } from '../engine/index.js';
 
 /**
@@ -114,10 +114,13 @@ export async function serializeSql(engine: Engine, sql: string): Promise<unknown
  * by DuckDB over the typed partition values.
  */
 export async function pruneFiles(engine: Engine, snapshot: Snapshot, conjuncts: Node[][]): Promise<Snapshot['files']> {
-  const groups = new Map<string, Record<string, string | null>>();
-  for (const file of snapshot.files) groups.set(partitionKey(snapshot.partitionColumns, file.partitionValues), file.partitionValues);
-  if (groups.size === 0) return snapshot.files;
   const fields = snapshot.partitionColumns.map((c) => snapshot.schema.fields.find((f) => f.name === c)!);
+  const mode = columnMappingMode(snapshot.metadata.configuration);
+  // Partition values keyed by logical name (column-mapped tables key the log by physical name).
+  const logical = (values: Record<string, string | null>): string => partitionKey(snapshot.partitionColumns, logicalPartitionValues(fields, mode, values));
+  const groups = new Map<string, Record<string, string | null>>();
+  for (const file of snapshot.files) groups.set(logical(file.partitionValues), logicalPartitionValues(fields, mode, file.partitionValues));
+  if (groups.size === 0) return snapshot.files;
   const keys = [...groups.keys()];
   const rows = keys.map((key, i) => {
     const values = groups.get(key)!;
@@ -131,10 +134,8 @@ export async function pruneFiles(engine: Engine, snapshot: Snapshot, conjuncts: 
   const rendered = await engine.rows<{ sql: string }>(`SELECT json_deserialize_sql(${literal(JSON.stringify(template))}) AS sql`).catch(() => undefined);
   const filterSql = rendered?.[0]?.sql;
   if (!filterSql) return snapshot.files;
-  const kept = await engine
-    .rows<{ __gid: number }>(`WITH __lake_parts AS ${parts} ${filterSql}`)
-    .catch(() => undefined);
+  const kept = await engine.rows<{ __gid: number }>(`WITH __lake_parts AS ${parts} ${filterSql}`).catch(() => undefined);
   if (!kept) return snapshot.files;
   const keep = new Set(kept.map((r) => keys[Number(r.__gid)]!));
-  return snapshot.files.filter((f) => keep.has(partitionKey(snapshot.partitionColumns, f.partitionValues)));
+  return snapshot.files.filter((f) => keep.has(logical(f.partitionValues)));
 }

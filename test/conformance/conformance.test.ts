@@ -151,12 +151,9 @@ describe('log edge cases', () => {
     expect(nested.rows).toEqual([[2, 40n]]);
   });
 
-  // KNOWN BUG outside this suite's files: src/lake/pruning.ts (partition pruning in prepareQuery)
-  // reads `partitionValues[<logical name>]`, but column-mapped tables key them by physical name
-  // (PROTOCOL.md "Column Mapping"), so a filter on the partition column prunes every file.
-  // Fix: build the pruning groups from logicalPartitionValues() (src/delta/column-mapping.ts).
-  // Remove `.fails` once fixed.
-  it.fails('filters a column-mapped table on its partition column (pruning by physical name)', async () => {
+  // Column-mapped tables key partitionValues by physical name (PROTOCOL.md "Column Mapping"):
+  // partition pruning must translate them to logical names first.
+  it('filters a column-mapped table on its partition column (pruning by physical name)', async () => {
     const cm = await runQuery(lake, `SELECT "Super Name" FROM ${scanOf('table_with_column_mapping', 0)} WHERE "Company Very Short" = 'BME'`);
     expect(cm.rows).toEqual([['Timothy Lamb']]);
   });
