@@ -78,7 +78,7 @@ describe('download against a real local HTTP server', () => {
   it('times out a hanging response (no headers, then a stalled body) and retries', async () => {
     const clock = fakeClock();
     server.fault(KEY, { hang: 'headers' }, { hang: 'body' });
-    expect(await download(request(clock, { timeoutMs: 150 }))).toMatchObject({ status: 'downloaded', attempts: 3 });
+    expect(await download(request(clock, { timeoutMs: 400 }))).toMatchObject({ status: 'downloaded', attempts: 3 });
     expect(clock.sleeps).toEqual([50, 100]);
   });
 
