@@ -7,6 +7,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          // The unit suite pins the native reader; test/interop/readers.test.ts compares it with
+          // DuckDB's delta extension row for row.
+          env: { LAKE_READER: 'native' },
           exclude: ['test/interop/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, LakeError, PIPELINE_VERSION, isLakeError } from '../core/index.js';
-import { literal, writeCheckpoint } from '../engine/index.js';
+import { installDeltaExtension, literal, writeCheckpoint } from '../engine/index.js';
 import {
   openLake,
   prepareQuery,
@@ -11,11 +11,14 @@ import {
   tableHistory,
   tableSnapshot,
   writeTable,
+  readerMode,
   type Lake,
+  type ReaderMode,
   type SchemaMode,
   type WriteMode,
 } from '../lake/index.js';
 import { runDemo } from './demo.js';
+import { doctor, renderDoctor } from './doctor.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { renderRows, type OutputFormat } from './render.js';
 
@@ -110,11 +113,12 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--file <path>', 'read the query from a file')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--as-of <version|timestamp>', 'read every table without its own AT clause as of this version or timestamp')
-    .action(async (query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string }) => {
+    .addOption(new Option('--reader <reader>', "auto: DuckDB's delta extension when it loads, else native; extension; native (default: LAKE_READER or auto)").choices(['auto', 'extension', 'native']))
+    .action(async (query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string; reader?: ReaderMode }) => {
       const sql = opts.file ? readFileSync(opts.file, 'utf8') : query;
       if (!sql) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
       await withLake(async (lake) => {
-        const result = await runQuery(lake, sql, { asOf: opts.asOf, exact: true });
+        const result = await runQuery(lake, sql, { asOf: opts.asOf, exact: true, reader: opts.reader ?? readerMode() });
         io.out(renderRows(result.columns, result.rows, opts.format));
       });
     });
@@ -161,6 +165,32 @@ export function buildProgram(io: Io = defaultIo): Command {
         const result = await writeCheckpoint(lake.engine, snapshot);
         if (opts.json) printJson(io, { table, ...result });
         else io.out(`${table}: checkpoint at version ${result.version} (${result.numOfAddFiles} files, ${result.parts} part${result.parts === 1 ? '' : 's'})\n`);
+      });
+    });
+
+  const extension = program.command('extension').description("DuckDB's delta extension, for the extension reader (works offline from a wheel or file)");
+  extension
+    .command('install')
+    .description('install the delta extension for this DuckDB: from --from (a .duckdb_extension or duckdb_extension_delta wheel), else pip download, else INSTALL delta; then verify it loads')
+    .option('--from <file>', 'a delta.duckdb_extension binary or a duckdb_extension_delta-*.whl copied onto this machine')
+    .option('--force', 'reinstall even when a working extension is installed')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { from?: string; force?: boolean; json?: boolean }) => {
+      const result = await installDeltaExtension({ from: opts.from, force: opts.force });
+      if (opts.json) printJson(io, result);
+      else io.out(`delta extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) installed from ${result.source}${result.origin ? ` (${result.origin})` : ''}: ${result.path}; it loads.\n`);
+    });
+
+  program
+    .command('doctor')
+    .description('DuckDB version, reader in use, extension status, lake root, and whether every table opens')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await withLake(async (lake) => {
+        const report = await doctor(lake);
+        if (opts.json) printJson(io, report);
+        else io.out(renderDoctor(report));
+        if (report.tables.some((t) => !t.ok)) process.exitCode = 3;
       });
     });
 

@@ -8,3 +8,7 @@ export { findTableRefs, tokenize } from './sql-refs.js';
 export type { SqlTableRef, TableAt } from './sql-refs.js';
 export { tableHistory, summarizeCommit } from './history.js';
 export type { HistoryEntry } from './history.js';
+export { readerMode, extensionStatus, useExtension, READER_MODES } from './reader.js';
+export type { ReaderMode } from './reader.js';
+export { doctor } from './doctor.js';
+export type { DoctorReport } from './doctor.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LakeError } from '../core/index.js';
 import { LOG_DIR, type Snapshot } from '../delta/index.js';
 import { prunableConjuncts, pruneFiles, serializeSql } from './pruning.js';
+import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef } from './context.js';
 import { findTableRefs, type TableAt } from './sql-refs.js';
@@ -15,6 +16,8 @@ export interface QueryOptions {
    * JS values (Dates in milliseconds, decimals as doubles). Output renderers want exact.
    */
   exact?: boolean;
+  /** auto (default: LAKE_READER, else auto) | extension | native. */
+  reader?: ReaderMode;
 }
 
 export interface ResolvedView {
@@ -22,7 +25,9 @@ export interface ResolvedView {
   table: string;
   tableRoot: string;
   version: number;
-  /** Data files the view reads after partition pruning. */
+  /** Which reader serves the view. */
+  reader: 'extension' | 'native';
+  /** Data files the view reads after partition pruning (native reader only). */
   filesRead?: number;
 }
 
@@ -71,7 +76,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
     const key = `${table.tableRoot}@${snapshot.version}`;
     let view = byKey.get(key);
     if (!view) {
-      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot };
+      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' };
       byKey.set(key, view);
       views.push(view);
     }
@@ -80,10 +85,17 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
   }
   out += sql.slice(cursor);
 
-  // Partition pruning: only files of partitions the query can need are named to DuckDB.
-  const partitioned = new Map(views.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
-  const conjuncts = partitioned.size > 0 ? await serializeSql(lake.engine, out).then((ast) => (ast ? prunableConjuncts(ast, partitioned) : undefined)) : undefined;
+  // The extension reader prunes partitions itself (filter pushdown through the view).
+  const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
+  const native: typeof views = [];
   for (const view of views) {
+    if (extension && (await createExtensionView(lake, view.view, view.tableRoot, view.version, view.table))) view.reader = 'extension';
+    else native.push(view);
+  }
+  // Partition pruning: only files of partitions the query can need are named to DuckDB.
+  const partitioned = new Map(native.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
+  const conjuncts = partitioned.size > 0 ? await serializeSql(lake.engine, out).then((ast) => (ast ? prunableConjuncts(ast, partitioned) : undefined)) : undefined;
+  for (const view of native) {
     const filter = conjuncts?.get(view.view);
     const snapshot = filter ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, filter) } : view.snapshot;
     view.filesRead = snapshot.files.length;
