@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   DELTA_WRITE_UNSUPPORTED: EXIT.data,
   DELTA_COMMIT_CONFLICT: EXIT.conflict,
   LOCK_BUSY: EXIT.conflict,
+  /** The upstream answered with a status that is not retried (other 4xx), or retries ran out. */
+  INGEST_HTTP_STATUS: EXIT.upstream,
+  /** Network error or timeout on every attempt. */
+  INGEST_UNREACHABLE: EXIT.upstream,
   INTERNAL: EXIT.unexpected,
 } as const satisfies Record<string, ExitCode>;
 

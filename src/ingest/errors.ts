@@ -1,14 +1,8 @@
 import { EXIT, LakeError, type LakeErrorOptions } from '../core/index.js';
 
-/**
- * Upstream failures (exit 5). src/core's ERROR_CODES has no upstream codes yet, so these codes
- * live here; the error is still a LakeError (same `toJSON`, CLI rendering and `exitCode`).
- * When core gains the codes, this becomes `new LakeError(code, …)`.
- */
+/** Upstream failures (exit 5); the codes are part of core's ERROR_CODES. */
 export const INGEST_ERROR_CODES = {
-  /** The upstream answered with a status that is not retried (other 4xx), or retries ran out. */
   INGEST_HTTP_STATUS: EXIT.upstream,
-  /** Network error or timeout on every attempt. */
   INGEST_UNREACHABLE: EXIT.upstream,
 } as const;
 
@@ -16,10 +10,8 @@ export type IngestErrorCode = keyof typeof INGEST_ERROR_CODES;
 
 export class IngestError extends LakeError {
   constructor(code: IngestErrorCode, message: string, options: LakeErrorOptions = {}) {
-    super('INTERNAL', message, options);
+    super(code, message, options);
     this.name = 'IngestError';
-    Object.defineProperty(this, 'code', { value: code, enumerable: true });
-    Object.defineProperty(this, 'exitCode', { value: INGEST_ERROR_CODES[code], enumerable: true });
   }
 }
 
