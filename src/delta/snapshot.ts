@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LakeError, isLakeError, logger } from '../core/index.js';
 import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
-import { buildSegment, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
+import { buildSegment, commitMtime, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
 import { assertReadable } from './protocol.js';
 import { applyActions, emptyReplayState, requireTableState } from './replay.js';
 import { parseSchemaString, type StructType } from './schema.js';
@@ -91,11 +91,10 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
 
 /** Commit timestamp of a version: `commitInfo.timestamp`, else the commit file's mtime (PROTOCOL.md). */
 export async function commitTimestamp(tableRoot: string, listing: LogListing, version: number): Promise<number | undefined> {
-  const entry = listing.commits.get(version);
-  if (!entry) return undefined;
+  if (!listing.commits.has(version)) return undefined;
   const info = await readCommitInfo(tableRoot, version);
   const ts = info?.['timestamp'];
-  return typeof ts === 'number' ? ts : entry.mtimeMs;
+  return typeof ts === 'number' ? ts : commitMtime(tableRoot, version);
 }
 
 /** DESIGN.md decision 6: the last version whose commit timestamp is ≤ T. */

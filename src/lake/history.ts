@@ -1,4 +1,4 @@
-import { listLog, readCommit, partitionKey, type Action } from '../delta/index.js';
+import { commitMtime, listLog, readCommit, partitionKey, type Action } from '../delta/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './context.js';
 
 export interface HistoryEntry {
@@ -28,7 +28,7 @@ function rows(stats: string | null | undefined): number | undefined {
   }
 }
 
-export function summarizeCommit(version: number, actions: Action[], mtimeMs: number, partitionColumns: readonly string[]): HistoryEntry {
+export function summarizeCommit(version: number, actions: Action[], mtimeMs: number | undefined, partitionColumns: readonly string[]): HistoryEntry {
   const info = actions.find((a) => a.kind === 'commitInfo');
   const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
   let filesAdded = 0;
@@ -53,7 +53,7 @@ export function summarizeCommit(version: number, actions: Action[], mtimeMs: num
   const runId = commitInfo?.['run_id'];
   return {
     version,
-    timestamp: typeof ts === 'number' ? ts : mtimeMs,
+    timestamp: typeof ts === 'number' ? ts : (mtimeMs ?? 0),
     operation: commitInfo?.operation,
     operationParameters: commitInfo?.operationParameters ?? {},
     runId: typeof runId === 'string' ? runId : undefined,
@@ -87,6 +87,10 @@ export async function tableHistory(lake: Lake, table: TableRef, options: { limit
     for (const a of commits[i]!) if (a.kind === 'metaData') partitionColumns = a.metaData.partitionColumns;
     columnsAt.set(versions[i]!, partitionColumns);
   }
-  versions.forEach((v, i) => entries.push(summarizeCommit(v, commits[i]!, listing.commits.get(v)!.mtimeMs, columnsAt.get(v) ?? [])));
+  for (const [i, v] of versions.entries()) {
+    const actions = commits[i]!;
+    const hasTimestamp = actions.some((a) => a.kind === 'commitInfo' && typeof a.commitInfo.timestamp === 'number');
+    entries.push(summarizeCommit(v, actions, hasTimestamp ? undefined : await commitMtime(table.tableRoot, v), columnsAt.get(v) ?? []));
+  }
   return entries;
 }

@@ -72,6 +72,16 @@ export async function listFiles(dir: string): Promise<FileEntry[]> {
   return entries.filter((e): e is FileEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** Names of the entries directly inside `dir`, sorted; empty when `dir` is missing. No stat calls. */
+export async function listNames(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
 /** Lists every regular file under `dir`, recursively, as paths relative to `dir` with `/` separators. */
 export async function listFilesRecursive(dir: string): Promise<FileEntry[]> {
   const out: FileEntry[] = [];

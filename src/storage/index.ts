@@ -1,2 +1,2 @@
-export { putIfAbsent, readTextIfExists, listFiles, listFilesRecursive, deleteFile, exists } from './file-store.js';
+export { putIfAbsent, readTextIfExists, listFiles, listNames, listFilesRecursive, deleteFile, exists } from './file-store.js';
 export type { PutResult, FileEntry } from './file-store.js';
