@@ -20,6 +20,7 @@ import {
 import { runDemo } from './demo.js';
 import { doctor, renderDoctor } from './doctor.js';
 import { registerIngestCommands } from './ingest-commands.js';
+import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { renderRows, type OutputFormat } from './render.js';
 
 interface Io {
@@ -203,6 +204,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     });
 
   registerIngestCommands(program, io);
+  registerMaintenanceCommands(program, io);
   return program;
 }
 

@@ -12,3 +12,13 @@ export { readerMode, extensionStatus, useExtension, READER_MODES } from './reade
 export type { ReaderMode } from './reader.js';
 export { doctor } from './doctor.js';
 export type { DoctorReport } from './doctor.js';
+export { restoreTable, applyRestore, planRestore, mergedProtocol, assertDataFilesPresent } from './restore.js';
+export type { RestoreOptions, RestoreResult, RestoreMetrics, RestorePlan } from './restore.js';
+export { rollbackRun } from './rollback.js';
+export type { RollbackOptions, RollbackResult, RollbackTable, LaterCommit } from './rollback.js';
+export { vacuumTable, vacuumTables, listLakeTables, MIN_RETENTION_HOURS, DEFAULT_LOG_RETENTION } from './vacuum.js';
+export type { VacuumOptions, VacuumMetrics } from './vacuum.js';
+export { diffTable, recordedBusinessKey, BUSINESS_KEY_PROPERTY } from './diff.js';
+export type { DiffOptions, DiffResult, DiffRow, PartitionDiff, ColumnChange, KeySource, VersionSelector } from './diff.js';
+export { writeDuckdbViews, refreshDuckdbViews, defaultDuckdbPath, DUCKDB_FILE } from './duckdb-views.js';
+export type { DuckdbViewsOptions, DuckdbViewsResult, DuckdbView } from './duckdb-views.js';

@@ -1,0 +1,265 @@
+import { Option, type Command } from 'commander';
+import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
+import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE } from '../ingest/index.js';
+import {
+  diffTable,
+  openLake,
+  parseAsOf,
+  parseTimestamp,
+  refreshDuckdbViews,
+  resolveTable,
+  restoreTable,
+  rollbackRun,
+  vacuumTables,
+  writeDuckdbViews,
+  type DiffResult,
+  type Lake,
+  type RestoreResult,
+  type RollbackResult,
+  type TableRef,
+  type VacuumMetrics,
+  type VersionSelector,
+} from '../lake/index.js';
+import { renderRows } from './render.js';
+
+/** `lake diff | restore | rollback | vacuum | duckdb`: render the operations of src/lake/{diff,restore,rollback,vacuum,duckdb-views}.ts. */
+export interface MaintenanceIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const lake = await openLake();
+  try {
+    return await fn(lake);
+  } finally {
+    lake.close();
+  }
+}
+
+function printJson(io: MaintenanceIo, value: unknown): void {
+  io.out(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
+}
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new LakeError('USAGE', `${flag} must be a version number (0, 1, …), got '${value}'`);
+    return n;
+  };
+}
+
+function hours(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new LakeError('USAGE', `--retain-hours must be a non-negative number of hours, got '${value}'`);
+  return n;
+}
+
+function columnList(value: string): string[] {
+  return value.split(',').map((c) => c.trim()).filter(Boolean);
+}
+
+function selector(value: string): VersionSelector {
+  const at = parseAsOf(value);
+  return at && 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(value) };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/** The catalog's business key for `layer.dataset`, when a catalog is present and names the dataset. */
+function catalogKey(ref: TableRef, catalogFile: string): string[] | undefined {
+  if (!ref.dataset) return undefined;
+  try {
+    return findDataset(loadCatalog(catalogFile), ref.dataset)?.businessKey;
+  } catch {
+    return undefined;
+  }
+}
+
+function partitionText(partition: Record<string, string | null>): string {
+  const entries = Object.entries(partition);
+  return entries.length === 0 ? '(table)' : entries.map(([k, v]) => `${k}=${v ?? 'NULL'}`).join('/');
+}
+
+function renderDiff(r: DiffResult): string {
+  const lines: string[] = [];
+  const keyText = r.key ? `key (${r.key.join(', ')}) from ${r.keySource === 'option' ? '--key' : r.keySource}` : 'whole rows (no business key known; pass --key)';
+  lines.push(`${r.table}: version ${r.from} → ${r.to}, compared by ${keyText}`);
+  lines.push(`  ${r.added} added, ${r.removed} removed, ${r.changed} changed${r.key ? ' keys' : ' rows'}${r.duplicateKeys > 0 ? ` (${r.duplicateKeys} keys held by several rows)` : ''}`);
+  if (r.columnsAdded.length > 0) lines.push(`  columns added: ${r.columnsAdded.join(', ')}`);
+  if (r.columnsRemoved.length > 0) lines.push(`  columns removed: ${r.columnsRemoved.join(', ')}`);
+  let out = `${lines.join('\n')}\n`;
+  if (r.partitions.length > 0) {
+    out += renderRows(['partition', 'added', 'removed', 'changed'], r.partitions.map((p) => [partitionText(p.partition), p.added, p.removed, p.changed]), 'table');
+  }
+  if (r.changes.length > 0) {
+    const detail = r.changes.map((c) => {
+      const what = c.key
+        ? Object.entries(c.key).map(([k, v]) => `${k}=${v ?? 'NULL'}`).join(' ')
+        : Object.entries(c.row ?? {}).map(([k, v]) => `${k}=${v ?? 'NULL'}`).join(' ');
+      const columns = (c.columns ?? []).map((col) => `${col.column}: ${col.from ?? 'NULL'} → ${col.to ?? 'NULL'}`).join('; ');
+      return [c.change, partitionText(c.partition), what, columns];
+    });
+    out += renderRows(['change', 'partition', r.key ? 'key' : 'row', 'columns'], detail, 'table');
+  }
+  return out;
+}
+
+function restoreLine(r: RestoreResult): string {
+  const m = r.metrics;
+  const files = `+${m.numRestoredFiles} files (${formatBytes(m.restoredFilesSize)}), -${m.numRemovedFiles} files (${formatBytes(m.removedFilesSize)})${r.metadataChanged ? ', metadata restored' : ''}${r.protocolChanged ? ', protocol upgraded' : ''}`;
+  if (r.status === 'noop') return `${r.table}: version ${r.readVersion} already equals version ${r.restoredVersion}; nothing to do`;
+  if (r.status === 'dry-run') return `${r.table}: would restore version ${r.restoredVersion} on top of version ${r.readVersion}: ${files}`;
+  return `${r.table}: restored version ${r.restoredVersion} as version ${r.version}: ${files}; ${m.numOfFilesAfterRestore} files, ${formatBytes(m.tableSizeAfterRestore)} after restore`;
+}
+
+function renderRollback(r: RollbackResult): string {
+  const lines = [`${r.dryRun ? 'plan for rollback' : 'rollback'} of run ${r.runId}${r.dryRun ? ' (dry run: nothing is committed)' : ` (rollback run ${r.rollbackRunId})`}`];
+  if (r.tables.length === 0) lines.push('  no table has a commit of this run');
+  for (const t of r.tables) {
+    const target = t.restoreTo < 0 ? 'empty (the run created the table)' : `version ${t.restoreTo}`;
+    const head = `  ${t.table.padEnd(28)} run commits v${t.runVersions.join(', v')}; at v${t.currentVersion}`;
+    if (t.action === 'already-rolled-back') lines.push(`${head}: already rolled back, nothing to do`);
+    else if (t.action === 'blocked') lines.push(`${head}: BLOCKED by later commits ${t.laterCommits.map((c) => `v${c.version} (${c.runId ?? c.operation ?? 'untagged'})`).join(', ')}; --force undoes them too`);
+    else {
+      const verb = t.result?.status === 'committed' ? `restored to ${target} as v${t.result.version}` : t.result?.status === 'noop' ? `already equals ${target}` : `→ ${target}`;
+      const m = t.result?.metrics;
+      const later = t.laterCommits.length > 0 ? `; also undoes v${t.laterCommits.map((c) => c.version).join(', v')}` : '';
+      lines.push(`${head}: ${verb}${m ? ` (+${m.numRestoredFiles} files, -${m.numRemovedFiles} files)` : ''}${later}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderVacuum(all: VacuumMetrics[]): string {
+  const rows = all.map((m) => [
+    m.table,
+    m.retentionHours,
+    m.oldestRetainedVersion,
+    m.filesDeleted,
+    formatBytes(m.bytesDeleted),
+    m.untrackedFilesDeleted,
+    m.logFilesDeleted,
+    m.earliestVersion ?? '',
+  ]);
+  const head = all.some((m) => m.dryRun) ? 'vacuum (dry run: nothing deleted; counts are what would be deleted)\n' : '';
+  return head + renderRows(['table', 'retain h', 'oldest kept version', 'files deleted', 'bytes', 'untracked', 'log files', 'earliest version'], rows, 'table');
+}
+
+export function registerMaintenanceCommands(program: Command, io: MaintenanceIo): void {
+  program
+    .command('diff')
+    .description('rows added, removed and changed by business key between two versions, per partition')
+    .argument('<table>', 'layer.dataset or a path')
+    .requiredOption('--from <version|timestamp>', 'the older version (or the version current at a timestamp)')
+    .option('--to <version|timestamp>', 'the newer version (default: the latest)')
+    .option('--key <columns>', 'business key columns (default: recorded in the log, else the catalog, else whole rows)')
+    .option('--ignore <columns>', 'columns left out of the comparison (e.g. ingested_at,run_id)')
+    .option('--limit <n>', 'rows of detail to show (default 20)', nonNegativeInt('--limit'))
+    .addOption(new Option('--catalog <file>', 'the catalog (for business keys)').env('LAKE_CATALOG').default(DEFAULT_CATALOG_FILE))
+    .option('--json', 'machine-readable output')
+    .action(async (table: string, opts: { from: string; to?: string; key?: string; ignore?: string; limit?: number; catalog: string; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const ref = resolveTable(lake, table);
+        const result = await diffTable(lake, {
+          table: ref,
+          from: selector(opts.from),
+          to: opts.to === undefined ? undefined : selector(opts.to),
+          key: opts.key ? columnList(opts.key) : undefined,
+          fallbackKey: catalogKey(ref, opts.catalog),
+          ignoreColumns: opts.ignore ? columnList(opts.ignore) : undefined,
+          limit: opts.limit,
+        });
+        if (opts.json) printJson(io, result);
+        else io.out(renderDiff(result));
+      });
+    });
+
+  program
+    .command('restore')
+    .description('a new commit whose snapshot equals an earlier version (files re-added/removed, metadata restored)')
+    .argument('<table>', 'layer.dataset or a path')
+    .option('--version <n>', 'the version to restore', nonNegativeInt('--version'))
+    .option('--timestamp <time>', 'restore the version current at this time (ISO 8601; no zone means UTC)')
+    .option('--dry-run', 'show what would change, commit nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (table: string, opts: { version?: number; timestamp?: string; dryRun?: boolean; json?: boolean }) => {
+      if ((opts.version === undefined) === (opts.timestamp === undefined)) {
+        throw new LakeError('USAGE', 'lake restore needs exactly one of --version or --timestamp', { hint: 'e.g. lake restore silver.pbp --version 12' });
+      }
+      await withLake(async (lake) => {
+        const result = await restoreTable(lake, {
+          table: resolveTable(lake, table),
+          version: opts.version,
+          timestamp: opts.timestamp === undefined ? undefined : parseTimestamp(opts.timestamp),
+          dryRun: opts.dryRun,
+        });
+        if (result.status === 'committed') await refreshDuckdbViews(lake);
+        if (opts.json) printJson(io, result);
+        else io.out(`${restoreLine(result)}\n`);
+      });
+    });
+
+  program
+    .command('rollback')
+    .description('restore every table a run committed to, to its version just before the run (idempotent)')
+    .requiredOption('--run <run_id>', 'the run to undo (run_id in `lake history`)')
+    .option('--dry-run', 'show the plan, commit nothing')
+    .option('--force', 'roll back even when later runs committed on top (undoes their commits too)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { run: string; dryRun?: boolean; force?: boolean; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const result = await rollbackRun(lake, { runId: opts.run, dryRun: opts.dryRun, force: opts.force });
+        if (result.status === 'committed') await refreshDuckdbViews(lake);
+        if (opts.json) printJson(io, result);
+        else io.out(renderRollback(result));
+      });
+    });
+
+  program
+    .command('vacuum')
+    .description('delete data files no version inside the retention window references (default 7 days); never touches _delta_log')
+    .argument('[tables...]', 'layer.dataset names or paths (default: every table under the lake root)')
+    .option('--retain-hours <h>', 'retention window in hours (default: delta.deletedFileRetentionDuration, 168)', hours)
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .option('--force', 'allow a retention under 168 hours')
+    .option('--log-cleanup', 'also remove commit files older than delta.logRetentionDuration (30 days) that precede a checkpoint')
+    .option('--json', 'machine-readable output')
+    .action(async (tables: string[], opts: { retainHours?: number; dryRun?: boolean; force?: boolean; logCleanup?: boolean; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const refs = tables.length > 0 ? tables.map((t) => resolveTable(lake, t)) : undefined;
+        const result = await vacuumTables(lake, refs, { retentionHours: opts.retainHours, dryRun: opts.dryRun, force: opts.force, logCleanup: opts.logCleanup });
+        if (opts.json) printJson(io, result);
+        else io.out(renderVacuum(result));
+      });
+    });
+
+  program
+    .command('duckdb')
+    .description('write a DuckDB database with one view per table at its latest version (schemas bronze/silver/gold) for the stock duckdb CLI')
+    .option('--out <file>', 'the database file (default: <lake root>/lake.duckdb)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { out?: string; json?: boolean }) => {
+      await withLake(async (lake) => {
+        const result = await writeDuckdbViews(lake, { out: opts.out });
+        if (opts.json) printJson(io, result);
+        else {
+          const ok = result.views.filter((v) => !v.error);
+          io.out(`${result.path}: ${ok.length} view${ok.length === 1 ? '' : 's'} (${ok.map((v) => `${v.view}@v${v.version}`).join(', ') || 'no tables'})\n`);
+          io.out(`query it with: duckdb ${result.path} -c "SELECT count(*) FROM ${ok[0]?.view ?? 'silver.<dataset>'}"\n`);
+        }
+        const failed = result.views.filter((v) => v.error);
+        if (failed.length > 0) {
+          const code = failed[0]!.error!.code;
+          throw new LakeError(code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'DATA_INVALID', `${failed.length} table(s) have no view in ${result.path}: ${failed.map((v) => `${v.view} (${v.error!.message})`).join('; ')}`, {
+            hint: 'The other views were written. Fix or restore those tables (`lake doctor`), then re-run `lake duckdb`.',
+          });
+        }
+      });
+    });
+}

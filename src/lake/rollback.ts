@@ -1,0 +1,143 @@
+import { LakeError } from '../core/index.js';
+import { listLog, readCommitInfo } from '../delta/index.js';
+import { newRunId } from '../ingest/index.js';
+import { tableSnapshot, type Lake, type TableRef } from './context.js';
+import { applyRestore, type RestoreResult } from './restore.js';
+import { listLakeTables } from './vacuum.js';
+
+/**
+ * Run rollback: every table under the lake root (all layers) that a run committed to
+ * (`commitInfo.run_id`) is restored to its version just before the run's first commit there.
+ * A table the run created is emptied (a `DELETE` of every file; the table keeps its schema).
+ *
+ * The rollback is one command, not one transaction (Delta has no multi-table commits): every
+ * table is planned and checked (later commits, vacuumed files) before the first commit, and a
+ * rerun finishes what a failed one left, because a table whose log already holds a rollback of
+ * the run (`rollback_of_run`) is skipped. The rollback's own commits carry their own `run_id`,
+ * so a rollback can itself be rolled back.
+ */
+export interface RollbackOptions {
+  runId: string;
+  dryRun?: boolean;
+  /** Roll back even when later commits (other runs) sit on top of the run's; those are undone too. */
+  force?: boolean;
+  /** Tables to consider; every table under the lake root by default. */
+  tables?: TableRef[];
+  /** The rollback's own run id (recorded as `run_id` on its commits). */
+  rollbackRunId?: string;
+  now?: () => number;
+}
+
+export interface LaterCommit {
+  version: number;
+  runId: string | undefined;
+  operation: string | undefined;
+}
+
+export interface RollbackTable {
+  table: string;
+  /** The versions the run committed. */
+  runVersions: number[];
+  /** The latest version before the rollback. */
+  currentVersion: number;
+  /** The version restored to; -1 when the run created the table (it is emptied). */
+  restoreTo: number;
+  /**
+   * `restore`: will be (or was) restored; `already-rolled-back`: a rollback of the run is in the
+   * log; `blocked`: later commits sit on top of the run's (see laterCommits; --force).
+   */
+  action: 'restore' | 'already-rolled-back' | 'blocked';
+  /** Commits after the run's first one that the run did not make. */
+  laterCommits: LaterCommit[];
+  result?: RestoreResult;
+}
+
+export interface RollbackResult {
+  runId: string;
+  rollbackRunId: string;
+  dryRun: boolean;
+  /** `committed`: at least one table changed; `noop`: nothing to do; `dry-run`: the plan only. */
+  status: 'committed' | 'noop' | 'dry-run';
+  tables: RollbackTable[];
+}
+
+async function planTable(table: TableRef, runId: string): Promise<RollbackTable | undefined> {
+  const listing = await listLog(table.tableRoot);
+  const versions = [...listing.commits.keys()].sort((a, b) => a - b);
+  const infos = await Promise.all(versions.map((v) => readCommitInfo(table.tableRoot, v)));
+  const runVersions = versions.filter((_, i) => infos[i]?.['run_id'] === runId);
+  if (runVersions.length === 0) return undefined;
+  const first = runVersions[0]!;
+  const last = runVersions[runVersions.length - 1]!;
+  const later: LaterCommit[] = [];
+  let rolledBack = false;
+  versions.forEach((v, i) => {
+    const info = infos[i];
+    if (v <= first || info?.['run_id'] === runId) return;
+    if (v > last && info?.['rollback_of_run'] === runId) rolledBack = true;
+    const other = info?.['run_id'];
+    later.push({ version: v, runId: typeof other === 'string' ? other : undefined, operation: typeof info?.operation === 'string' ? info.operation : undefined });
+  });
+  return {
+    table: table.name,
+    runVersions,
+    currentVersion: versions[versions.length - 1]!,
+    restoreTo: first - 1,
+    action: rolledBack ? 'already-rolled-back' : later.length > 0 ? 'blocked' : 'restore',
+    laterCommits: later,
+  };
+}
+
+function describeBlocked(t: RollbackTable): string {
+  const runs = [...new Set(t.laterCommits.map((c) => c.runId ?? `an untagged ${c.operation ?? 'commit'}`))];
+  return `${t.table} (versions ${t.laterCommits.map((c) => c.version).join(', ')} by ${runs.join(', ')})`;
+}
+
+export async function rollbackRun(lake: Lake, options: RollbackOptions): Promise<RollbackResult> {
+  const { runId } = options;
+  if (runId.trim() === '') throw new LakeError('USAGE', 'rollback needs a run id', { hint: 'Find run ids with `lake history <table>` (run_id column).' });
+  const now = options.now ?? Date.now;
+  const rollbackRunId = options.rollbackRunId ?? newRunId(now());
+  const refs = options.tables ?? (await listLakeTables(lake));
+  const plans: { ref: TableRef; plan: RollbackTable }[] = [];
+  for (const ref of refs) {
+    const plan = await planTable(ref, runId);
+    if (plan) plans.push({ ref, plan });
+  }
+  const result: RollbackResult = { runId, rollbackRunId, dryRun: options.dryRun ?? false, status: 'noop', tables: plans.map((p) => p.plan) };
+  if (plans.length === 0) {
+    if (options.dryRun) return { ...result, status: 'dry-run' };
+    throw new LakeError('USAGE', `no table under ${lake.root} has a commit of run ${runId}`, {
+      hint: 'Check the run id (`lake history <table>` shows run_id per commit; ingest logs are in logs/<run_id>.jsonl).',
+      details: { runId },
+    });
+  }
+  if (options.force) for (const { plan } of plans) if (plan.action === 'blocked') plan.action = 'restore';
+  const blocked = plans.filter((p) => p.plan.action === 'blocked');
+  if (blocked.length > 0 && !options.dryRun) {
+    throw new LakeError('DELTA_COMMIT_CONFLICT', `cannot roll back run ${runId}: later commits sit on top of it in ${blocked.map((p) => describeBlocked(p.plan)).join('; ')}; nothing was committed`, {
+      hint: 'Roll back the later runs first (`lake rollback --run <id>`, newest first), or pass --force to restore the pre-run versions anyway, which undoes those later commits too.',
+      details: { runId, tables: blocked.map((p) => ({ table: p.plan.table, laterCommits: p.plan.laterCommits })) },
+    });
+  }
+
+  // Plan every restore (this also checks that the files of every target version exist) before committing any.
+  const commitMetadata = { run_id: rollbackRunId, rollback_of_run: runId };
+  const prepared = [];
+  for (const { ref, plan } of plans) {
+    if (plan.action !== 'restore') continue;
+    const current = await tableSnapshot(lake, ref);
+    const empty = plan.restoreTo < 0;
+    const target = empty ? { ...current, version: -1, files: [] } : await tableSnapshot(lake, ref, { version: plan.restoreTo });
+    const op: { operation: string; operationParameters: Record<string, string> } = empty
+      ? { operation: 'DELETE', operationParameters: { predicate: 'true' } }
+      : { operation: 'RESTORE', operationParameters: { version: String(plan.restoreTo) } };
+    plan.result = await applyRestore(lake, { table: ref, dryRun: true, commitMetadata, now }, current, target, op);
+    prepared.push({ ref, plan, current, target, op });
+  }
+  if (options.dryRun) return { ...result, status: 'dry-run' };
+  for (const { ref, plan, current, target, op } of prepared) {
+    plan.result = await applyRestore(lake, { table: ref, commitMetadata, now }, current, target, op);
+  }
+  return { ...result, status: prepared.some((p) => p.plan.result?.status === 'committed') ? 'committed' : 'noop' };
+}
