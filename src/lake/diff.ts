@@ -229,7 +229,7 @@ async function keyedDiff(lake: Lake, result: DiffResult, va: string, vb: string,
   );
   const joinOn = (alias: string): string => key.map((k) => `${alias}.${ident(k)} IS NOT DISTINCT FROM j.${ident(k)}`).join(' AND ');
   const rows = await lake.engine.rows<TextRow & { __cols: ColumnChange[] | null }>(
-    `SELECT ${[...keyText, ...pcols.map((p) => `j.${p}`), 'j.__change', columnChanges.length > 0 ? `list_filter([${columnChanges.join(', ')}], x -> x IS NOT NULL) AS __cols` : 'NULL AS __cols'].join(', ')}
+    `SELECT ${[...keyText, ...pcols.map((p) => `j.${p}`), 'j.__change', 'j.__dup', columnChanges.length > 0 ? `list_filter([${columnChanges.join(', ')}], x -> x IS NOT NULL) AS __cols` : 'NULL AS __cols'].join(', ')}
      FROM (SELECT * FROM ${ident(joined)} WHERE __change IS NOT NULL ORDER BY ${[...pcols, ...key.map(ident)].join(', ')} LIMIT ${limit}) AS j
      LEFT JOIN ${ident(va)} AS a ON j.__change = 'changed' AND NOT j.__dup AND ${joinOn('a')}
      LEFT JOIN ${ident(vb)} AS b ON j.__change = 'changed' AND NOT j.__dup AND ${joinOn('b')}
@@ -241,7 +241,7 @@ async function keyedDiff(lake: Lake, result: DiffResult, va: string, vb: string,
       partition: partitionOf(row, partitionColumns),
       key: Object.fromEntries(key.map((k) => [k, (row[`__k_${k}`] ?? null) as string | null])),
     };
-    if (out.change === 'changed' && row.__cols) out.columns = row.__cols.map((c) => ({ column: c.column, from: c.from ?? null, to: c.to ?? null }));
+    if (out.change === 'changed' && !row['__dup'] && row.__cols) out.columns = row.__cols.map((c) => ({ column: c.column, from: c.from ?? null, to: c.to ?? null }));
     return out;
   });
 }
