@@ -151,7 +151,30 @@ function renderVacuum(all: VacuumMetrics[]): string {
   return head + renderRows(['table', 'retain h', 'oldest kept version', 'files deleted', 'bytes', 'untracked', 'log files', 'earliest version'], rows, 'table');
 }
 
+/**
+ * `lake restore <table> --version n` (the flag Delta users know) collides with the root's
+ * `--version` flag, which commander consumes wherever it appears. While the arguments of a
+ * `restore` invocation are parsed, the root does without its version flag, so the subcommand
+ * receives `--version n`; `lake --version` and `lake -V` are unchanged.
+ */
+function yieldVersionFlagTo(program: Command, subcommand: string): void {
+  const parseOptions = program.parseOptions.bind(program);
+  program.parseOptions = (args: string[]) => {
+    const at = args.findIndex((a, i) => a === subcommand && args[i - 1] !== '--log-level');
+    const root = program as unknown as { options: { long?: string }[] };
+    const flag = root.options.findIndex((o) => o.long === '--version');
+    if (at < 0 || flag < 0 || !args.slice(at + 1).includes('--version')) return parseOptions(args);
+    const [option] = root.options.splice(flag, 1);
+    try {
+      return parseOptions(args);
+    } finally {
+      root.options.splice(flag, 0, option!);
+    }
+  };
+}
+
 export function registerMaintenanceCommands(program: Command, io: MaintenanceIo): void {
+  yieldVersionFlagTo(program, 'restore');
   program
     .command('diff')
     .description('rows added, removed and changed by business key between two versions, per partition')

@@ -2,7 +2,7 @@ import { LakeError } from '../core/index.js';
 import { listLog, readCommitInfo } from '../delta/index.js';
 import { newRunId } from '../ingest/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './context.js';
-import { applyRestore, type RestoreResult } from './restore.js';
+import { applyRestore, planRestore, type RestoreResult } from './restore.js';
 import { listLakeTables } from './vacuum.js';
 
 /**
@@ -44,7 +44,8 @@ export interface RollbackTable {
   restoreTo: number;
   /**
    * `restore`: will be (or was) restored; `already-rolled-back`: a rollback of the run is in the
-   * log; `blocked`: later commits sit on top of the run's (see laterCommits; --force).
+   * log, or the table is back at its pre-run state; `blocked`: later commits sit on top of the
+   * run's (see laterCommits; --force).
    */
   action: 'restore' | 'already-rolled-back' | 'blocked';
   /** Commits after the run's first one that the run did not make. */
@@ -111,6 +112,13 @@ export async function rollbackRun(lake: Lake, options: RollbackOptions): Promise
       hint: 'Check the run id (`lake history <table>` shows run_id per commit; ingest logs are in logs/<run_id>.jsonl).',
       details: { runId },
     });
+  }
+  // A table already back at its pre-run state (restored by hand, or by a rollback whose commit
+  // was a no-op) has nothing to undo, whatever came after the run.
+  for (const { ref, plan } of plans) {
+    if (plan.action !== 'blocked' || plan.restoreTo < 0) continue;
+    const change = planRestore(await tableSnapshot(lake, ref), await tableSnapshot(lake, ref, { version: plan.restoreTo }));
+    if (change.toAdd.length === 0 && change.toRemove.length === 0 && !change.metadata && !change.protocol) plan.action = 'already-rolled-back';
   }
   if (options.force) for (const { plan } of plans) if (plan.action === 'blocked') plan.action = 'restore';
   const blocked = plans.filter((p) => p.plan.action === 'blocked');
