@@ -21,6 +21,7 @@ import { runDemo } from './demo.js';
 import { doctor, renderDoctor } from './doctor.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
+import { registerPromoteCommands } from './promote-commands.js';
 import { renderRows, type OutputFormat } from './render.js';
 
 interface Io {
@@ -205,6 +206,7 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   registerIngestCommands(program, io);
   registerMaintenanceCommands(program, io);
+  registerPromoteCommands(program, io);
   return program;
 }
 

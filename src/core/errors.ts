@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   DELTA_LOG_CORRUPT: EXIT.data,
   DELTA_PROTOCOL_UNSUPPORTED: EXIT.data,
   DELTA_WRITE_UNSUPPORTED: EXIT.data,
+  QUALITY_GATE_FAILED: EXIT.data,
   DELTA_COMMIT_CONFLICT: EXIT.conflict,
   LOCK_BUSY: EXIT.conflict,
   /** The upstream answered with a status that is not retried (other 4xx), or retries ran out. */

@@ -84,6 +84,31 @@ const upstreamSchema = z
   })
   .strict();
 
+const silverSchema = z
+  .object({
+    key: z.array(z.string().min(1)).optional(),
+    dedupe: z.enum(['key', 'latest_batch']).optional(),
+    drop: z.array(z.string().min(1)).default([]),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+const bound = z.union([z.number(), z.literal('current_year')]);
+const qualitySchema = z
+  .object({
+    unique: z.boolean().default(true),
+    not_null: z.array(z.string().min(1)).default([]),
+    accepted_values: z.record(z.string().min(1), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).default({}),
+    ranges: z.record(z.string().min(1), z.object({ min: bound.optional(), max: bound.optional() }).strict()).default({}),
+    team_codes: z.array(z.string().min(1)).default([]),
+    row_count: z
+      .object({ max_shrink_pct: z.number().min(0).max(100).default(10), max_growth_pct: z.number().positive().optional() })
+      .strict()
+      .optional(),
+    freshness: z.object({ max_age_hours: z.number().positive(), severity: z.enum(['error', 'warn']).default('warn') }).strict().optional(),
+  })
+  .strict();
+
 const datasetSchema = z
   .object({
     description: z.string().default(''),
@@ -112,6 +137,8 @@ const datasetSchema = z
       })
       .strict()
       .default({ id_columns: [], numeric_columns: [] }),
+    silver: silverSchema.optional(),
+    quality: qualitySchema.optional(),
   })
   .strict();
 
@@ -169,6 +196,28 @@ export interface Upstream {
   licence: string | undefined;
 }
 
+/** `silver:` of a dataset: how `lake promote` builds silver.<dataset> (README "Promote (silver)…"). */
+export interface SilverSettings {
+  /** Dedupe key on silver columns; default the business key. */
+  key: string[] | undefined;
+  /** key: newest ingested_at per key; latest_batch: the newest batch (ingested_at) per source in each partition. */
+  dedupe: 'key' | 'latest_batch' | undefined;
+  /** Bronze columns the silver rule leaves out on purpose (not reported as upstream additions). */
+  drop: string[];
+  enabled: boolean;
+}
+
+/** `quality:` of a dataset: the gates a promote checks before it commits (src/quality). */
+export interface QualityGates {
+  unique: boolean;
+  notNull: string[];
+  acceptedValues: Record<string, (string | number | boolean)[]>;
+  ranges: Record<string, { min?: number | 'current_year'; max?: number | 'current_year' }>;
+  teamCodes: string[];
+  rowCount: { maxShrinkPct: number; maxGrowthPct: number | undefined } | undefined;
+  freshness: { maxAgeHours: number; severity: 'error' | 'warn' } | undefined;
+}
+
 export interface DatasetDef {
   name: string;
   description: string;
@@ -188,6 +237,8 @@ export interface DatasetDef {
   numericColumns: string[];
   /** True when the source path has `{season}`: one upstream file per season. */
   perSeason: boolean;
+  silver?: SilverSettings;
+  quality?: QualityGates;
 }
 
 export interface Catalog {
@@ -241,7 +292,21 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
       idColumns: d.options.id_columns,
       numericColumns: d.options.numeric_columns,
       perSeason: d.source.path.includes('{season}'),
+      ...(d.silver ? { silver: { key: d.silver.key, dedupe: d.silver.dedupe, drop: d.silver.drop, enabled: d.silver.enabled } } : {}),
+      ...(d.quality ? { quality: qualityGates(d.quality) } : {}),
     })),
+  };
+}
+
+function qualityGates(q: z.infer<typeof qualitySchema>): QualityGates {
+  return {
+    unique: q.unique,
+    notNull: q.not_null,
+    acceptedValues: q.accepted_values,
+    ranges: q.ranges,
+    teamCodes: q.team_codes,
+    rowCount: q.row_count ? { maxShrinkPct: q.row_count.max_shrink_pct, maxGrowthPct: q.row_count.max_growth_pct } : undefined,
+    freshness: q.freshness ? { maxAgeHours: q.freshness.max_age_hours, severity: q.freshness.severity } : undefined,
   };
 }
 

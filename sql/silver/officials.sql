@@ -1,0 +1,21 @@
+-- silver.officials: game officials (game_id is the old 10-digit NFL id).
+-- Input: bronze_rows, the bronze rows being promoted (a column the upstream file lacks reads as NULL).
+-- Output: the canonical columns of silver.officials, in this order and with these types; the
+-- last five are the bronze lineage stamps of each row. Team codes go through team_code()
+-- (sql/silver/_team_codes.sql). Column list: nflverse officials/officials.parquet.
+SELECT
+  CAST(game_id AS VARCHAR) AS game_id,
+  CAST(game_key AS VARCHAR) AS game_key,
+  CAST(official_name AS VARCHAR) AS official_name,
+  CAST("position" AS VARCHAR) AS "position",
+  CAST(jersey_number AS INTEGER) AS jersey_number,
+  CAST(official_id AS VARCHAR) AS official_id,
+  CAST(season AS INTEGER) AS season,
+  CAST(season_type AS VARCHAR) AS season_type,
+  CAST(week AS INTEGER) AS week,
+  CAST("source" AS VARCHAR) AS "source",
+  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
+  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
+  CAST(upstream_version AS VARCHAR) AS upstream_version,
+  CAST(run_id AS VARCHAR) AS run_id
+FROM bronze_rows

@@ -1,0 +1,487 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { EXIT, LakeError, PIPELINE_VERSION, isLakeError, systemClock, type Clock, type Logger } from '../core/index.js';
+import { partitionKey, readCommit, type AddAction, type Snapshot } from '../delta/index.js';
+import { ident, literal } from '../engine/index.js';
+import { newRunId, type Catalog, type DatasetDef } from '../ingest/index.js';
+import {
+  NO_GATES,
+  checkPartition,
+  checkTable,
+  fingerprintPartition,
+  firstFailure,
+  partitionLabel,
+  summarizeChecks,
+  validateSpec,
+  writeQualityReport,
+  type CheckContext,
+  type CheckResult,
+  type PartitionValues,
+  type QualityReport,
+  type ReportPartition,
+} from '../quality/index.js';
+import { bronzeTable, STAMP_COLUMNS } from './bronze.js';
+import { openLake, tableSnapshot, type Lake, type TableRef } from './context.js';
+import { tableHistory } from './history.js';
+import { DEFAULT_SILVER_SQL_DIR, loadSilverRule, loadTeamCodes, schemaDrift, silverTable, stagePartition, type SchemaDrift, type SilverRule } from './silver.js';
+import { writeTable } from './write.js';
+
+/**
+ * `lake promote`: bronze → silver, per dataset one Delta commit that replaces exactly the
+ * partitions whose bronze rows changed since the bronze version the last promote read (recorded
+ * in silver's commitInfo, DESIGN.md decisions 8 and 9). Each changed partition is merged with its
+ * current silver rows and deduplicated on its own, checked against the catalog's quality gates,
+ * and fingerprinted; a failing gate stops that table's commit and the other datasets go on.
+ * Every run writes a quality report per dataset. Never prints: returns a typed result.
+ */
+export interface PromoteOptions {
+  catalog: Catalog;
+  /** Dataset names; default every enabled dataset whose silver rule is enabled. */
+  datasets?: string[];
+  dryRun?: boolean;
+  maxWorkers?: number;
+  runId?: string;
+  clock?: Clock;
+  /** Where reports go: `<dir>/<dataset>/<run_id>.json`; default `quality/` next to the catalog file. */
+  reportDir?: string;
+  sqlDir?: string;
+  /** An open lake; otherwise one is opened at `root` (default the catalog's lake root) and closed. */
+  lake?: Lake;
+  root?: string;
+  /** Table properties for silver tables created by this run. */
+  configuration?: Record<string, string>;
+  logger?: Logger;
+}
+
+export interface PartitionOutcome {
+  partition: PartitionValues;
+  mode: 'merge' | 'rebuild';
+  rowsBefore: number | null;
+  rowsInBatch: number;
+  rowsAfter: number;
+  sha256Fingerprint: string;
+  minIngestedAt: string | null;
+  maxIngestedAt: string | null;
+  upstreamVersions: string[];
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+  hint: string | undefined;
+  exitCode: number;
+}
+
+export interface DatasetPromoteOutcome {
+  dataset: string;
+  table: string;
+  /** committed | unchanged (no bronze commit since the last promote) | planned (dry run) | failed | skipped (no bronze table). */
+  status: 'committed' | 'unchanged' | 'planned' | 'failed' | 'skipped';
+  version: number | null;
+  versionBefore: number | null;
+  bronzeVersion: number | null;
+  bronzeFromVersion: number | null;
+  mode: 'incremental' | 'full' | null;
+  partitions: PartitionOutcome[];
+  checks: CheckResult[];
+  drift: SchemaDrift | null;
+  report: string | null;
+  notices: string[];
+  error?: RunError;
+  ms: number;
+}
+
+export interface PromoteRunResult {
+  runId: string;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt: string;
+  datasets: DatasetPromoteOutcome[];
+  commits: number;
+  failures: number;
+  exitCode: number;
+}
+
+interface LastPromote {
+  bronzeVersion: number;
+  bronzeTableId: string | undefined;
+}
+
+interface PartitionWork {
+  values: PartitionValues;
+  mode: 'merge' | 'rebuild';
+  /** Bronze files whose rows come in. */
+  files: AddAction[];
+}
+
+function selectDatasets(catalog: Catalog, names: string[] | undefined): DatasetDef[] {
+  if (!names || names.length === 0) return catalog.datasets.filter((d) => d.enabled && d.silver?.enabled !== false);
+  const unknown = names.filter((n) => !catalog.datasets.some((d) => d.name === n));
+  if (unknown.length > 0) {
+    throw new LakeError('USAGE', `unknown dataset${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (catalog ${catalog.file})`, { hint: `Known datasets: ${catalog.datasets.map((d) => d.name).join(', ')}` });
+  }
+  return names.map((n) => catalog.datasets.find((d) => d.name === n)!);
+}
+
+async function trySnapshot(lake: Lake, table: TableRef): Promise<Snapshot | undefined> {
+  try {
+    return await tableSnapshot(lake, table);
+  } catch (error) {
+    if (isLakeError(error, 'TABLE_NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The bronze version the current silver state was built from, read from silver's log alone: the
+ * newest promote commit, following a RESTORE back to the version it restored. Undefined (a full
+ * rebuild) when the newest data change was made by anything else.
+ */
+export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
+  const history = await tableHistory(lake, silver);
+  let upTo = Infinity;
+  for (const entry of history) {
+    if (entry.version > upTo) continue;
+    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown } | undefined;
+    if (typeof promote?.bronze_version === 'number') {
+      return { bronzeVersion: promote.bronze_version, bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined };
+    }
+    if (entry.operation === 'RESTORE') {
+      const restored = Number(entry.operationParameters['version']);
+      if (!Number.isInteger(restored)) return undefined;
+      upTo = restored;
+      continue;
+    }
+    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
+  }
+  return undefined;
+}
+
+function groupFiles(columns: readonly string[], files: readonly AddAction[]): Map<string, { values: PartitionValues; files: AddAction[] }> {
+  const groups = new Map<string, { values: PartitionValues; files: AddAction[] }>();
+  for (const file of files) {
+    const key = partitionKey(columns, file.partitionValues);
+    const group = groups.get(key) ?? { values: Object.fromEntries(columns.map((c) => [c, file.partitionValues[c] ?? null])), files: [] };
+    group.files.push(file);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild). */
+async function changedPartitions(bronze: Snapshot, silver: Snapshot | undefined, last: LastPromote | undefined): Promise<{ mode: 'incremental' | 'full'; work: Map<string, PartitionWork> }> {
+  const columns = bronze.partitionColumns;
+  const bronzeGroups = groupFiles(columns, bronze.files);
+  const full = (): { mode: 'full'; work: Map<string, PartitionWork> } => {
+    const work = new Map<string, PartitionWork>();
+    for (const [key, g] of bronzeGroups) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    // Silver partitions bronze no longer has are emptied.
+    for (const [key, g] of groupFiles(columns, silver?.files ?? [])) if (!work.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: [] });
+    return { mode: 'full', work };
+  };
+  if (!silver || !last || last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full();
+  const added = new Set<string>();
+  const removedFrom = new Set<string>();
+  for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
+    let actions;
+    try {
+      actions = await readCommit(bronze.tableRoot, v);
+    } catch {
+      return full(); // the log no longer has every commit since the last promote
+    }
+    for (const a of actions) {
+      if (a.kind === 'add') added.add(a.add.path);
+      else if (a.kind === 'remove') removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
+    }
+  }
+  const work = new Map<string, PartitionWork>();
+  for (const [key, g] of bronzeGroups) {
+    if (removedFrom.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    else {
+      const fresh = g.files.filter((f) => added.has(f.path));
+      if (fresh.length > 0) work.set(key, { values: g.values, mode: 'merge', files: fresh });
+    }
+  }
+  for (const key of removedFrom) {
+    if (work.has(key)) continue;
+    const values = Object.fromEntries(columns.map((c, i) => [c, (JSON.parse(key) as (string | null)[])[i] ?? null]));
+    work.set(key, { values, mode: 'rebuild', files: [] });
+  }
+  return { mode: 'incremental', work };
+}
+
+function numRecords(files: readonly AddAction[]): number | null {
+  let total = 0;
+  for (const f of files) {
+    const n = (JSON.parse(f.stats ?? '{}') as { numRecords?: unknown }).numRecords;
+    if (typeof n !== 'number') return null;
+    total += n;
+  }
+  return total;
+}
+
+function toRunError(error: unknown): RunError {
+  if (isLakeError(error)) return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode };
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), hint: 'This is a bug; please report it with the command you ran.', exitCode: EXIT.unexpected };
+}
+
+interface RunContext {
+  options: PromoteOptions;
+  lake: Lake;
+  runId: string;
+  clock: Clock;
+  reportDir: string;
+  sqlDir: string;
+  stagingRoot: string;
+}
+
+async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<DatasetPromoteOutcome> {
+  const started = ctx.clock.now();
+  const t0 = Date.now();
+  const { lake } = ctx;
+  const silver = silverTable(lake, def.name);
+  const bronze = bronzeTable(lake, def.name);
+  const outcome: DatasetPromoteOutcome = {
+    dataset: def.name,
+    table: silver.name,
+    status: 'unchanged',
+    version: null,
+    versionBefore: null,
+    bronzeVersion: null,
+    bronzeFromVersion: null,
+    mode: null,
+    partitions: [],
+    checks: [],
+    drift: null,
+    report: null,
+    notices: [],
+    ms: 0,
+  };
+  const staging = path.join(ctx.stagingRoot, def.name);
+  try {
+    const bronzeSnapshot = await trySnapshot(lake, bronze);
+    if (!bronzeSnapshot) {
+      outcome.status = 'skipped';
+      outcome.notices.push(`${bronze.name} does not exist yet: run lake bootstrap first`);
+      return outcome;
+    }
+    const silverSnapshot = await trySnapshot(lake, silver);
+    outcome.versionBefore = silverSnapshot?.version ?? null;
+    outcome.version = outcome.versionBefore;
+    outcome.bronzeVersion = bronzeSnapshot.version;
+    const rule = await loadSilverRule(lake.engine, def, ctx.sqlDir);
+    const spec = def.quality ?? NO_GATES;
+    validateSpec(spec, rule.key, new Set(rule.columns.map((c) => c.name)), def.name, ctx.options.catalog.file);
+    outcome.drift = schemaDrift(rule, bronzeSnapshot.schema.fields.map((f) => f.name));
+    const last = silverSnapshot ? await lastPromote(lake, silver) : undefined;
+    outcome.bronzeFromVersion = last?.bronzeVersion ?? null;
+    const { mode, work } = await changedPartitions(bronzeSnapshot, silverSnapshot, last);
+    outcome.mode = mode;
+    if (work.size === 0) return outcome;
+
+    const checkCtx: CheckContext = {
+      engine: lake.engine,
+      spec,
+      dataset: def.name,
+      key: rule.key,
+      partitionColumns: def.partitions,
+      canonicalTeams: await loadTeamCodes(lake.engine, ctx.sqlDir),
+      now: ctx.clock.now(),
+    };
+    const silverGroups = groupFiles(bronzeSnapshot.partitionColumns, silverSnapshot?.files ?? []);
+    const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
+    await mkdir(staging, { recursive: true });
+    const staged: string[] = [];
+    for (const [key, item] of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const file = path.join(staging, `p${staged.length}.parquet`);
+      const incomingFile = path.join(staging, `p${staged.length}-in.parquet`);
+      const incoming = `read_parquet(${literal(incomingFile)})`;
+      const existing = item.mode === 'merge' ? (silverGroups.get(key)?.files ?? []) : [];
+      try {
+        await stagePartition(lake.engine, { rule, bronze: bronzeSnapshot, bronzeFiles: item.files, silver: silverSnapshot, silverFiles: existing, incomingFile, file, compression: ctx.options.catalog.lake.compression });
+        const newest = `(SELECT * FROM ${incoming} QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY ${ident('source')}))`;
+        const [batch] = await lake.engine.rows<{ n: bigint | number; versions: string[] | null }>(`SELECT count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions FROM ${newest}`);
+        const fp = await fingerprintPartition(lake.engine, `read_parquet(${literal(file)})`, fingerprintKey);
+        const rowsBefore = silverGroups.has(key) ? numRecords(silverGroups.get(key)!.files) : null;
+        const rowsInBatch = Number(batch?.n ?? 0);
+        outcome.partitions.push({
+          partition: item.values,
+          mode: item.mode,
+          rowsBefore,
+          rowsInBatch,
+          rowsAfter: fp.rowCount,
+          sha256Fingerprint: fp.sha256,
+          minIngestedAt: fp.minIngestedAt,
+          maxIngestedAt: fp.maxIngestedAt,
+          upstreamVersions: [...(batch?.versions ?? [])].filter((v) => v !== null),
+        });
+        outcome.checks.push(...(await checkPartition(checkCtx, { partition: item.values, candidate: `read_parquet(${literal(file)})`, incoming, rowsBefore: rowsBefore ?? undefined, rowsInBatch })));
+        await rm(incomingFile, { force: true });
+      } catch (error) {
+        if (isLakeError(error, 'SQL_ERROR')) {
+          throw new LakeError('DATA_INVALID', `${silver.name} ${partitionLabel(item.values)}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
+            cause: error,
+            hint: `Nothing was committed. Fix ${path.relative(process.cwd(), rule.file)} or the bronze data, then promote again.`,
+          });
+        }
+        throw error;
+      }
+      staged.push(file);
+    }
+    const newestIngest = outcome.partitions.map((p) => p.maxIngestedAt).filter((v): v is string => v !== null).sort().pop();
+    outcome.checks.push(...checkTable(checkCtx, newestIngest === undefined ? undefined : Date.parse(newestIngest)));
+
+    const failure = firstFailure(outcome.checks);
+    if (failure) {
+      const failed = outcome.checks.filter((c) => c.status === 'fail');
+      outcome.status = 'failed';
+      outcome.error = toRunError(
+        new LakeError('QUALITY_GATE_FAILED', `${silver.name}: quality gate ${failure.check}${failure.column ? ` (${failure.column})` : ''} failed on ${partitionLabel(failure.partition)}: ${failure.message}${failed.length > 1 ? ` (and ${failed.length - 1} more failing check${failed.length > 2 ? 's' : ''})` : ''}; nothing was committed, ${silver.name} stays at ${outcome.versionBefore === null ? 'no version' : `version ${outcome.versionBefore}`}`, {
+          hint: `The report lists every check with example rows${ctx.options.dryRun ? '' : `: ${path.relative(process.cwd(), path.join(ctx.reportDir, def.name, `${ctx.runId}.json`))}`}. Fix the upstream data (or roll back the bronze run with lake rollback --run <run_id>), then promote again.`,
+        }),
+      );
+      return outcome;
+    }
+    if (ctx.options.dryRun) {
+      outcome.status = 'planned';
+      return outcome;
+    }
+    const result = await writeTable(lake, {
+      table: silver,
+      source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])`,
+      mode: 'replace',
+      partitionBy: silverSnapshot ? undefined : def.partitions,
+      schemaMode: 'merge',
+      replacePartitions: outcome.partitions.map((p) => p.partition),
+      configuration: silverSnapshot ? undefined : ctx.options.configuration,
+      compression: ctx.options.catalog.lake.compression,
+      rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
+      operationParameters: { source: `${bronze.name}@${bronzeSnapshot.version}` },
+      commitMetadata: lineageMetadata(ctx, def, rule, bronzeSnapshot, outcome, started),
+      now: () => ctx.clock.now(),
+    });
+    outcome.status = 'committed';
+    outcome.version = result.version;
+    return outcome;
+  } catch (error) {
+    outcome.status = 'failed';
+    outcome.error = toRunError(error);
+    return outcome;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    outcome.ms = Date.now() - t0;
+    if (!ctx.options.dryRun && outcome.status !== 'skipped') outcome.report = await writeReport(ctx, def, outcome, started);
+  }
+}
+
+/** commitInfo lineage (DESIGN.md decision 9): run, versions, bronze version read, per-partition fingerprints. */
+function lineageMetadata(ctx: RunContext, def: DatasetDef, rule: SilverRule, bronze: Snapshot, outcome: DatasetPromoteOutcome, started: number): Record<string, unknown> {
+  const newest = [...outcome.partitions].sort((a, b) => ((a.maxIngestedAt ?? '') < (b.maxIngestedAt ?? '') ? -1 : 1)).pop();
+  const drift = outcome.drift && (outcome.drift.upstream_added.length > 0 || outcome.drift.upstream_missing.length > 0) ? { schema_drift: outcome.drift } : {};
+  const summary = summarizeChecks(outcome.checks);
+  return {
+    run_id: ctx.runId,
+    pipeline_version: PIPELINE_VERSION,
+    upstream_version: newest?.upstreamVersions[newest.upstreamVersions.length - 1] ?? null,
+    dataset: def.name,
+    source_versions: { [`bronze.${def.name}`]: bronze.version },
+    promote: {
+      bronze_table: `bronze.${def.name}`,
+      bronze_table_id: bronze.metadata.id,
+      bronze_version: bronze.version,
+      bronze_from_version: outcome.bronzeFromVersion,
+      mode: outcome.mode,
+      started_at: new Date(started).toISOString(),
+      rule: { file: `sql/silver/${def.name}.sql`, sha256: rule.sha256 },
+      key: rule.key,
+      dedupe: rule.dedupe,
+      last_ingest_utc: newest?.maxIngestedAt ?? null,
+      rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
+      changed_partitions: outcome.partitions.map((p) => p.partition),
+      partitions: outcome.partitions.map(reportPartition),
+      quality: { report: path.relative(process.cwd(), path.join(ctx.reportDir, def.name, `${ctx.runId}.json`)), ...summary },
+      ...drift,
+    },
+  };
+}
+
+function reportPartition(p: PartitionOutcome): ReportPartition & { upstream_versions: string[] } {
+  return {
+    partition: p.partition,
+    mode: p.mode,
+    rows_before: p.rowsBefore,
+    rows_in_batch: p.rowsInBatch,
+    rows_after: p.rowsAfter,
+    sha256_fingerprint: p.sha256Fingerprint,
+    min_ingested_at: p.minIngestedAt,
+    max_ingested_at: p.maxIngestedAt,
+    upstream_versions: p.upstreamVersions,
+  };
+}
+
+async function writeReport(ctx: RunContext, def: DatasetDef, outcome: DatasetPromoteOutcome, started: number): Promise<string | null> {
+  const report: QualityReport = {
+    run_id: ctx.runId,
+    dataset: def.name,
+    table: outcome.table,
+    status: outcome.status === 'failed' ? (outcome.error?.code === 'QUALITY_GATE_FAILED' ? 'failed' : 'error') : outcome.status === 'committed' ? 'committed' : 'unchanged',
+    started_at: new Date(started).toISOString(),
+    finished_at: new Date(ctx.clock.now()).toISOString(),
+    bronze_table: `bronze.${def.name}`,
+    bronze_version: outcome.bronzeVersion,
+    bronze_from_version: outcome.bronzeFromVersion,
+    silver_version_before: outcome.versionBefore,
+    silver_version_after: outcome.version,
+    partitions: outcome.partitions.map(reportPartition),
+    checks: outcome.checks,
+    summary: summarizeChecks(outcome.checks),
+    ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+  };
+  try {
+    return await writeQualityReport(ctx.reportDir, report);
+  } catch (error) {
+    ctx.options.logger?.warn({ dataset: def.name, err: String(error) }, 'quality report not written');
+    return null;
+  }
+}
+
+export function defaultReportDir(catalog: Catalog): string {
+  return path.join(path.dirname(path.resolve(catalog.file)), 'quality');
+}
+
+export async function runPromote(options: PromoteOptions): Promise<PromoteRunResult> {
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
+  const runId = options.runId ?? newRunId(startedAt);
+  const defs = selectDatasets(options.catalog, options.datasets);
+  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
+  try {
+    const ctx: RunContext = {
+      options,
+      lake,
+      runId,
+      clock,
+      reportDir: options.reportDir ?? defaultReportDir(options.catalog),
+      sqlDir: options.sqlDir ?? DEFAULT_SILVER_SQL_DIR,
+      stagingRoot: path.join(lake.root, '.staging', `promote-${runId}`),
+    };
+    const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
+    const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
+    await rm(ctx.stagingRoot, { recursive: true, force: true });
+    for (const d of datasets) options.logger?.info({ run_id: runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');
+    const failed = datasets.filter((d) => d.status === 'failed');
+    return {
+      runId,
+      dryRun: options.dryRun === true,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(clock.now()).toISOString(),
+      datasets,
+      commits: datasets.filter((d) => d.status === 'committed').length,
+      failures: failed.length,
+      exitCode: failed.length === 0 ? EXIT.ok : failed[0]!.error!.exitCode,
+    };
+  } finally {
+    if (!options.lake) lake.close();
+  }
+}
