@@ -147,6 +147,13 @@ export function partitionValueSql(value: string | null, type: DataType): string 
   return `CAST(${lit} AS ${sqlType(type)})`;
 }
 
+/** Like `partitionValueSql`, for a VARCHAR expression holding the log string (NULL stays NULL). */
+export function partitionExprSql(expr: string, type: DataType): string {
+  if (type === 'string') return `CAST(${expr} AS VARCHAR)`;
+  if (type === 'binary') return `CAST(${expr} AS BLOB)`;
+  return `CAST(NULLIF(${expr}, '') AS ${sqlType(type)})`;
+}
+
 /**
  * SQL that turns a typed partition column into its log string (the inverse of
  * `partitionValueSql`); empty strings become NULL, as Spark writes them.

@@ -26,7 +26,7 @@ import {
   type StructField,
 } from '../delta/index.js';
 import { ident, literal, type Engine } from './session.js';
-import { partitionValueSql, sqlType } from './delta-types.js';
+import { partitionExprSql, partitionValueSql, sqlType } from './delta-types.js';
 import { SCHEMA_WIDTH_TAG } from './parquet-writer.js';
 
 /** Absolute local path of a data file named in the log. */
@@ -194,11 +194,9 @@ export interface ScanOptions {
 
 /**
  * SQL that reads exactly the snapshot's active files with DuckDB (DESIGN.md decision 5, native
- * path). Files are grouped by partition, each group a `read_parquet` whose partition columns are
- * typed constants taken from the log, so a filter on a partition column prunes whole groups
- * before any of their files is opened. Inside a partition, files are read together when their
- * columns resolve the same way (column mapping, schema evolution); a file with a deletion vector
- * is read on its own, filtered on `file_row_number`.
+ * path). Files are read together when their columns resolve the same way (column mapping, schema
+ * evolution), with partition values taken from the log; a file with a deletion vector is read on
+ * its own, filtered on `file_row_number`.
  */
 export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanOptions = {}): Promise<string> {
   const mode: ColumnMappingMode = columnMappingMode(snapshot.metadata.configuration);
@@ -222,8 +220,6 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
   });
   const footers = await footerTrees(engine, [...new Set(unsure.map((f) => pathOf.get(f)!))]);
 
-  const partitionSql = (field: StructField, group: FileGroup): string => `${partitionValueSql(group.values[field.name] ?? null, field.type)} AS ${ident(field.name)}`;
-
   // How each file's columns resolve, computed once per distinct footer (files without a footer
   // read share one resolution), so large tables pay a map lookup per file.
   const resolutions = new Map<string, { id: string; resolved: FieldResolution[] }>();
@@ -239,37 +235,66 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
     return entry;
   };
 
+  const select = (resolved: FieldResolution[], partition: (field: StructField) => string): string => {
+    const byName = new Map(resolved.map((r) => [r.logical, r]));
+    const cols = fields.map((f) => {
+      if (partitioned.has(f.name)) return `${partition(f)} AS ${ident(f.name)}`;
+      return `CAST(${fieldSql(undefined, byName.get(f.name)!, 0)} AS ${sqlType(f.type)}) AS ${ident(f.name)}`;
+    });
+    return cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"';
+  };
+
+  // Files whose columns resolve the same way are read by ONE read_parquet across partitions:
+  // binding a read_parquet costs a footer read and a projection per branch, so one branch per
+  // partition made wide tables slow to bind. Partition values come from the log, joined on the
+  // file name when the files of a branch span several partitions. Partitions a query filters
+  // out were already dropped from the snapshot (src/lake/pruning.ts).
   const parts: string[] = [];
+  const byResolution = new Map<string, { resolved: FieldResolution[]; groups: FileGroup[] }>();
+  const withDv: Array<{ resolved: FieldResolution[]; file: AddAction; group: FileGroup }> = [];
   for (const group of groupByPartition(snapshot, mode)) {
-    // Files whose columns resolve the same way are read by one read_parquet.
-    const byResolution = new Map<string, { resolved: FieldResolution[]; files: AddAction[] }>();
-    const withDv: Array<{ resolved: FieldResolution[]; file: AddAction }> = [];
+    const here = new Map<string, FileGroup>();
     for (const file of group.files) {
       const { id, resolved } = resolutionOf(file);
       if (file.deletionVector) {
-        withDv.push({ resolved, file });
+        withDv.push({ resolved, file, group });
         continue;
       }
-      const entry = byResolution.get(id) ?? { resolved, files: [] };
-      entry.files.push(file);
+      const entry = byResolution.get(id) ?? { resolved, groups: [] };
       byResolution.set(id, entry);
+      let sub = here.get(id);
+      if (!sub) {
+        sub = { values: group.values, files: [] };
+        here.set(id, sub);
+        entry.groups.push(sub);
+      }
+      sub.files.push(file);
     }
-    const select = (resolved: FieldResolution[]): string => {
-      const byName = new Map(resolved.map((r) => [r.logical, r]));
-      const cols = fields.map((f) => {
-        if (partitioned.has(f.name)) return partitionSql(f, group);
-        return `CAST(${fieldSql(undefined, byName.get(f.name)!, 0)} AS ${sqlType(f.type)}) AS ${ident(f.name)}`;
-      });
-      return cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"';
-    };
-    for (const { resolved, files } of byResolution.values()) {
-      const list = `[${files.map((f) => literal(pathOf.get(f)!)).join(', ')}]`;
-      parts.push(`SELECT ${select(resolved)} FROM read_parquet(${list}, union_by_name = true)`);
+  }
+  for (const { resolved, groups } of byResolution.values()) {
+    const files = groups.flatMap((g) => g.files);
+    const list = `[${files.map((f) => literal(pathOf.get(f)!)).join(', ')}]`;
+    if (groups.length === 1 || snapshot.partitionColumns.length === 0) {
+      const values = groups[0]!.values;
+      parts.push(`SELECT ${select(resolved, (f) => partitionValueSql(values[f.name] ?? null, f.type))} FROM read_parquet(${list}, union_by_name = true)`);
+      continue;
     }
-    for (const { resolved, file } of withDv) {
-      const keep = await keepRowsSql(engine, snapshot, file, options.dvInlineRanges ?? DV_INLINE_RANGES);
-      parts.push(`SELECT ${select(resolved)} FROM read_parquet([${literal(pathOf.get(file)!)}], file_row_number = true) WHERE ${keep}`);
-    }
+    const partFields = snapshot.partitionColumns.map((c) => snapshot.schema.fields.find((f) => f.name === c)!);
+    const rows = groups.flatMap((g) =>
+      g.files.map((f) => `(${[literal(pathOf.get(f)!), ...partFields.map((pf) => (g.values[pf.name] == null ? 'NULL' : literal(g.values[pf.name]!)))].join(', ')})`),
+    );
+    const partCols = partFields.map((_f, i) => `__p${i}`);
+    const partIndex = new Map(partFields.map((f, i) => [f.name, i]));
+    parts.push(
+      `SELECT ${select(resolved, (f) => partitionExprSql(`__parts.__p${partIndex.get(f.name)}`, f.type))} FROM read_parquet(${list}, union_by_name = true, filename = '__lake_file') AS __data ` +
+        `JOIN (VALUES ${rows.join(', ')}) AS __parts(__file, ${partCols.join(', ')}) ON __data.__lake_file = __parts.__file`,
+    );
+  }
+  for (const { resolved, file, group } of withDv) {
+    const keep = await keepRowsSql(engine, snapshot, file, options.dvInlineRanges ?? DV_INLINE_RANGES);
+    parts.push(
+      `SELECT ${select(resolved, (f) => partitionValueSql(group.values[f.name] ?? null, f.type))} FROM read_parquet([${literal(pathOf.get(file)!)}], file_row_number = true) WHERE ${keep}`,
+    );
   }
   return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join('\nUNION ALL\n');
 }
