@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../core/index.js';
+import type { Snapshot } from '../delta/index.js';
 import { ident, literal, openEngine, scanSql } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './context.js';
 import { listLakeTables } from './vacuum.js';
@@ -46,6 +47,17 @@ export interface DuckdbViewsResult {
   views: DuckdbView[];
 }
 
+/**
+ * Timestamp partition values are UTC wall-clock strings, which the scan casts to TIMESTAMPTZ in
+ * the session's time zone (ours is UTC; a DuckDB CLI's is local). Re-reading the cast value as a
+ * wall-clock time in that same zone and pinning it to UTC gives the same instant everywhere.
+ */
+export function zoneIndependentSql(sql: string, snapshot: Snapshot): string {
+  const columns = snapshot.partitionColumns.filter((c) => snapshot.schema.fields.some((f) => f.name === c && f.type === 'timestamp'));
+  if (columns.length === 0) return sql;
+  return `SELECT * REPLACE (${columns.map((c) => `timezone('UTC', CAST(${ident(c)} AS TIMESTAMP)) AS ${ident(c)}`).join(', ')}) FROM (${sql}) AS __scan`;
+}
+
 export function defaultDuckdbPath(lake: Pick<Lake, 'root'>): string {
   return path.join(lake.root, DUCKDB_FILE);
 }
@@ -66,7 +78,7 @@ export async function writeDuckdbViews(lake: Lake, options: DuckdbViewsOptions =
       try {
         const snapshot = await tableSnapshot(lake, ref);
         // Deletion vectors inline into the SQL: the view cannot use the session's temp tables.
-        const sql = await scanSql(lake.engine, snapshot, { dvInlineRanges: Number.MAX_SAFE_INTEGER });
+        const sql = zoneIndependentSql(await scanSql(lake.engine, snapshot, { dvInlineRanges: Number.MAX_SAFE_INTEGER }), snapshot);
         await db.run(`CREATE SCHEMA IF NOT EXISTS ${ident(layer)}`);
         await db.run(`CREATE OR REPLACE VIEW ${ident(layer)}.${ident(dataset)} AS ${sql}`);
         await db.run(`SELECT * FROM ${ident(layer)}.${ident(dataset)} LIMIT 0`);

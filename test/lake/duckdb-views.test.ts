@@ -26,6 +26,12 @@ beforeAll(async () => {
     partitionBy: ['season', 'game_date'],
   });
   await writeTable(lake, { table: resolveTable(lake, 'gold.team_week'), source: "SELECT 'KC' AS team, 1 AS week, 30 AS points", mode: 'append' });
+  await writeTable(lake, {
+    table: resolveTable(lake, 'gold.kickoffs'),
+    source: "SELECT 'KC' AS team, TIMESTAMPTZ '2024-09-06 00:20:00.5+00' AS kickoff UNION ALL SELECT 'BUF', NULL",
+    mode: 'append',
+    partitionBy: ['kickoff'],
+  });
 });
 afterAll(async () => {
   lake.close();
@@ -33,10 +39,11 @@ afterAll(async () => {
 });
 
 /** Rows of `sql` run by a fresh DuckDB instance on the database file, read-only. */
-async function stockQuery(file: string, sql: string): Promise<Record<string, unknown>[]> {
+async function stockQuery(file: string, sql: string, timeZone?: string): Promise<Record<string, unknown>[]> {
   const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   try {
+    if (timeZone) await connection.run(`SET TimeZone = '${timeZone}'`);
     const reader = await connection.runAndReadAll(sql);
     return rowObjects(reader.columnNames(), reader.getRowsJS() as unknown[][]);
   } finally {
@@ -51,16 +58,24 @@ describe('writeDuckdbViews', () => {
     expect(result.path).toBe(path.join(lake.root, 'lake.duckdb'));
     expect(result.views.map((v) => [v.view, v.version, v.error])).toEqual([
       ['bronze.pbp', 0, undefined],
+      ['gold.kickoffs', 0, undefined],
       ['gold.team_week', 0, undefined],
       ['silver.pbp', 0, undefined],
     ]);
-    for (const name of ['bronze.pbp', 'silver.pbp', 'gold.team_week']) {
+    for (const name of ['bronze.pbp', 'silver.pbp', 'gold.team_week', 'gold.kickoffs']) {
       const expected = canonicalRows(await readRows(lake, resolveTable(lake, name).tableRoot));
       expect(canonicalRows(await stockQuery(result.path, `SELECT * FROM ${name}`)), name).toEqual(expected);
     }
+    // A timestamp partition value means the same instant whatever the reader's time zone.
+    const kickoff = "SELECT team, epoch_ms(kickoff) AS ms FROM gold.kickoffs ORDER BY team";
+    expect(await stockQuery(result.path, kickoff, 'America/New_York')).toEqual([
+      { team: 'BUF', ms: null },
+      { team: 'KC', ms: Date.parse('2024-09-06T00:20:00.500Z') },
+    ]);
     const catalog = await stockQuery(result.path, 'SELECT view, version, files FROM main.lake_tables ORDER BY view');
     expect(catalog).toEqual([
       { view: 'bronze.pbp', version: 0, files: 2 },
+      { view: 'gold.kickoffs', version: 0, files: 2 },
       { view: 'gold.team_week', version: 0, files: 1 },
       { view: 'silver.pbp', version: 0, files: 6 },
     ]);
@@ -94,9 +109,9 @@ describe('writeDuckdbViews', () => {
     const out = path.join(await dirs.make('broken'), 'lake.duckdb');
     const result = await writeDuckdbViews(lake, { out });
     expect(result.views.find((v) => v.view === 'gold.broken')?.error).toMatchObject({ code: 'DATA_FILE_MISSING' });
-    expect(result.views.filter((v) => !v.error).map((v) => v.view)).toEqual(['bronze.pbp', 'gold.team_week', 'silver.pbp']);
+    expect(result.views.filter((v) => !v.error).map((v) => v.view)).toEqual(['bronze.pbp', 'gold.kickoffs', 'gold.team_week', 'silver.pbp']);
     const views = await stockQuery(out, "SELECT schema_name || '.' || view_name AS v FROM duckdb_views() WHERE NOT internal ORDER BY 1");
-    expect(views.map((v) => v['v'])).toEqual(['bronze.pbp', 'gold.team_week', 'silver.pbp']);
+    expect(views.map((v) => v['v'])).toEqual(['bronze.pbp', 'gold.kickoffs', 'gold.team_week', 'silver.pbp']);
     expect(defaultDuckdbPath(lake)).toBe(path.join(lake.root, 'lake.duckdb'));
   });
 });
