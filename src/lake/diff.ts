@@ -15,8 +15,8 @@ import { tableSnapshot, type Lake, type TableRef } from './context.js';
  * - Whole row (no key known): rows are compared as a multiset; a changed row shows as one
  *   removed plus one added.
  *
- * The key is `options.key`, else the `business_key` recorded in the latest commitInfo at or
- * before `to`, else the table property `nfl_lakehouse.businessKey` (comma-separated), else
+ * The key is `options.key`, else the `business_key` (or promote's `promote.key`) recorded in the
+ * latest commitInfo at or before `to`, else the table property `nfl_lakehouse.businessKey` (comma-separated), else
  * `options.fallbackKey` (the catalog's, passed by the CLI), else whole-row comparison. A recorded
  * or fallback key whose columns are not in both versions is skipped.
  */
@@ -89,12 +89,16 @@ function keyList(value: unknown): string[] | undefined {
   return undefined;
 }
 
-/** The business key recorded in the log: the latest commitInfo.business_key at or before `version`, else the table property. */
+/**
+ * The business key recorded in the log: the latest commitInfo `business_key` (or `promote.key`,
+ * which promote writes) at or before the snapshot's version, else the table property.
+ */
 export async function recordedBusinessKey(snapshot: Snapshot): Promise<{ key: string[]; source: 'commitInfo' | 'metadata' } | undefined> {
   for (let v = snapshot.version; v >= 0; v--) {
     const info = await readCommitInfo(snapshot.tableRoot, v);
     if (info === undefined) break;
-    const key = keyList(info['business_key']);
+    const promote = info['promote'];
+    const key = keyList(info['business_key']) ?? (typeof promote === 'object' && promote !== null ? keyList((promote as Record<string, unknown>)['key']) : undefined);
     if (key) return { key, source: 'commitInfo' };
   }
   const key = keyList(snapshot.metadata.configuration[BUSINESS_KEY_PROPERTY]);

@@ -82,11 +82,16 @@ describe('diffTable', () => {
     expect([latest.to, latest.changed, latest.changes]).toEqual([1, 2, []]);
   });
 
-  it('takes the business key recorded in commitInfo, else the table property', async () => {
+  it('takes the business key recorded in commitInfo (business_key, or promote.key), else the table property', async () => {
     const recorded = resolveTable(lake, 'silver.recorded');
     await write(recorded, 'SELECT i AS id, 2020 AS season, i AS v FROM range(0, 5) r(i)', 'append', { commitMetadata: { business_key: ['id'] } });
     await write(recorded, 'SELECT i AS id, 2020 AS season, i * i AS v FROM range(0, 5) r(i)', 'replace');
     expect(await diffTable(lake, { table: recorded, from: { version: 0 }, to: { version: 1 } })).toMatchObject({ key: ['id'], keySource: 'commitInfo', changed: 3 });
+
+    const promoted = resolveTable(lake, 'silver.promoted');
+    await write(promoted, 'SELECT i AS id, 2020 AS season, i AS v FROM range(0, 5) r(i)', 'append', { commitMetadata: { promote: { key: ['id', 'season'] } } });
+    await write(promoted, 'SELECT i AS id, 2020 AS season, i * i AS v FROM range(0, 5) r(i)', 'replace', { commitMetadata: { promote: { key: ['id', 'season'] } } });
+    expect(await diffTable(lake, { table: promoted, from: { version: 0 }, to: { version: 1 } })).toMatchObject({ key: ['id', 'season'], keySource: 'commitInfo', changed: 3 });
 
     const property = resolveTable(lake, 'silver.property');
     await write(property, 'SELECT i AS id, 2020 AS season, i AS v FROM range(0, 5) r(i)', 'append', { configuration: { 'nfl_lakehouse.businessKey': 'id, season' } });
