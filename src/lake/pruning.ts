@@ -93,6 +93,56 @@ export function prunableConjuncts(ast: unknown, partitionColumns: ReadonlyMap<st
   return result;
 }
 
+/**
+ * Every name a column reference in the query could resolve to (lower case), or `undefined` when
+ * the query can reach all columns (`*`, `COLUMNS(…)`, or anything unusual). A superset: each part
+ * of a dotted reference counts (`t.col`, `s.field`).
+ */
+export function referencedColumns(ast: unknown): Set<string> | undefined {
+  const names = new Set<string>();
+  let all = false;
+  walk(ast, (n) => {
+    if (n['class'] === 'STAR' || n['type'] === 'STAR' || n['class'] === 'COLUMNS') all = true;
+    if (n['class'] === 'COLUMN_REF') {
+      const parts = n['column_names'];
+      if (!Array.isArray(parts)) all = true;
+      else for (const p of parts) names.add(String(p).toLowerCase());
+    }
+    // USING (col) and NATURAL joins name columns outside COLUMN_REF nodes.
+    if (n['type'] === 'JOIN' && (Array.isArray(n['using_columns']) && n['using_columns'].length > 0)) {
+      for (const c of n['using_columns'] as string[]) names.add(c.toLowerCase());
+    }
+    if (n['type'] === 'JOIN' && n['ref_type'] === 'NATURAL') all = true;
+    if (n['class'] === 'FUNCTION' && ['row', 'struct_pack', 'pack'].includes(String(n['function_name']).toLowerCase())) {
+      // fine: arguments are visited as ordinary expressions
+    }
+  });
+  return all ? undefined : names;
+}
+
+/**
+ * Where each lake view is referenced as a table in the query (byte offsets into the UTF-8 SQL,
+ * DuckDB's `query_location`) and whether the reference has its own alias. `undefined` when some
+ * reference cannot be located, so the caller keeps the views instead of inlining them.
+ */
+export function viewReferences(ast: unknown, sql: string, views: readonly string[]): { view: string; offset: number; aliased: boolean }[] | undefined {
+  const wanted = new Set(views);
+  const refs: { view: string; offset: number; aliased: boolean }[] = [];
+  walk(ast, (n) => {
+    if (n['type'] === 'BASE_TABLE' && typeof n['table_name'] === 'string' && wanted.has(n['table_name']) && !n['schema_name'] && !n['catalog_name']) {
+      refs.push({ view: n['table_name'], offset: Number(n['query_location']), aliased: Boolean(n['alias']) });
+    }
+  });
+  const bytes = Buffer.from(sql, 'utf8');
+  for (const ref of refs) {
+    const token = Buffer.from(`"${ref.view}"`, 'utf8');
+    if (!Number.isInteger(ref.offset) || !bytes.subarray(ref.offset, ref.offset + token.length).equals(token)) return undefined;
+  }
+  // Every textual occurrence must be one of the located references.
+  const occurrences = views.reduce((n, v) => n + sql.split(`"${v}"`).length - 1, 0);
+  return occurrences === refs.length ? refs.sort((a, b) => a.offset - b.offset) : undefined;
+}
+
 function unqualify(conjunct: Node): Node {
   walk(conjunct, (n) => {
     if (n['class'] === 'COLUMN_REF') {

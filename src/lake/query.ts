@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { LakeError } from '../core/index.js';
 import { LOG_DIR, type Snapshot } from '../delta/index.js';
-import { prunableConjuncts, pruneFiles, serializeSql } from './pruning.js';
+import { prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef } from './context.js';
@@ -93,13 +93,38 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
     else native.push(view);
   }
   // Partition pruning: only files of partitions the query can need are named to DuckDB.
+  // Projection: a view only carries the columns the query can name (binding hundreds of unused
+  // casts costs more than reading the few columns a query needs).
+  // DuckDB serializes SELECTs only: an EXPLAIN [ANALYZE] prefix is set aside and kept.
+  const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
+  const ast = native.length > 0 ? await serializeSql(lake.engine, out.slice(explain.length)) : undefined;
   const partitioned = new Map(native.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
-  const conjuncts = partitioned.size > 0 ? await serializeSql(lake.engine, out).then((ast) => (ast ? prunableConjuncts(ast, partitioned) : undefined)) : undefined;
+  const conjuncts = ast && partitioned.size > 0 ? prunableConjuncts(ast, partitioned) : undefined;
+  const named = ast ? referencedColumns(ast) : undefined;
+  const scans = new Map<string, string>();
   for (const view of native) {
     const filter = conjuncts?.get(view.view);
     const snapshot = filter ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, filter) } : view.snapshot;
     view.filesRead = snapshot.files.length;
-    await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${await scanSql(lake.engine, snapshot)}`);
+    const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
+    scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
+  }
+  // Inline each native scan as a subquery named like the view: a temp view would be bound once
+  // when created and again by the query. Where a reference cannot be located, views it is.
+  const located = ast && native.length > 0 ? viewReferences(ast, out.slice(explain.length), native.map((v) => v.view)) : undefined;
+  if (located) {
+    const bytes = Buffer.from(out.slice(explain.length), 'utf8');
+    const pieces: Buffer[] = [];
+    let at = 0;
+    for (const ref of located) {
+      const token = Buffer.byteLength(`"${ref.view}"`, 'utf8');
+      pieces.push(bytes.subarray(at, ref.offset), Buffer.from(`(${scans.get(ref.view)!})${ref.aliased ? '' : ` AS ${ident(ref.view)}`}`, 'utf8'));
+      at = ref.offset + token;
+    }
+    pieces.push(bytes.subarray(at));
+    out = explain + Buffer.concat(pieces).toString('utf8');
+  } else {
+    for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
   }
   return { sql: out, views: views.map(({ snapshot: _s, ...v }) => v) };
 }
