@@ -119,7 +119,9 @@ function restoreLine(r: RestoreResult): string {
 }
 
 function renderRollback(r: RollbackResult): string {
+  const cascaded = r.cascaded.map(renderRollback).join('');
   const lines = [`${r.dryRun ? 'plan for rollback' : 'rollback'} of run ${r.runId}${r.dryRun ? ' (dry run: nothing is committed)' : ` (rollback run ${r.rollbackRunId})`}`];
+  for (const d of r.downstream) lines.push(`  downstream: ${d.table} v${d.version} (${d.runId ? `run ${d.runId}` : 'untagged'}) read ${d.read}${r.dryRun ? '; roll it back first, or --cascade' : ''}`);
   if (r.tables.length === 0) lines.push('  no table has a commit of this run');
   for (const t of r.tables) {
     const target = t.restoreTo < 0 ? 'empty (the run created the table)' : `version ${t.restoreTo}`;
@@ -133,7 +135,7 @@ function renderRollback(r: RollbackResult): string {
       lines.push(`${head}: ${verb}${m ? ` (+${m.numRestoredFiles} files, -${m.numRemovedFiles} files)` : ''}${later}`);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${cascaded}${lines.join('\n')}\n`;
 }
 
 function renderVacuum(all: VacuumMetrics[]): string {
@@ -233,11 +235,12 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
     .description('restore every table a run committed to, to its version just before the run (idempotent)')
     .requiredOption('--run <run_id>', 'the run to undo (run_id in `lake history`)')
     .option('--dry-run', 'show the plan, commit nothing')
-    .option('--force', 'roll back even when later runs committed on top (undoes their commits too)')
+    .option('--cascade', 'first roll back the runs that read data this run wrote (e.g. the promote after a bad ingest), newest first')
+    .option('--force', 'roll back even when later runs committed on top (undoes their commits too) or read its data downstream (left as they are)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { run: string; dryRun?: boolean; force?: boolean; json?: boolean }) => {
+    .action(async (opts: { run: string; dryRun?: boolean; cascade?: boolean; force?: boolean; json?: boolean }) => {
       await withLake(async (lake) => {
-        const result = await rollbackRun(lake, { runId: opts.run, dryRun: opts.dryRun, force: opts.force });
+        const result = await rollbackRun(lake, { runId: opts.run, dryRun: opts.dryRun, cascade: opts.cascade, force: opts.force });
         if (result.status === 'committed') await refreshDuckdbViews(lake);
         if (opts.json) printJson(io, result);
         else io.out(renderRollback(result));

@@ -15,7 +15,7 @@ export type { DoctorReport } from './doctor.js';
 export { restoreTable, applyRestore, planRestore, mergedProtocol, assertDataFilesPresent } from './restore.js';
 export type { RestoreOptions, RestoreResult, RestoreMetrics, RestorePlan } from './restore.js';
 export { rollbackRun } from './rollback.js';
-export type { RollbackOptions, RollbackResult, RollbackTable, LaterCommit } from './rollback.js';
+export type { RollbackOptions, RollbackResult, RollbackTable, LaterCommit, DownstreamCommit } from './rollback.js';
 export { vacuumTable, vacuumTables, listLakeTables, MIN_RETENTION_HOURS, DEFAULT_LOG_RETENTION } from './vacuum.js';
 export type { VacuumOptions, VacuumMetrics } from './vacuum.js';
 export { diffTable, recordedBusinessKey, BUSINESS_KEY_PROPERTY } from './diff.js';

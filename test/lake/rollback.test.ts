@@ -16,7 +16,7 @@ const dirs = tempDirs('lake-rollback');
 interface World {
   lake: Lake;
   tables: Record<string, TableRef>;
-  write(table: string, runId: string, sql: string, mode?: 'append' | 'replace' | 'overwrite'): Promise<number>;
+  write(table: string, runId: string, sql: string, mode?: 'append' | 'replace' | 'overwrite', metadata?: Record<string, unknown>): Promise<number>;
   fingerprints(): Promise<Record<string, string[]>>;
   versions(): Promise<Record<string, number[]>>;
 }
@@ -28,14 +28,14 @@ async function world(): Promise<World> {
   return {
     lake,
     tables,
-    async write(table, runId, sql, mode = 'append') {
+    async write(table, runId, sql, mode = 'append', metadata = {}) {
       const result = await writeTable(lake, {
         table: tables[table]!,
         source: sql,
         mode,
         partitionBy: ['season'],
         configuration: table.startsWith('bronze') ? { 'delta.appendOnly': 'true' } : undefined,
-        commitMetadata: { run_id: runId },
+        commitMetadata: { run_id: runId, ...metadata },
       });
       if (result.status !== 'committed') throw new Error('not committed');
       return result.version;
@@ -167,6 +167,49 @@ describe('rollbackRun', () => {
     expect((await tableSnapshot(w.lake, w.tables['silver.plays']!)).schema.fields.map((f) => f.name)).toEqual(['play_id', 'season', 'src', 'yards']);
     await rollbackRun(w.lake, { runId: 'undo' });
     expect(await w.fingerprints()).toEqual(withRun);
+  });
+
+  it('downstream runs that read the run’s data stop a plain rollback; --cascade rolls them back first, newest first', async () => {
+    const w = await fresh();
+    await w.write('bronze.plays', 'ingest1', plays(0, 20, 2023, 'good'));
+    await w.write('silver.plays', 'promote1', plays(0, 20, 2023, 'good'), 'append', { source_versions: { 'bronze.plays': 0 } });
+    await w.write('gold.team_week', 'marts1', 'SELECT 2023 AS season, 20 AS plays', 'append', { source_versions: { 'silver.plays': 0 } });
+    const before = await w.fingerprints();
+    // A bad pull, promoted, then built into gold: each run read the one before.
+    await w.write('bronze.plays', 'ingest2', plays(0, 10, 2023, 'bad'));
+    await w.write('silver.plays', 'promote2', plays(0, 10, 2023, 'bad'), 'replace', { source_versions: { 'bronze.plays': 1 } });
+    await w.write('gold.team_week', 'marts2', 'SELECT 2023 AS season, 10 AS plays', 'overwrite', { source_versions: { 'silver.plays': 1 } });
+    const versions = await w.versions();
+
+    const error = await rollbackRun(w.lake, { runId: 'ingest2' }).catch((e: unknown) => e);
+    expect(isLakeError(error, 'DELTA_COMMIT_CONFLICT')).toBe(true);
+    expect((error as Error).message).toContain('downstream commits read data it wrote: silver.plays v1 (run promote2) read bronze.plays@1');
+    expect(await w.versions()).toEqual(versions);
+
+    const plan = await rollbackRun(w.lake, { runId: 'ingest2', cascade: true, dryRun: true });
+    expect(plan.downstream).toEqual([{ table: 'silver.plays', version: 1, runId: 'promote2', read: 'bronze.plays@1' }]);
+    expect(plan.cascaded.map((c) => [c.runId, c.downstream.map((d) => d.runId), c.cascaded.map((cc) => cc.runId)])).toEqual([['promote2', ['marts2'], ['marts2']]]);
+    expect(await w.versions()).toEqual(versions);
+
+    const result = await rollbackRun(w.lake, { runId: 'ingest2', cascade: true, rollbackRunId: 'undo' });
+    expect(result.status).toBe('committed');
+    expect(await w.fingerprints()).toEqual(before);
+    const again = await rollbackRun(w.lake, { runId: 'ingest2', cascade: true });
+    expect([again.status, again.downstream, again.cascaded]).toEqual(['noop', [], []]);
+    expect(await w.fingerprints()).toEqual(before);
+  });
+
+  it('--force rolls back the run alone and leaves downstream tables as they are', async () => {
+    const w = await fresh();
+    await w.write('bronze.plays', 'ingest1', plays(0, 20, 2023, 'good'));
+    const before = await w.fingerprints();
+    await w.write('bronze.plays', 'ingest2', plays(0, 5, 2024, 'bad'));
+    await w.write('silver.plays', 'promote2', plays(0, 5, 2024, 'bad'), 'append', { source_versions: { 'bronze.plays': 1 } });
+    const result = await rollbackRun(w.lake, { runId: 'ingest2', force: true });
+    expect(result.downstream).toHaveLength(1);
+    const after = await w.fingerprints();
+    expect(after['bronze.plays']).toEqual(before['bronze.plays']);
+    expect(after['silver.plays']).toHaveLength(5);
   });
 
   it('an unknown run id is a usage error', async () => {
