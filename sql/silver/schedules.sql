@@ -10,7 +10,7 @@ SELECT
   CAST(week AS INTEGER) AS week,
   TRY_CAST(gameday AS DATE) AS gameday,
   CAST(weekday AS VARCHAR) AS weekday,
-  CAST(gametime AS VARCHAR) AS gametime,
+  coalesce(strftime(DATE '2000-01-01' + TRY_CAST(gametime AS TIME), '%H:%M'), CAST(gametime AS VARCHAR)) AS gametime,
   CAST(timezone('America/New_York', TRY_CAST(gameday AS DATE) + TRY_CAST(gametime AS TIME)) AS TIMESTAMPTZ) AS kickoff_utc,
   team_code(away_team, season) AS away_team,
   CAST(away_score AS INTEGER) AS away_score,

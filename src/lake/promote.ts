@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { EXIT, LakeError, PIPELINE_VERSION, isLakeError, systemClock, type Clock, type Logger } from '../core/index.js';
@@ -7,10 +7,12 @@ import { ident, literal } from '../engine/index.js';
 import { newRunId, type Catalog, type DatasetDef } from '../ingest/index.js';
 import {
   NO_GATES,
-  checkPartition,
+  EMPTY_FINGERPRINT,
+  checkPartitions,
   checkTable,
-  fingerprintPartition,
+  fingerprintPartitions,
   firstFailure,
+  partitionKeySql,
   partitionLabel,
   summarizeChecks,
   validateSpec,
@@ -24,7 +26,7 @@ import {
 import { bronzeTable, STAMP_COLUMNS } from './bronze.js';
 import { openLake, tableSnapshot, type Lake, type TableRef } from './context.js';
 import { tableHistory } from './history.js';
-import { DEFAULT_SILVER_SQL_DIR, loadSilverRule, loadTeamCodes, schemaDrift, silverTable, stagePartition, type SchemaDrift, type SilverRule } from './silver.js';
+import { DEFAULT_SILVER_SQL_DIR, loadSilverRule, loadTeamCodes, schemaDrift, silverTable, stagePartitions, type SchemaDrift, type SilverRule } from './silver.js';
 import { writeTable } from './write.js';
 
 /**
@@ -51,6 +53,8 @@ export interface PromoteOptions {
   root?: string;
   /** Table properties for silver tables created by this run. */
   configuration?: Record<string, string>;
+  /** Rows × columns staged together at most (default GROUP_CELLS). */
+  groupCells?: number;
   logger?: Logger;
 }
 
@@ -236,6 +240,67 @@ interface RunContext {
   stagingRoot: string;
 }
 
+/** Rows × columns staged together at most (a larger partition is staged alone): bounds memory. */
+export const GROUP_CELLS = 20_000_000;
+
+type WorkItem = [key: string, item: PartitionWork];
+
+/** Consecutive partitions packed into groups of at most `budget` cells (rows from the log stats). */
+function planGroups(work: Map<string, PartitionWork>, silverGroups: Map<string, { files: AddAction[] }>, columns: number, budget: number): WorkItem[][] {
+  const groups: WorkItem[][] = [];
+  let current: WorkItem[] = [];
+  let cells = 0;
+  for (const entry of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [key, item] = entry;
+    const rows = (numRecords(item.files) ?? 0) + (item.mode === 'merge' ? (numRecords(silverGroups.get(key)?.files ?? []) ?? 0) : 0);
+    if (current.length > 0 && cells + rows * columns > budget) {
+      groups.push(current);
+      current = [];
+      cells = 0;
+    }
+    current.push(entry);
+    cells += rows * columns;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */
+async function measureGroup(ctx: RunContext, rule: SilverRule, def: DatasetDef, group: WorkItem[], silverGroups: Map<string, { files: AddAction[] }>, file: string, incomingFile: string): Promise<PartitionOutcome[]> {
+  const { engine } = ctx.lake;
+  const pk = partitionKeySql(def.partitions);
+  const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null }>(
+    `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions
+     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM read_parquet(${literal(incomingFile)})) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
+     GROUP BY pk`,
+  );
+  const batchOf = new Map(batches.map((b) => [b.pk, b]));
+  const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
+  const fingerprints = await fingerprintPartitions(engine, `read_parquet(${literal(file)})`, def.partitions, fingerprintKey);
+  const keys = new Set(group.map(([key]) => key));
+  const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
+  if (stray !== undefined) {
+    throw new LakeError('DATA_INVALID', `silver.${def.name}: the silver rule produced rows for partition ${stray}, which is not one being promoted (${[...keys].join(', ')})`, {
+      hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${path.relative(process.cwd(), rule.file)}.`,
+    });
+  }
+  return group.map(([key, item]) => {
+    const fp = fingerprints.get(key) ?? EMPTY_FINGERPRINT;
+    const batch = batchOf.get(key);
+    return {
+      partition: item.values,
+      mode: item.mode,
+      rowsBefore: silverGroups.has(key) ? numRecords(silverGroups.get(key)!.files) : null,
+      rowsInBatch: Number(batch?.n ?? 0),
+      rowsAfter: fp.rowCount,
+      sha256Fingerprint: fp.sha256,
+      minIngestedAt: fp.minIngestedAt,
+      maxIngestedAt: fp.maxIngestedAt,
+      upstreamVersions: (batch?.versions ?? []).filter((v): v is string => v !== null),
+    };
+  });
+}
+
 async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<DatasetPromoteOutcome> {
   const started = ctx.clock.now();
   const t0 = Date.now();
@@ -290,37 +355,33 @@ async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<Dataset
       now: ctx.clock.now(),
     };
     const silverGroups = groupFiles(bronzeSnapshot.partitionColumns, silverSnapshot?.files ?? []);
-    const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
     await mkdir(staging, { recursive: true });
     const staged: string[] = [];
-    for (const [key, item] of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const file = path.join(staging, `p${staged.length}.parquet`);
-      const incomingFile = path.join(staging, `p${staged.length}-in.parquet`);
-      const incoming = `read_parquet(${literal(incomingFile)})`;
-      const existing = item.mode === 'merge' ? (silverGroups.get(key)?.files ?? []) : [];
+    for (const group of planGroups(work, silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
+      const file = path.join(staging, `g${staged.length}.parquet`);
+      const incomingFile = path.join(staging, `g${staged.length}-in.parquet`);
       try {
-        await stagePartition(lake.engine, { rule, bronze: bronzeSnapshot, bronzeFiles: item.files, silver: silverSnapshot, silverFiles: existing, incomingFile, file, compression: ctx.options.catalog.lake.compression });
-        const newest = `(SELECT * FROM ${incoming} QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY ${ident('source')}))`;
-        const [batch] = await lake.engine.rows<{ n: bigint | number; versions: string[] | null }>(`SELECT count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions FROM ${newest}`);
-        const fp = await fingerprintPartition(lake.engine, `read_parquet(${literal(file)})`, fingerprintKey);
-        const rowsBefore = silverGroups.has(key) ? numRecords(silverGroups.get(key)!.files) : null;
-        const rowsInBatch = Number(batch?.n ?? 0);
-        outcome.partitions.push({
-          partition: item.values,
-          mode: item.mode,
-          rowsBefore,
-          rowsInBatch,
-          rowsAfter: fp.rowCount,
-          sha256Fingerprint: fp.sha256,
-          minIngestedAt: fp.minIngestedAt,
-          maxIngestedAt: fp.maxIngestedAt,
-          upstreamVersions: [...(batch?.versions ?? [])].filter((v) => v !== null),
+        const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (silverGroups.get(key)?.files ?? []) : []));
+        await stagePartitions(lake.engine, {
+          rule,
+          partitionColumns: def.partitions,
+          bronze: bronzeSnapshot,
+          bronzeFiles: group.flatMap(([, item]) => item.files),
+          silver: silverSnapshot,
+          silverFiles: existing,
+          incomingFile,
+          file,
+          compression: ctx.options.catalog.lake.compression,
         });
-        outcome.checks.push(...(await checkPartition(checkCtx, { partition: item.values, candidate: `read_parquet(${literal(file)})`, incoming, rowsBefore: rowsBefore ?? undefined, rowsInBatch })));
+        const parts = await measureGroup(ctx, rule, def, group, silverGroups, file, incomingFile);
+        outcome.partitions.push(...parts);
+        const incoming = `read_parquet(${literal(incomingFile)})`;
+        const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
+        outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: `read_parquet(${literal(file)})`, incoming })));
         await rm(incomingFile, { force: true });
       } catch (error) {
         if (isLakeError(error, 'SQL_ERROR')) {
-          throw new LakeError('DATA_INVALID', `${silver.name} ${partitionLabel(item.values)}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
+          throw new LakeError('DATA_INVALID', `${silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
             cause: error,
             hint: `Nothing was committed. Fix ${path.relative(process.cwd(), rule.file)} or the bronze data, then promote again.`,
           });
@@ -469,6 +530,7 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
     const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
     const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
     await rm(ctx.stagingRoot, { recursive: true, force: true });
+    await rmdir(path.dirname(ctx.stagingRoot)).catch(() => undefined); // only when no other run stages
     for (const d of datasets) options.logger?.info({ run_id: runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');
     const failed = datasets.filter((d) => d.status === 'failed');
     return {

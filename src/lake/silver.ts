@@ -186,41 +186,46 @@ function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan
 }
 
 /**
- * One row per key: `key` keeps the newest ingested_at per key (ties broken by source, then by a
- * hash of the whole row, so the bronze row order never matters); `latest_batch` keeps the rows of
- * the newest batch (ingested_at) of every source. Sorted by the catalog's sort_by.
+ * One row per key and partition: `key` keeps the newest ingested_at per key (ties broken by
+ * source, then by a hash of the whole row, so the bronze row order never matters); `latest_batch`
+ * keeps the rows of the newest batch (ingested_at) of every source. Sorted by partition, then by
+ * the catalog's sort_by.
  */
-export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe' | 'sortBy'>, union: string): string {
+export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe' | 'sortBy'>, partitionColumns: readonly string[], union: string): string {
   const names = rule.columns.map((c) => ident(c.name)).join(', ');
-  const order = rule.sortBy.length > 0 ? ` ORDER BY ${rule.sortBy.map(ident).join(', ')}` : '';
+  const by = (extra: readonly string[]): string => [...new Set([...partitionColumns, ...extra])].map(ident).join(', ');
+  const sort = [...new Set([...partitionColumns, ...rule.sortBy])];
+  const order = sort.length > 0 ? ` ORDER BY ${sort.map(ident).join(', ')}` : '';
   const qualify =
     rule.dedupe === 'key'
-      ? `row_number() OVER (PARTITION BY ${rule.key.map(ident).join(', ')} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
-      : `ingested_at = max(ingested_at) OVER (PARTITION BY ${ident('source')})`;
+      ? `row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
+      : `ingested_at = max(ingested_at) OVER (PARTITION BY ${by(['source'])})`;
   return `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}${order}`;
 }
 
 export interface StageInput {
   rule: SilverRule;
+  partitionColumns: readonly string[];
   bronze: Snapshot;
-  /** Bronze files whose rows come in: the new ones (merge) or all of the partition (rebuild). */
+  /** Bronze files whose rows come in: the new ones (merge) or all of a partition (rebuild). */
   bronzeFiles: AddAction[];
-  /** Silver files of the partition to merge with ([] when rebuilding). */
+  /** Silver files of the merged partitions ([] when every partition is rebuilt). */
   silver: Snapshot | undefined;
   silverFiles: AddAction[];
   /** Staging Parquet file receiving the incoming rows, transformed (not deduplicated). */
   incomingFile: string;
-  /** Staging Parquet file receiving the partition's deduplicated rows. */
+  /** Staging Parquet file receiving the partitions' deduplicated rows. */
   file: string;
   compression?: string;
 }
 
 /**
- * Stages one partition: the incoming bronze rows through the silver rule (one Parquet file), merged
- * with the partition's current silver rows and deduplicated, written to one Parquet file. One
- * partition per query, so memory stays bounded by the largest partition.
+ * Stages a group of partitions: the incoming bronze rows through the silver rule (one Parquet
+ * file), merged with the partitions' current silver rows and deduplicated per partition (one
+ * more file). The promote sizes groups so that memory stays bounded: a large partition is a
+ * group of its own.
  */
-export async function stagePartition(engine: Engine, input: StageInput): Promise<void> {
+export async function stagePartitions(engine: Engine, input: StageInput): Promise<void> {
   const { rule } = input;
   const bronzeColumns = new Set(input.bronze.schema.fields.map((f) => f.name));
   const bronzeScan = await scanSql(engine, { ...input.bronze, files: input.bronzeFiles });
@@ -230,5 +235,5 @@ export async function stagePartition(engine: Engine, input: StageInput): Promise
   const parts = [`SELECT * FROM read_parquet(${literal(input.incomingFile)})`];
   if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
   const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
-  await engine.run(`COPY (${dedupeSql(rule, union)}) TO ${literal(input.file)} ${options}`);
+  await engine.run(`COPY (${dedupeSql(rule, input.partitionColumns, union)}) TO ${literal(input.file)} ${options}`);
 }

@@ -1,5 +1,7 @@
 import { LakeError } from '../core/index.js';
+import { partitionKey } from '../delta/index.js';
 import { ident, literal, type Engine } from '../engine/index.js';
+import { partitionKeySql } from './partition-key.js';
 import { partitionLabel, type Bound, type CheckResult, type PartitionValues, type QualitySpec } from './spec.js';
 
 /**
@@ -22,14 +24,19 @@ export interface CheckContext {
 
 export interface PartitionCheckInput {
   partition: PartitionValues;
-  /** A relation (subquery or table function) with the rows the commit would leave in the partition. */
-  candidate: string;
-  /** A relation with the new (transformed, not yet deduplicated) rows of the partition. */
-  incoming: string;
   /** The partition's row count in the table's current version (log stats); undefined when new. */
   rowsBefore: number | undefined;
-  /** Rows of the newest batch per source among the incoming rows. */
+  /** Rows of the newest batch per source among the incoming rows of the partition. */
   rowsInBatch: number;
+}
+
+/** Several partitions checked together. */
+export interface GroupCheckInput {
+  partitions: PartitionCheckInput[];
+  /** A relation (subquery or table function) with the rows the commit would leave in these partitions. */
+  candidate: string;
+  /** A relation with their new (transformed, not yet deduplicated) rows. */
+  incoming: string;
 }
 
 const EXAMPLES = 5;
@@ -109,59 +116,77 @@ function context(ctx: CheckContext, column?: string): string {
   return columns.length > 0 ? columns.map(ident).join(', ') : '*';
 }
 
-/** The gates of one partition, against its candidate rows and its incoming rows. */
-export async function checkPartition(ctx: CheckContext, input: PartitionCheckInput): Promise<CheckResult[]> {
+function withKey(ctx: CheckContext, relation: string): string {
+  return `(SELECT *, ${partitionKeySql(ctx.partitionColumns)} AS __pk FROM ${relation} AS rel)`;
+}
+
+function byPartition(rows: Record<string, unknown>[]): Map<string, Record<string, unknown>> {
+  return new Map(rows.map((r) => [String(r['__pk']), r]));
+}
+
+/**
+ * The gates of a group of partitions, against their candidate rows and their incoming rows: one
+ * scan counts every row rule per partition, one more the repeated keys; examples are read only
+ * for what fails.
+ */
+export async function checkPartitions(ctx: CheckContext, input: GroupCheckInput): Promise<CheckResult[]> {
   const { engine } = ctx;
-  const where = partitionLabel(input.partition);
-  const results: CheckResult[] = [];
+  const candidate = withKey(ctx, input.candidate);
+  const incoming = withKey(ctx, input.incoming);
   const rules = rowRules(ctx);
-  if (rules.length > 0) {
-    const counts = await engine.rows<Record<string, bigint | number>>(
-      `SELECT ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.violation}) AS c${i}`).join(', ')} FROM ${input.candidate} AS cand`,
-    );
+  const ruleCounts = rules.length > 0 ? byPartition(await engine.rows(`SELECT __pk, ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.violation}) AS c${i}`).join(', ')} FROM ${candidate} AS cand GROUP BY __pk`)) : new Map<string, Record<string, unknown>>();
+  const unique = ctx.spec.unique && ctx.key.length > 0;
+  const key = ctx.key.map(ident).join(', ');
+  const duplicates = (relation: string, extra: string): string => `SELECT __pk, ${key}${extra}, count(*) AS copies FROM ${relation} AS rel GROUP BY ALL HAVING count(*) > 1`;
+  const inBatch = duplicates(incoming, `, ${ident('source')}, ${ident('ingested_at')}`);
+  const inResult = duplicates(candidate, '');
+  const dupCounts = unique
+    ? byPartition(
+        await engine.rows(
+          `SELECT coalesce(b.__pk, r.__pk) AS __pk, coalesce(b.n, 0) AS batch, coalesce(r.n, 0) AS result FROM (SELECT __pk, count(*) AS n FROM (${inBatch}) GROUP BY __pk) AS b FULL JOIN (SELECT __pk, count(*) AS n FROM (${inResult}) GROUP BY __pk) AS r ON b.__pk = r.__pk`,
+        ),
+      )
+    : new Map<string, Record<string, unknown>>();
+
+  const results: CheckResult[] = [];
+  for (const part of input.partitions) {
+    const pk = partitionKey(ctx.partitionColumns, part.partition);
+    const where = partitionLabel(part.partition);
     for (const [i, rule] of rules.entries()) {
-      const failing = Number(counts[0]?.[`c${i}`] ?? 0);
+      const failing = Number(ruleCounts.get(pk)?.[`c${i}`] ?? 0);
       const result: CheckResult = {
         check: rule.check,
         column: rule.column,
-        partition: input.partition,
+        partition: part.partition,
         status: failing > 0 ? 'fail' : 'pass',
         severity: 'error',
         failing,
         message: failing > 0 ? `${ctx.dataset} ${where}: ${failing} row${failing === 1 ? '' : 's'} where ${rule.column} ${rule.rule}` : `${rule.column} ${rule.rule}`,
         examples: [],
       };
-      if (failing > 0) result.examples = await examples(engine, `SELECT ${context(ctx, rule.column)} FROM ${input.candidate} AS cand WHERE ${rule.violation} LIMIT ${EXAMPLES}`);
+      if (failing > 0) result.examples = await examples(engine, `SELECT ${context(ctx, rule.column)} FROM ${candidate} AS cand WHERE __pk = ${literal(pk)} AND ${rule.violation} LIMIT ${EXAMPLES}`);
       results.push(result);
     }
+    if (unique) {
+      const batch = Number(dupCounts.get(pk)?.['batch'] ?? 0);
+      const result = Number(dupCounts.get(pk)?.['result'] ?? 0);
+      const failing = batch + result;
+      results.push({
+        check: 'unique',
+        partition: part.partition,
+        status: failing > 0 ? 'fail' : 'pass',
+        severity: 'error',
+        failing,
+        message:
+          failing === 0
+            ? `key (${ctx.key.join(', ')}) is unique`
+            : `${ctx.dataset} ${where}: key (${ctx.key.join(', ')}) is not unique: ${batch} key${batch === 1 ? '' : 's'} repeated inside one bronze batch, ${result} in the promoted partition`,
+        examples: failing > 0 ? await examples(engine, `SELECT * EXCLUDE (__pk) FROM (${batch > 0 ? inBatch : inResult}) WHERE __pk = ${literal(pk)} LIMIT ${EXAMPLES}`) : [],
+      });
+    }
+    if (ctx.spec.rowCount) results.push(checkRowCount(ctx, part, where));
   }
-  if (ctx.spec.unique && ctx.key.length > 0) results.push(await checkUnique(ctx, input, where));
-  if (ctx.spec.rowCount) results.push(checkRowCount(ctx, input, where));
   return results;
-}
-
-async function checkUnique(ctx: CheckContext, input: PartitionCheckInput, where: string): Promise<CheckResult> {
-  const key = ctx.key.map(ident).join(', ');
-  const duplicates = (relation: string, extra: string): string => `SELECT ${key}${extra ? `, ${extra}` : ''}, count(*) AS copies FROM ${relation} AS rel GROUP BY ALL HAVING count(*) > 1`;
-  const inBatch = duplicates(input.incoming, `${ident('source')}, ${ident('ingested_at')}`);
-  const inResult = duplicates(input.candidate, '');
-  const [counts] = await ctx.engine.rows<{ batch: bigint | number; result: bigint | number }>(`SELECT (SELECT count(*) FROM (${inBatch})) AS batch, (SELECT count(*) FROM (${inResult})) AS result`);
-  const batch = Number(counts?.batch ?? 0);
-  const result = Number(counts?.result ?? 0);
-  const failing = batch + result;
-  const message =
-    failing === 0
-      ? `key (${ctx.key.join(', ')}) is unique`
-      : `${ctx.dataset} ${where}: key (${ctx.key.join(', ')}) is not unique: ${batch} key${batch === 1 ? '' : 's'} repeated inside one bronze batch, ${result} in the promoted partition`;
-  return {
-    check: 'unique',
-    partition: input.partition,
-    status: failing > 0 ? 'fail' : 'pass',
-    severity: 'error',
-    failing,
-    message,
-    examples: failing > 0 ? await examples(ctx.engine, `${batch > 0 ? inBatch : inResult} LIMIT ${EXAMPLES}`) : [],
-  };
 }
 
 function checkRowCount(ctx: CheckContext, input: PartitionCheckInput, where: string): CheckResult {
