@@ -10,12 +10,18 @@ import { routeKey, sampleLake, type SampleLake } from '../quality/helpers/sample
  */
 let server: UpstreamServer;
 let original: Buffer;
+/** pbp and schedules ingested and promoted once; each test starts from a copy. */
+let base: SampleLake;
 const PBP = routeKey('pbp', 2020);
 const cleanup: (() => void)[] = [];
 
 beforeAll(async () => {
   server = await startUpstreamServer();
   original = await server.content(PBP);
+  base = await sampleLake(server, 'gates-base');
+  cleanup.push(() => base.close());
+  await base.ingest(['pbp', 'schedules']);
+  expect((await base.promote({ datasets: ['pbp', 'schedules'] })).failures).toBe(0);
 });
 afterAll(async () => {
   for (const c of cleanup) c();
@@ -24,11 +30,8 @@ afterAll(async () => {
 
 async function freshLake(prefix: string): Promise<SampleLake> {
   server.setFile(PBP, original);
-  const env = await sampleLake(server, prefix);
+  const env = await sampleLake(server, prefix, base);
   cleanup.push(() => env.close());
-  await env.ingest(['pbp', 'schedules']);
-  const first = await env.promote({ datasets: ['pbp', 'schedules'] });
-  expect(first.failures).toBe(0);
   return env;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../../../src/core/index.js';
@@ -54,8 +54,10 @@ export interface SampleLake {
   close(): void;
 }
 
-export async function sampleLake(server: UpstreamServer, prefix: string): Promise<SampleLake> {
+/** A lake in a new temp folder; `copyOf` starts it as a copy of another sample lake (tables, raw files, reports). */
+export async function sampleLake(server: UpstreamServer, prefix: string, copyOf?: SampleLake): Promise<SampleLake> {
   const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+  if (copyOf) cpSync(copyOf.dir, dir, { recursive: true });
   const lake = await openLake({ root: path.join(dir, 'tables') });
   const settings = resolveSettings(catalog, { LAKE_ROOT: path.join(dir, 'tables'), LAKE_RAW_DIR: path.join(dir, 'raw'), LAKE_LOGS_DIR: path.join(dir, 'logs'), ...server.env() });
   const clock = steppingClock();
