@@ -22,11 +22,11 @@ export { diffTable, recordedBusinessKey, BUSINESS_KEY_PROPERTY } from './diff.js
 export type { DiffOptions, DiffResult, DiffRow, PartitionDiff, ColumnChange, KeySource, VersionSelector } from './diff.js';
 export { writeDuckdbViews, refreshDuckdbViews, defaultDuckdbPath, DUCKDB_FILE } from './duckdb-views.js';
 export type { DuckdbViewsOptions, DuckdbViewsResult, DuckdbView } from './duckdb-views.js';
-export { runPromote, lastPromote, defaultReportDir } from './promote.js';
+export { runPromote, defaultReportDir } from './promote.js';
 export type { PromoteOptions, PromoteRunResult, DatasetPromoteOutcome, PartitionOutcome } from './promote.js';
 export { DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, loadSilverRule, loadTeamCodes, silverTable, columnRefs, canonicalSelect, dedupeSql } from './silver.js';
 export type { SilverRule, SilverColumn, SchemaDrift } from './silver.js';
-export { tableLineage } from './lineage.js';
-export type { TableLineage, RunLineage, DatasetLineage, PartitionLineage } from './lineage.js';
+export { tableLineage, lastPromote } from './lineage.js';
+export type { TableLineage, RunLineage, DatasetLineage, PartitionLineage, LastPromote } from './lineage.js';
 export { profileTable, profileLayer } from './profile.js';
 export type { TableProfile, PartitionProfile, ProfileRun } from './profile.js';

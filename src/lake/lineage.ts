@@ -2,6 +2,7 @@ import { LakeError } from '../core/index.js';
 import { commitMtime, listLog, partitionKey, readCommit, type Action, type AddAction } from '../delta/index.js';
 import type { PartitionValues } from '../quality/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './context.js';
+import { tableHistory } from './history.js';
 
 /**
  * `lake lineage <table>`: where every run, dataset and partition of a table came from, derived
@@ -218,4 +219,34 @@ export async function tableLineage(lake: Lake, table: TableRef): Promise<TableLi
     });
   }
   return { table: table.name, version: snapshot.version, runs: runsOf(commits), datasets: datasetsOf(commits, table.dataset ?? table.name), partitions };
+}
+
+export interface LastPromote {
+  bronzeVersion: number;
+  bronzeTableId: string | undefined;
+}
+
+/**
+ * The bronze version the current silver state was built from, read from silver's log alone: the
+ * newest promote commit, following a RESTORE back to the version it restored. Undefined (a full
+ * rebuild) when the newest data change was made by anything else.
+ */
+export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
+  const history = await tableHistory(lake, silver);
+  let upTo = Infinity;
+  for (const entry of history) {
+    if (entry.version > upTo) continue;
+    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown } | undefined;
+    if (typeof promote?.bronze_version === 'number') {
+      return { bronzeVersion: promote.bronze_version, bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined };
+    }
+    if (entry.operation === 'RESTORE') {
+      const restored = Number(entry.operationParameters['version']);
+      if (!Number.isInteger(restored)) return undefined;
+      upTo = restored;
+      continue;
+    }
+    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { EXIT, LakeError, PIPELINE_VERSION, isLakeError, systemClock, type Clock, type Logger } from '../core/index.js';
-import { partitionKey, readCommit, type AddAction, type Snapshot } from '../delta/index.js';
+import type { AddAction, Snapshot } from '../delta/index.js';
 import { ident, literal } from '../engine/index.js';
 import { newRunId, type Catalog, type DatasetDef } from '../ingest/index.js';
 import {
@@ -14,6 +14,7 @@ import {
   firstFailure,
   partitionKeySql,
   partitionLabel,
+  reportPath,
   summarizeChecks,
   validateSpec,
   writeQualityReport,
@@ -25,8 +26,23 @@ import {
 } from '../quality/index.js';
 import { bronzeTable, STAMP_COLUMNS } from './bronze.js';
 import { openLake, tableSnapshot, type Lake, type TableRef } from './context.js';
-import { tableHistory } from './history.js';
-import { DEFAULT_SILVER_SQL_DIR, loadSilverRule, loadTeamCodes, schemaDrift, silverTable, stagePartitions, type SchemaDrift, type SilverRule } from './silver.js';
+import { lastPromote } from './lineage.js';
+import {
+  DEFAULT_SILVER_SQL_DIR,
+  GROUP_CELLS,
+  changedPartitions,
+  groupFiles,
+  loadSilverRule,
+  loadTeamCodes,
+  numRecords,
+  planGroups,
+  schemaDrift,
+  silverTable,
+  stagePartitions,
+  type SchemaDrift,
+  type SilverRule,
+  type WorkItem,
+} from './silver.js';
 import { writeTable } from './write.js';
 
 /**
@@ -107,18 +123,6 @@ export interface PromoteRunResult {
   exitCode: number;
 }
 
-interface LastPromote {
-  bronzeVersion: number;
-  bronzeTableId: string | undefined;
-}
-
-interface PartitionWork {
-  values: PartitionValues;
-  mode: 'merge' | 'rebuild';
-  /** Bronze files whose rows come in. */
-  files: AddAction[];
-}
-
 function selectDatasets(catalog: Catalog, names: string[] | undefined): DatasetDef[] {
   if (!names || names.length === 0) return catalog.datasets.filter((d) => d.enabled && d.silver?.enabled !== false);
   const unknown = names.filter((n) => !catalog.datasets.some((d) => d.name === n));
@@ -137,92 +141,10 @@ async function trySnapshot(lake: Lake, table: TableRef): Promise<Snapshot | unde
   }
 }
 
-/**
- * The bronze version the current silver state was built from, read from silver's log alone: the
- * newest promote commit, following a RESTORE back to the version it restored. Undefined (a full
- * rebuild) when the newest data change was made by anything else.
- */
-export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
-  const history = await tableHistory(lake, silver);
-  let upTo = Infinity;
-  for (const entry of history) {
-    if (entry.version > upTo) continue;
-    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown } | undefined;
-    if (typeof promote?.bronze_version === 'number') {
-      return { bronzeVersion: promote.bronze_version, bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined };
-    }
-    if (entry.operation === 'RESTORE') {
-      const restored = Number(entry.operationParameters['version']);
-      if (!Number.isInteger(restored)) return undefined;
-      upTo = restored;
-      continue;
-    }
-    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
-  }
-  return undefined;
-}
-
-function groupFiles(columns: readonly string[], files: readonly AddAction[]): Map<string, { values: PartitionValues; files: AddAction[] }> {
-  const groups = new Map<string, { values: PartitionValues; files: AddAction[] }>();
-  for (const file of files) {
-    const key = partitionKey(columns, file.partitionValues);
-    const group = groups.get(key) ?? { values: Object.fromEntries(columns.map((c) => [c, file.partitionValues[c] ?? null])), files: [] };
-    group.files.push(file);
-    groups.set(key, group);
-  }
-  return groups;
-}
-
-/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild). */
-async function changedPartitions(bronze: Snapshot, silver: Snapshot | undefined, last: LastPromote | undefined): Promise<{ mode: 'incremental' | 'full'; work: Map<string, PartitionWork> }> {
-  const columns = bronze.partitionColumns;
-  const bronzeGroups = groupFiles(columns, bronze.files);
-  const full = (): { mode: 'full'; work: Map<string, PartitionWork> } => {
-    const work = new Map<string, PartitionWork>();
-    for (const [key, g] of bronzeGroups) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
-    // Silver partitions bronze no longer has are emptied.
-    for (const [key, g] of groupFiles(columns, silver?.files ?? [])) if (!work.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: [] });
-    return { mode: 'full', work };
-  };
-  if (!silver || !last || last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full();
-  const added = new Set<string>();
-  const removedFrom = new Set<string>();
-  for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
-    let actions;
-    try {
-      actions = await readCommit(bronze.tableRoot, v);
-    } catch {
-      return full(); // the log no longer has every commit since the last promote
-    }
-    for (const a of actions) {
-      if (a.kind === 'add') added.add(a.add.path);
-      else if (a.kind === 'remove') removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
-    }
-  }
-  const work = new Map<string, PartitionWork>();
-  for (const [key, g] of bronzeGroups) {
-    if (removedFrom.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
-    else {
-      const fresh = g.files.filter((f) => added.has(f.path));
-      if (fresh.length > 0) work.set(key, { values: g.values, mode: 'merge', files: fresh });
-    }
-  }
-  for (const key of removedFrom) {
-    if (work.has(key)) continue;
-    const values = Object.fromEntries(columns.map((c, i) => [c, (JSON.parse(key) as (string | null)[])[i] ?? null]));
-    work.set(key, { values, mode: 'rebuild', files: [] });
-  }
-  return { mode: 'incremental', work };
-}
-
-function numRecords(files: readonly AddAction[]): number | null {
-  let total = 0;
-  for (const f of files) {
-    const n = (JSON.parse(f.stats ?? '{}') as { numRecords?: unknown }).numRecords;
-    if (typeof n !== 'number') return null;
-    total += n;
-  }
-  return total;
+/** A path as the user sees it: relative to the working directory when inside it. */
+function shown(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function toRunError(error: unknown): RunError {
@@ -238,31 +160,6 @@ interface RunContext {
   reportDir: string;
   sqlDir: string;
   stagingRoot: string;
-}
-
-/** Rows × columns staged together at most (a larger partition is staged alone): bounds memory. */
-export const GROUP_CELLS = 20_000_000;
-
-type WorkItem = [key: string, item: PartitionWork];
-
-/** Consecutive partitions packed into groups of at most `budget` cells (rows from the log stats). */
-function planGroups(work: Map<string, PartitionWork>, silverGroups: Map<string, { files: AddAction[] }>, columns: number, budget: number): WorkItem[][] {
-  const groups: WorkItem[][] = [];
-  let current: WorkItem[] = [];
-  let cells = 0;
-  for (const entry of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const [key, item] = entry;
-    const rows = (numRecords(item.files) ?? 0) + (item.mode === 'merge' ? (numRecords(silverGroups.get(key)?.files ?? []) ?? 0) : 0);
-    if (current.length > 0 && cells + rows * columns > budget) {
-      groups.push(current);
-      current = [];
-      cells = 0;
-    }
-    current.push(entry);
-    cells += rows * columns;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
 }
 
 /** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */
@@ -281,7 +178,7 @@ async function measureGroup(ctx: RunContext, rule: SilverRule, def: DatasetDef, 
   const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
   if (stray !== undefined) {
     throw new LakeError('DATA_INVALID', `silver.${def.name}: the silver rule produced rows for partition ${stray}, which is not one being promoted (${[...keys].join(', ')})`, {
-      hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${path.relative(process.cwd(), rule.file)}.`,
+      hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${shown(rule.file)}.`,
     });
   }
   return group.map(([key, item]) => {
@@ -383,7 +280,7 @@ async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<Dataset
         if (isLakeError(error, 'SQL_ERROR')) {
           throw new LakeError('DATA_INVALID', `${silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
             cause: error,
-            hint: `Nothing was committed. Fix ${path.relative(process.cwd(), rule.file)} or the bronze data, then promote again.`,
+            hint: `Nothing was committed. Fix ${shown(rule.file)} or the bronze data, then promote again.`,
           });
         }
         throw error;
@@ -399,7 +296,7 @@ async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<Dataset
       outcome.status = 'failed';
       outcome.error = toRunError(
         new LakeError('QUALITY_GATE_FAILED', `${silver.name}: quality gate ${failure.check}${failure.column ? ` (${failure.column})` : ''} failed on ${partitionLabel(failure.partition)}: ${failure.message}${failed.length > 1 ? ` (and ${failed.length - 1} more failing check${failed.length > 2 ? 's' : ''})` : ''}; nothing was committed, ${silver.name} stays at ${outcome.versionBefore === null ? 'no version' : `version ${outcome.versionBefore}`}`, {
-          hint: `The report lists every check with example rows${ctx.options.dryRun ? '' : `: ${path.relative(process.cwd(), path.join(ctx.reportDir, def.name, `${ctx.runId}.json`))}`}. Fix the upstream data (or roll back the bronze run with lake rollback --run <run_id>), then promote again.`,
+          hint: `The report lists every check with example rows${ctx.options.dryRun ? '' : `: ${shown(reportPath(ctx.reportDir, def.name, ctx.runId))}`}. Fix the upstream data (or roll back the bronze run with lake rollback --run <run_id>), then promote again.`,
         }),
       );
       return outcome;
@@ -461,7 +358,7 @@ function lineageMetadata(ctx: RunContext, def: DatasetDef, rule: SilverRule, bro
       rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
       changed_partitions: outcome.partitions.map((p) => p.partition),
       partitions: outcome.partitions.map(reportPartition),
-      quality: { report: path.relative(process.cwd(), path.join(ctx.reportDir, def.name, `${ctx.runId}.json`)), ...summary },
+      quality: { report: shown(reportPath(ctx.reportDir, def.name, ctx.runId)), ...summary },
       ...drift,
     },
   };

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, errnoCode } from '../core/index.js';
-import type { AddAction, Snapshot } from '../delta/index.js';
+import { partitionKey, readCommit, type AddAction, type Snapshot } from '../delta/index.js';
+import type { PartitionValues } from '../quality/index.js';
+import type { LastPromote } from './lineage.js';
 import { ident, literal, scanSql, type Engine } from '../engine/index.js';
 import type { DatasetDef } from '../ingest/index.js';
 import { resolveTable, type Lake, type TableRef } from './context.js';
@@ -236,4 +238,101 @@ export async function stagePartitions(engine: Engine, input: StageInput): Promis
   if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
   const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
   await engine.run(`COPY (${dedupeSql(rule, input.partitionColumns, union)}) TO ${literal(input.file)} ${options}`);
+}
+
+// The plan of a promote: the partitions bronze changed since the last promote, and the groups they are staged in.
+
+export interface PartitionWork {
+  values: PartitionValues;
+  mode: 'merge' | 'rebuild';
+  /** Bronze files whose rows come in. */
+  files: AddAction[];
+}
+
+export function groupFiles(columns: readonly string[], files: readonly AddAction[]): Map<string, { values: PartitionValues; files: AddAction[] }> {
+  const groups = new Map<string, { values: PartitionValues; files: AddAction[] }>();
+  for (const file of files) {
+    const key = partitionKey(columns, file.partitionValues);
+    const group = groups.get(key) ?? { values: Object.fromEntries(columns.map((c) => [c, file.partitionValues[c] ?? null])), files: [] };
+    group.files.push(file);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild). */
+export async function changedPartitions(bronze: Snapshot, silver: Snapshot | undefined, last: LastPromote | undefined): Promise<{ mode: 'incremental' | 'full'; work: Map<string, PartitionWork> }> {
+  const columns = bronze.partitionColumns;
+  const bronzeGroups = groupFiles(columns, bronze.files);
+  const full = (): { mode: 'full'; work: Map<string, PartitionWork> } => {
+    const work = new Map<string, PartitionWork>();
+    for (const [key, g] of bronzeGroups) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    // Silver partitions bronze no longer has are emptied.
+    for (const [key, g] of groupFiles(columns, silver?.files ?? [])) if (!work.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: [] });
+    return { mode: 'full', work };
+  };
+  if (!silver || !last || last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full();
+  const added = new Set<string>();
+  const removedFrom = new Set<string>();
+  for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
+    let actions;
+    try {
+      actions = await readCommit(bronze.tableRoot, v);
+    } catch {
+      return full(); // the log no longer has every commit since the last promote
+    }
+    for (const a of actions) {
+      if (a.kind === 'add') added.add(a.add.path);
+      else if (a.kind === 'remove') removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
+    }
+  }
+  const work = new Map<string, PartitionWork>();
+  for (const [key, g] of bronzeGroups) {
+    if (removedFrom.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    else {
+      const fresh = g.files.filter((f) => added.has(f.path));
+      if (fresh.length > 0) work.set(key, { values: g.values, mode: 'merge', files: fresh });
+    }
+  }
+  for (const key of removedFrom) {
+    if (work.has(key)) continue;
+    const values = Object.fromEntries(columns.map((c, i) => [c, (JSON.parse(key) as (string | null)[])[i] ?? null]));
+    work.set(key, { values, mode: 'rebuild', files: [] });
+  }
+  return { mode: 'incremental', work };
+}
+
+export function numRecords(files: readonly AddAction[]): number | null {
+  let total = 0;
+  for (const f of files) {
+    const n = (JSON.parse(f.stats ?? '{}') as { numRecords?: unknown }).numRecords;
+    if (typeof n !== 'number') return null;
+    total += n;
+  }
+  return total;
+}
+
+/** Rows × columns staged together at most (a larger partition is staged alone): bounds memory. */
+export const GROUP_CELLS = 20_000_000;
+
+export type WorkItem = [key: string, item: PartitionWork];
+
+/** Consecutive partitions packed into groups of at most `budget` cells (rows from the log stats). */
+export function planGroups(work: Map<string, PartitionWork>, silverGroups: Map<string, { files: AddAction[] }>, columns: number, budget: number): WorkItem[][] {
+  const groups: WorkItem[][] = [];
+  let current: WorkItem[] = [];
+  let cells = 0;
+  for (const entry of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [key, item] = entry;
+    const rows = (numRecords(item.files) ?? 0) + (item.mode === 'merge' ? (numRecords(silverGroups.get(key)?.files ?? []) ?? 0) : 0);
+    if (current.length > 0 && cells + rows * columns > budget) {
+      groups.push(current);
+      current = [];
+      cells = 0;
+    }
+    current.push(entry);
+    cells += rows * columns;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
