@@ -36,6 +36,9 @@ export interface PreparedQuery {
   views: ResolvedView[];
 }
 
+/** View names are unique per process: concurrent queries on one lake must not replace each other's views. */
+let nextView = 0;
+
 /** Parses a user timestamp; a value without a zone is UTC. */
 export function parseTimestamp(text: string): number {
   const trimmed = text.trim();
@@ -76,7 +79,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
     const key = `${table.tableRoot}@${snapshot.version}`;
     let view = byKey.get(key);
     if (!view) {
-      view = { view: `__lake_${views.length}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' };
+      view = { view: `__lake_${nextView++}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' };
       byKey.set(key, view);
       views.push(view);
     }

@@ -50,3 +50,15 @@ describe('lake SQL over inlined native scans', () => {
     expect(analyzed.views[0]!.filesRead).toBe(1);
   });
 });
+
+describe('concurrent queries on one lake', () => {
+  it('each read its own version', async () => {
+    const versions = [0, 1, 0, 1, 1, 0];
+    const results = await Promise.all(versions.map((v) => runQuery(lake, `SELECT count(*) FROM silver.games AT (VERSION => ${v}) WHERE id > 0 OR id IS NULL`)));
+    expect(results.map((r) => r.rows[0]![0])).toEqual(versions.map((v) => (v === 0 ? 3n : 4n)));
+    // statements DuckDB cannot serialize (here CREATE … AS) read through temp views instead
+    await Promise.all(versions.map((v, i) => runQuery(lake, `CREATE TEMP TABLE concurrent_${i} AS SELECT count(*) AS n FROM silver.games AT (VERSION => ${v})`)));
+    const viaViews = await Promise.all(versions.map((_v, i) => runQuery(lake, `SELECT n FROM concurrent_${i}`)));
+    expect(viaViews.map((r) => r.rows[0]![0])).toEqual(versions.map((v) => (v === 0 ? 3n : 4n)));
+  });
+});
