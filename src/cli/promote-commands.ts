@@ -57,7 +57,8 @@ function partitionLines(d: DatasetPromoteOutcome): string[] {
 
 function datasetLines(d: DatasetPromoteOutcome, dryRun: boolean): string[] {
   const name = d.table.padEnd(30);
-  const source = d.bronzeVersion === null ? '' : `bronze v${d.bronzeFromVersion ?? '-'} → v${d.bronzeVersion}${d.mode ? `, ${d.mode}` : ''}`;
+  const read = d.bronzeFromVersion === null ? `bronze up to v${d.bronzeVersion}` : `bronze v${d.bronzeFromVersion} → v${d.bronzeVersion}`;
+  const source = d.bronzeVersion === null ? '' : `${read}${d.mode === 'full' ? `, every partition: ${d.fullReason ?? 'full'}` : d.mode ? `, ${d.mode}` : ''}`;
   const lines: string[] = [];
   if (d.status === 'failed') {
     lines.push(`  ${name} FAILED [${d.error!.code}] ${d.error!.message}`);

@@ -224,6 +224,8 @@ export async function tableLineage(lake: Lake, table: TableRef): Promise<TableLi
 export interface LastPromote {
   bronzeVersion: number;
   bronzeTableId: string | undefined;
+  /** The sha256 of the rule (with the team-code mapping, key and dedupe) that commit applied. */
+  ruleSha256: string | undefined;
 }
 
 /**
@@ -236,9 +238,13 @@ export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPro
   let upTo = Infinity;
   for (const entry of history) {
     if (entry.version > upTo) continue;
-    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown } | undefined;
+    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown; rule?: { sha256?: unknown } } | undefined;
     if (typeof promote?.bronze_version === 'number') {
-      return { bronzeVersion: promote.bronze_version, bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined };
+      return {
+        bronzeVersion: promote.bronze_version,
+        bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined,
+        ruleSha256: typeof promote.rule?.sha256 === 'string' ? promote.rule.sha256 : undefined,
+      };
     }
     if (entry.operation === 'RESTORE') {
       const restored = Number(entry.operationParameters['version']);

@@ -103,6 +103,8 @@ export interface DatasetPromoteOutcome {
   bronzeVersion: number | null;
   bronzeFromVersion: number | null;
   mode: 'incremental' | 'full' | null;
+  /** Why every partition is rebuilt (mode full). */
+  fullReason: string | null;
   partitions: PartitionOutcome[];
   checks: CheckResult[];
   drift: SchemaDrift | null;
@@ -213,6 +215,7 @@ async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<Dataset
     bronzeVersion: null,
     bronzeFromVersion: null,
     mode: null,
+    fullReason: null,
     partitions: [],
     checks: [],
     drift: null,
@@ -238,8 +241,9 @@ async function promoteDataset(ctx: RunContext, def: DatasetDef): Promise<Dataset
     outcome.drift = schemaDrift(rule, bronzeSnapshot.schema.fields.map((f) => f.name));
     const last = silverSnapshot ? await lastPromote(lake, silver) : undefined;
     outcome.bronzeFromVersion = last?.bronzeVersion ?? null;
-    const { mode, work } = await changedPartitions(bronzeSnapshot, silverSnapshot, last);
+    const { mode, reason, work } = await changedPartitions(bronzeSnapshot, silverSnapshot, last, rule.sha256);
     outcome.mode = mode;
+    outcome.fullReason = reason ?? null;
     if (work.size === 0) return outcome;
 
     const checkCtx: CheckContext = {
@@ -350,6 +354,7 @@ function lineageMetadata(ctx: RunContext, def: DatasetDef, rule: SilverRule, bro
       bronze_version: bronze.version,
       bronze_from_version: outcome.bronzeFromVersion,
       mode: outcome.mode,
+      ...(outcome.fullReason ? { full_reason: outcome.fullReason } : {}),
       started_at: new Date(started).toISOString(),
       rule: { file: `sql/silver/${def.name}.sql`, sha256: rule.sha256 },
       key: rule.key,

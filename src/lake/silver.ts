@@ -33,7 +33,7 @@ export interface SilverRule {
   dataset: string;
   file: string;
   sql: string;
-  /** sha256 of the rule's text, recorded in every promote commit. */
+  /** sha256 of the rule's text, the team-code mapping, the key and the dedupe strategy, recorded in every promote commit: when it changes, the next promote rebuilds every partition. */
   sha256: string;
   /** Column names the rule reads from bronze_rows. */
   referenced: ReadonlySet<string>;
@@ -165,7 +165,9 @@ export async function loadSilverRule(engine: Engine, def: DatasetDef, sqlDir: st
     dataset: def.name,
     file,
     sql,
-    sha256: createHash('sha256').update(sql).digest('hex'),
+    sha256: createHash('sha256')
+      .update(JSON.stringify([sql, readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping'), key, dedupe]))
+      .digest('hex'),
     referenced,
     columns,
     key,
@@ -261,17 +263,28 @@ export function groupFiles(columns: readonly string[], files: readonly AddAction
 }
 
 /** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild). */
-export async function changedPartitions(bronze: Snapshot, silver: Snapshot | undefined, last: LastPromote | undefined): Promise<{ mode: 'incremental' | 'full'; work: Map<string, PartitionWork> }> {
+export type FullReason = 'first promote' | 'no promote recorded for the current silver state' | 'bronze was recreated' | 'the silver rule changed' | 'the bronze log no longer has every commit since the last promote';
+
+/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild); every partition when `full`. */
+export async function changedPartitions(
+  bronze: Snapshot,
+  silver: Snapshot | undefined,
+  last: LastPromote | undefined,
+  ruleSha256: string,
+): Promise<{ mode: 'incremental' | 'full'; reason?: FullReason; work: Map<string, PartitionWork> }> {
   const columns = bronze.partitionColumns;
   const bronzeGroups = groupFiles(columns, bronze.files);
-  const full = (): { mode: 'full'; work: Map<string, PartitionWork> } => {
+  const full = (reason: FullReason): { mode: 'full'; reason: FullReason; work: Map<string, PartitionWork> } => {
     const work = new Map<string, PartitionWork>();
     for (const [key, g] of bronzeGroups) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
     // Silver partitions bronze no longer has are emptied.
     for (const [key, g] of groupFiles(columns, silver?.files ?? [])) if (!work.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: [] });
-    return { mode: 'full', work };
+    return { mode: 'full', reason, work };
   };
-  if (!silver || !last || last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full();
+  if (!silver) return full('first promote');
+  if (!last) return full('no promote recorded for the current silver state');
+  if (last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full('bronze was recreated');
+  if (last.ruleSha256 !== undefined && last.ruleSha256 !== ruleSha256) return full('the silver rule changed');
   const added = new Set<string>();
   const removedFrom = new Set<string>();
   for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
@@ -279,7 +292,7 @@ export async function changedPartitions(bronze: Snapshot, silver: Snapshot | und
     try {
       actions = await readCommit(bronze.tableRoot, v);
     } catch {
-      return full(); // the log no longer has every commit since the last promote
+      return full('the bronze log no longer has every commit since the last promote');
     }
     for (const a of actions) {
       if (a.kind === 'add') added.add(a.add.path);

@@ -177,4 +177,27 @@ describe('promote dedupe (fast-check)', () => {
       { numRuns: 12 },
     );
   });
+
+  it('a changed silver rule rebuilds every partition once; then nothing is committed again', async () => {
+    const lake = freshLake();
+    await appendBronze(lake, [
+      { id: 'a', season: 2020, v: 1, t: 0, src: 's1' },
+      { id: 'b', season: 2021, v: 2, t: 0, src: 's1' },
+    ]);
+    await promote(lake);
+    expect((await promote(lake)).datasets[0]!.status).toBe('unchanged');
+    writeFileSync(path.join(sqlDir, 'things.sql'), RULE.replace('CAST(v AS BIGINT) AS v', 'CAST(v * 10 AS BIGINT) AS v'));
+    try {
+      const changed = await promote(lake);
+      expect(changed.datasets[0]).toMatchObject({ status: 'committed', mode: 'full', fullReason: 'the silver rule changed' });
+      expect(changed.datasets[0]!.partitions.map((p) => [p.partition, p.mode])).toEqual([
+        [{ season: '2020' }, 'rebuild'],
+        [{ season: '2021' }, 'rebuild'],
+      ]);
+      expect((await silverRows(lake)).map((r) => r['v']).sort()).toEqual([10, 20]);
+      expect((await promote(lake)).datasets[0]!.status).toBe('unchanged');
+    } finally {
+      writeFileSync(path.join(sqlDir, 'things.sql'), RULE);
+    }
+  });
 });
