@@ -362,7 +362,7 @@ function lineageMetadata(ctx: RunContext, def: DatasetDef, rule: SilverRule, bro
       last_ingest_utc: newest?.maxIngestedAt ?? null,
       rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
       changed_partitions: outcome.partitions.map((p) => p.partition),
-      partitions: outcome.partitions.map(reportPartition),
+      partitions: outcome.partitions.map((p) => ({ ...reportPartition(p), row_count: p.rowsAfter })),
       quality: { report: shown(reportPath(ctx.reportDir, def.name, ctx.runId)), ...summary },
       ...drift,
     },

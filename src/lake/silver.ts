@@ -71,15 +71,17 @@ function statement(text: string): string {
   return `${text.trim().replace(/;+\s*$/, '')}\n`;
 }
 
-const macrosLoaded = new WeakMap<Engine, string>();
+const macrosLoaded = new WeakMap<Engine, { sqlDir: string; loaded: Promise<unknown> }>();
 
-/** Loads the team-code macros into the engine (once per engine and folder). */
+/** Loads the team-code macros into the engine (once per engine and folder, also when datasets ask at once). */
 export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<string[]> {
-  if (macrosLoaded.get(engine) !== sqlDir) {
-    const text = readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping');
-    await engine.run(text);
-    macrosLoaded.set(engine, sqlDir);
+  let entry = macrosLoaded.get(engine);
+  if (entry?.sqlDir !== sqlDir) {
+    entry = { sqlDir, loaded: engine.run(readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping')) };
+    macrosLoaded.set(engine, entry);
+    entry.loaded.catch(() => macrosLoaded.delete(engine));
   }
+  await entry.loaded;
   const [row] = await engine.rows<{ teams: string[] }>('SELECT canonical_teams() AS teams');
   return [...(row?.teams ?? [])];
 }
