@@ -8,7 +8,8 @@ import { parseSchemaString, type StructType } from './schema.js';
 
 /** Reads checkpoint Parquet files into actions. Implemented by the engine (DuckDB); delta does no Parquet I/O. */
 export interface CheckpointReader {
-  readCheckpoint(files: string[]): Promise<Action[]>;
+  /** `stats: false` may leave `stats` out of file actions (reads do not need them; they are most of the bytes). */
+  readCheckpoint(files: string[], options?: { stats?: boolean }): Promise<Action[]>;
 }
 
 export interface Snapshot {
@@ -24,6 +25,8 @@ export interface Snapshot {
   files: AddAction[];
   tombstones: RemoveAction[];
   txns: Map<string, number>;
+  /** False when file stats were not loaded (SnapshotOptions.stats false): never write such a snapshot back (checkpoints). */
+  statsLoaded: boolean;
 }
 
 export interface SnapshotOptions {
@@ -32,6 +35,8 @@ export interface SnapshotOptions {
   timestamp?: number;
   /** Skip the reader-feature check (history and vacuum read the log of any table). */
   skipReadCheck?: boolean;
+  /** Load per-file stats from checkpoints (default true). Reads pass false: stats are most of a checkpoint's bytes. */
+  stats?: boolean;
 }
 
 export async function loadSnapshot(tableRoot: string, reader: CheckpointReader, options: SnapshotOptions = {}, table = tableRoot): Promise<Snapshot> {
@@ -60,9 +65,10 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
   const logRoot = logRootOf(tableRoot);
   if (segment.checkpoint) {
     const files = segment.checkpoint.names.map((n) => path.join(logRoot, n));
-    let actions = await reader.readCheckpoint(files);
+    const stats = { stats: options.stats ?? true };
+    let actions = await reader.readCheckpoint(files, stats);
     const sidecars = actions.flatMap((a) => (a.kind === 'sidecar' ? [path.join(logRoot, '_sidecars', decodeURIComponent(a.sidecar.path))] : []));
-    if (sidecars.length > 0) actions = [...actions, ...(await reader.readCheckpoint(sidecars))];
+    if (sidecars.length > 0) actions = [...actions, ...(await reader.readCheckpoint(sidecars, stats))];
     applyActions(state, actions, segment.checkpoint.version);
   }
   // Read commits concurrently (bounded), apply in order.
@@ -86,6 +92,7 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
     files: [...state.files.values()],
     tombstones: [...state.tombstones.values()],
     txns: state.txns,
+    statsLoaded: !segment.checkpoint || (options.stats ?? true),
   };
 }
 

@@ -52,12 +52,12 @@ const FIELD_SEPARATOR = '\u0001';
  */
 export function duckdbCheckpointReader(engine: Engine): CheckpointReader {
   return {
-    async readCheckpoint(files: string[]): Promise<Action[]> {
+    async readCheckpoint(files: string[], options: { stats?: boolean } = {}): Promise<Action[]> {
       const json = files.filter((f) => f.endsWith('.json'));
       const parquet = files.filter((f) => !f.endsWith('.json'));
       const actions: Action[] = [];
       for (const file of json) actions.push(...parseCommitText((await readTextIfExists(file)) ?? missing(file), file));
-      if (parquet.length > 0) actions.push(...(await readParquetActions(engine, parquet)));
+      if (parquet.length > 0) actions.push(...(await readParquetActions(engine, parquet, options.stats ?? true)));
       return actions;
     },
   };
@@ -67,7 +67,7 @@ function missing(file: string): never {
   throw new LakeError('DELTA_LOG_CORRUPT', `checkpoint file ${file} is missing`, { hint: 'The log was cleaned up while being read; retry.' });
 }
 
-async function readParquetActions(engine: Engine, files: string[]): Promise<Action[]> {
+async function readParquetActions(engine: Engine, files: string[], withStats: boolean): Promise<Action[]> {
   const source = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true, filename = true, file_row_number = true)`;
   const columns = await describe(engine, `SELECT * FROM ${source}`);
   const where = files[0] ?? 'checkpoint';
@@ -75,7 +75,7 @@ async function readParquetActions(engine: Engine, files: string[]): Promise<Acti
   for (const column of ACTION_COLUMNS) {
     if (!columns.has(column)) continue;
     if (column === 'add' || column === 'remove') {
-      const fast = await readFileActions(engine, source, column);
+      const fast = await readFileActions(engine, source, column, withStats);
       if (fast) {
         for (const action of fast) actions.push(action);
         continue;
@@ -109,13 +109,14 @@ async function readAsJson(engine: Engine, source: string, column: string, where:
 }
 
 /** The fast path for `add`/`remove`; `undefined` when the rows do not fit it. */
-async function readFileActions(engine: Engine, source: string, column: 'add' | 'remove'): Promise<Action[] | undefined> {
+async function readFileActions(engine: Engine, source: string, column: 'add' | 'remove', withStats: boolean): Promise<Action[] | undefined> {
   const present = await describe(engine, `SELECT ${ident(column)}.* FROM ${source}`);
   if (!present.has('path')) return undefined;
   const spec = FILE_FIELDS[column];
   const f = (name: string): string => `a.${ident(name)}`;
   const rendered = spec.fields.map(([name, kind]) => {
     if (name === 'stats') {
+      if (!withStats) return 'NULL';
       const parts = [present.has('stats') ? f('stats') : '', present.has('stats_parsed') ? `to_json(${f('stats_parsed')})` : ''].filter((p) => p !== '');
       return parts.length === 0 ? 'NULL' : `coalesce(${parts.join(', ')})`;
     }

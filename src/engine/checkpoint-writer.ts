@@ -220,6 +220,9 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
   if (!Number.isInteger(parts) || parts < 1) {
     throw new LakeError('USAGE', `${table}: a checkpoint needs a whole number of parts ≥ 1, got ${parts}`);
   }
+  if (snapshot.statsLoaded === false) {
+    throw new LakeError('INTERNAL', `${table}: refusing to checkpoint version ${version} from a snapshot loaded without file stats (they would be lost)`);
+  }
   const features = writerFeatures(snapshot.protocol);
   if (features.includes('domainMetadata')) {
     throw new LakeError('DELTA_WRITE_UNSUPPORTED', `${table} uses the Delta writer feature domainMetadata, whose actions this checkpoint writer does not carry; no checkpoint was written`, {
