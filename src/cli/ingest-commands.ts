@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, errorWithCode, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest } from '../ingest/index.js';
+import { openLake, refreshDuckdbViews } from '../lake/index.js';
 import { runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../lake/ingest-run.js';
 
 /** `lake bootstrap | update | recache-pbp`: render runs of src/lake/ingest-run.ts. */
@@ -120,6 +121,15 @@ async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions
         : undefined,
   });
   io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(result));
+  if (result.datasets.some((d) => d.commits > 0)) {
+    // Keep tables/lake.duckdb (when the user created it with `lake duckdb`) at the latest versions.
+    const lake = await openLake({ root: settings.root });
+    try {
+      await refreshDuckdbViews(lake);
+    } finally {
+      lake.close();
+    }
+  }
   if (result.failures > 0) {
     const failed = result.datasets.filter((d) => d.status === 'failed');
     const first = failed[0]!.error!;
