@@ -21,6 +21,7 @@ export function encodeAddPath(relativePath: string): string {
 
 /** Decodes `add.path`. Paths written by other tools may contain literal `%` that is not an escape. */
 export function decodeAddPath(addPath: string): string {
+  if (!addPath.includes('%')) return addPath; // the common case, and hot: once per file in replay
   try {
     return decodeURIComponent(addPath);
   } catch {
