@@ -20,13 +20,14 @@ import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
 import { renderReport } from './report.js';
 
 /**
- * Full scale (27 seasons × 50,000 rows of 372 columns) takes about 15 minutes on the 2-core
- * reference machine for the write benchmark alone, so the default is `medium`: all 27 season
- * partitions, 10,000 rows each. The snapshot benchmark runs at its full size in medium and full.
+ * Full scale (27 seasons × 50,000 rows of 372 columns) takes well over 8 minutes on the 2-core
+ * reference machine for the write benchmark alone (staging ~1 min and each writer ~1 min per
+ * 270,000 rows), so the default is `medium`: all 27 season partitions, 10,000 rows each. The
+ * snapshot benchmark runs at its full size in medium and full.
  */
 export const SCALES = {
   small: { seasons: 3, rowsPerSeason: 5_000, writeReps: 2, commits: 1_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 500, snapshotReps: 3, travelReps: 3 },
-  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
+  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 3, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
   full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
 };
 
@@ -93,19 +94,33 @@ async function writeBench(tmp) {
   return { stage, runs, table: target('ours', 0), staging };
 }
 
+/** LAKE_READER values our side of the time-travel benchmark runs with (DESIGN.md decision 5). */
+const READERS = ['native', 'extension'];
+
 async function travelBench(tmp, table, staging) {
   const lastSeason = FIRST_SEASON + scale.seasons - 1;
   const filesJson = path.join(tmp, 'travel-files.json');
   const setup = await runWorker(worker('travel-setup.js', table, staging, filesJson, FIRST_SEASON, lastSeason));
   log(`time travel: table now at version ${setup.latestVersion}; querying version ${setup.queriedVersion} (${setup.files} files)`);
-  const sides = {
-    ours: () => runWorker(worker('travel-ours.js', table, setup.queriedVersion)),
-    duckdb: () => runWorker(worker('travel-duckdb.js', filesJson)),
-  };
+  const ours = (reader, ...extra) => runWorker(worker('travel-ours.js', table, setup.queriedVersion, ...extra), { env: { LAKE_READER: reader } });
+  const sides = { duckdb: () => runWorker(worker('travel-duckdb.js', filesJson)) };
+  const unavailable = {};
+  for (const reader of READERS) {
+    try {
+      await ours(reader);
+      sides[reader] = () => ours(reader);
+    } catch (error) {
+      unavailable[reader] = String(error instanceof Error ? error.message : error).split('\n').find((l) => /error|Error/.test(l)) ?? 'failed';
+      log(`time travel: reader ${reader} unavailable: ${unavailable[reader]}`);
+    }
+  }
   const runs = await interleave(scale.travelReps, sides, progress('time travel'));
-  const profiles = [];
-  for (let i = 0; i < 3; i++) profiles.push(await runWorker(worker('travel-ours.js', table, setup.queriedVersion, '--profile')));
-  return { setup, runs, profiles };
+  const profiles = {};
+  for (const reader of READERS.filter((r) => sides[r])) {
+    profiles[reader] = [];
+    for (let i = 0; i < 3; i++) profiles[reader].push(await ours(reader, '--profile'));
+  }
+  return { setup, runs, profiles, unavailable };
 }
 
 async function snapshotBench(tmp) {
@@ -177,10 +192,19 @@ async function main() {
       },
       travel: {
         setup: travel.setup,
-        ours: { ...summarize(travel.runs.ours), last: travel.runs.ours.at(-1) },
         duckdb: { ...summarize(travel.runs.duckdb), last: travel.runs.duckdb.at(-1) },
-        phases: medianPhases(travel.profiles),
-        sameAnswer: travel.runs.ours.every((o) => travel.runs.duckdb.every((d) => o.count === d.count && Math.abs(o.sum - d.sum) <= 1e-6 * Math.max(1, Math.abs(d.sum)))),
+        readers: Object.fromEntries(
+          Object.keys(travel.profiles).map((reader) => [
+            reader,
+            {
+              ...summarize(travel.runs[reader]),
+              last: travel.runs[reader].at(-1),
+              phases: medianPhases(travel.profiles[reader]),
+              sameAnswer: travel.runs[reader].every((o) => travel.runs.duckdb.every((d) => o.count === d.count && Math.abs(o.sum - d.sum) <= 1e-6 * Math.max(1, Math.abs(d.sum)))),
+            },
+          ]),
+        ),
+        unavailable: travel.unavailable,
       },
     });
     const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
