@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { EXIT, LakeError, PIPELINE_VERSION, isLakeError, systemClock, type Clock, type Logger } from '../core/index.js';
@@ -409,6 +409,18 @@ async function writeReport(ctx: RunContext, def: DatasetDef, outcome: DatasetPro
   }
 }
 
+/** Staging folders older than this are left-overs of killed runs, removed by the next promote. */
+export const STALE_STAGING_MS = 24 * 3_600_000;
+
+async function removeStaleStaging(root: string, now: number): Promise<void> {
+  const entries = await readdir(root).catch(() => [] as string[]);
+  for (const name of entries.filter((n) => n.startsWith('promote-'))) {
+    const folder = path.join(root, name);
+    const info = await stat(folder).catch(() => undefined);
+    if (info && now - info.mtimeMs > STALE_STAGING_MS) await rm(folder, { recursive: true, force: true });
+  }
+}
+
 export function defaultReportDir(catalog: Catalog): string {
   return path.join(path.dirname(path.resolve(catalog.file)), 'quality');
 }
@@ -429,6 +441,7 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
       sqlDir: options.sqlDir ?? DEFAULT_SILVER_SQL_DIR,
       stagingRoot: path.join(lake.root, '.staging', `promote-${runId}`),
     };
+    await removeStaleStaging(path.dirname(ctx.stagingRoot), Date.now());
     const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
     const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
     await rm(ctx.stagingRoot, { recursive: true, force: true });
