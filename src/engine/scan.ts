@@ -223,6 +223,7 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
   // How each file's columns resolve, computed once per distinct footer (files without a footer
   // read share one resolution), so large tables pay a map lookup per file.
   const resolutions = new Map<string, { id: string; resolved: FieldResolution[] }>();
+  const resolutionFromFooters = new Set<string>();
   const resolutionOf = (file: AddAction): { id: string; resolved: FieldResolution[] } => {
     const tree = footers.get(pathOf.get(file)!);
     const signature = tree === undefined ? '' : JSON.stringify(tree);
@@ -230,6 +231,7 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
     if (!entry) {
       const resolved = resolveFields(dataFields, mode, tree);
       entry = { id: JSON.stringify(resolved), resolved };
+      if (tree !== undefined) resolutionFromFooters.add(entry.id);
       resolutions.set(signature, entry);
     }
     return entry;
@@ -271,22 +273,25 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
       sub.files.push(file);
     }
   }
-  for (const { resolved, groups } of byResolution.values()) {
+  const wantedPartitions = fields.filter((f) => partitioned.has(f.name));
+  for (const [id, { resolved, groups }] of byResolution) {
     const files = groups.flatMap((g) => g.files);
     const list = `[${files.map((f) => literal(pathOf.get(f)!)).join(', ')}]`;
-    if (groups.length === 1 || snapshot.partitionColumns.length === 0) {
+    // Files read from their footers may order or type columns differently: unify by name. Files
+    // our writer tagged all hold the same columns, and DuckDB maps them by name anyway.
+    const options = resolutionFromFooters.has(id) ? ', union_by_name = true' : '';
+    if (groups.length === 1 || wantedPartitions.length === 0) {
       const values = groups[0]!.values;
-      parts.push(`SELECT ${select(resolved, (f) => partitionValueSql(values[f.name] ?? null, f.type))} FROM read_parquet(${list}, union_by_name = true)`);
+      parts.push(`SELECT ${select(resolved, (f) => partitionValueSql(values[f.name] ?? null, f.type))} FROM read_parquet(${list}${options})`);
       continue;
     }
-    const partFields = snapshot.partitionColumns.map((c) => snapshot.schema.fields.find((f) => f.name === c)!);
     const rows = groups.flatMap((g) =>
-      g.files.map((f) => `(${[literal(pathOf.get(f)!), ...partFields.map((pf) => (g.values[pf.name] == null ? 'NULL' : literal(g.values[pf.name]!)))].join(', ')})`),
+      g.files.map((f) => `(${[literal(pathOf.get(f)!), ...wantedPartitions.map((pf) => (g.values[pf.name] == null ? 'NULL' : literal(g.values[pf.name]!)))].join(', ')})`),
     );
-    const partCols = partFields.map((_f, i) => `__p${i}`);
-    const partIndex = new Map(partFields.map((f, i) => [f.name, i]));
+    const partCols = wantedPartitions.map((_f, i) => `__p${i}`);
+    const partIndex = new Map(wantedPartitions.map((f, i) => [f.name, i]));
     parts.push(
-      `SELECT ${select(resolved, (f) => partitionExprSql(`__parts.__p${partIndex.get(f.name)}`, f.type))} FROM read_parquet(${list}, union_by_name = true, filename = '__lake_file') AS __data ` +
+      `SELECT ${select(resolved, (f) => partitionExprSql(`__parts.__p${partIndex.get(f.name)}`, f.type))} FROM read_parquet(${list}${options}, filename = '__lake_file') AS __data ` +
         `JOIN (VALUES ${rows.join(', ')}) AS __parts(__file, ${partCols.join(', ')}) ON __data.__lake_file = __parts.__file`,
     );
   }

@@ -54,7 +54,8 @@ export async function doctor(lake: Lake): Promise<DoctorReport> {
     pipelineVersion: PIPELINE_VERSION,
     duckdbVersion: row?.v ?? 'unknown',
     readerMode: mode,
-    readerInUse: mode !== 'native' && status.loaded ? 'extension' : 'native',
+    // auto reads natively unless the extension is already loaded (a CLI process has not loaded it).
+    readerInUse: mode === 'extension' && status.loaded ? 'extension' : 'native',
     extension: status,
     lakeRoot: lake.root,
     tables,

@@ -10,7 +10,8 @@ import { REPO_ROOT } from './oracle.js';
 /**
  * DESIGN.md decision 5 / issue 8: the native reader and DuckDB's own delta extension (loaded into
  * our in-process DuckDB, installed by `lake extension install`) return identical rows for every
- * conformance table at every version and for the tables we write; auto uses the extension.
+ * conformance table at every version and for the tables we write; auto uses the extension only
+ * once it is loaded (loading it costs more than a native read).
  */
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'delta-conformance', 'tables');
 const GOLDEN = path.join(REPO_ROOT, 'test', 'conformance', 'golden');
@@ -111,7 +112,20 @@ describe('native reader == delta extension reader', () => {
     }
   });
 
-  it('really uses the extension in auto mode: loaded in DuckDB and a DELTA_SCAN in the plan', async () => {
+  it('auto reads natively in a fresh process, without paying for LOAD delta', async () => {
+    if (skip) return;
+    const fresh = await openLake({ root });
+    try {
+      const result = await runQuery(fresh, 'SELECT count(*) FROM bronze.games', { reader: 'auto' });
+      expect(result.views.map((v) => v.reader)).toEqual(['native']);
+      const loaded = await fresh.engine.rows<{ loaded: boolean }>("SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'delta'");
+      expect(loaded).toEqual([{ loaded: false }]);
+    } finally {
+      fresh.close();
+    }
+  });
+
+  it('really uses the extension in auto mode once loaded: loaded in DuckDB and a DELTA_SCAN in the plan', async () => {
     if (skip) return;
     const loaded = await lake.engine.rows<{ loaded: boolean }>("SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'delta'");
     expect(loaded).toEqual([{ loaded: true }]);
