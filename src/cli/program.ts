@@ -19,6 +19,7 @@ import {
 } from '../lake/index.js';
 import { runDemo } from './demo.js';
 import { doctor, renderDoctor } from './doctor.js';
+import { registerGoldCommands } from './gold-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
 import { registerPromoteCommands } from './promote-commands.js';
@@ -207,6 +208,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   registerIngestCommands(program, io);
   registerMaintenanceCommands(program, io);
   registerPromoteCommands(program, io);
+  registerGoldCommands(program, io);
   return program;
 }
 

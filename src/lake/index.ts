@@ -30,3 +30,5 @@ export { tableLineage, lastPromote } from './lineage.js';
 export type { TableLineage, RunLineage, DatasetLineage, PartitionLineage, LastPromote } from './lineage.js';
 export { profileTable, profileLayer } from './profile.js';
 export type { TableProfile, PartitionProfile, ProfileRun } from './profile.js';
+export { buildGold, describeMarts, loadMarts, parseMart, lastGoldBuild, teamCodeAliases, DEFAULT_GOLD_SQL_DIR } from './gold.js';
+export type { BuildGoldOptions, GoldRunResult, MartOutcome, MartRule, MartColumn, MartDescription } from './gold.js';

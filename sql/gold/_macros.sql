@@ -1,0 +1,12 @@
+-- Macros the gold marts use, loaded by build-gold before the marts (files starting with _ are not marts).
+
+-- gsis_player_id(id): the GSIS player id (00-00xxxxx). Play-by-play built before nflfastR 4.0 (e.g.
+-- the Sept-2020 files) carries player ids as UUID-style strings that embed the GSIS id in ASCII hex
+-- after a '3201' prefix ('32013030-2d30-3033-3532-3238…' → '00-0035228'); anything else is returned as is.
+CREATE OR REPLACE MACRO gsis_player_id(id) AS (
+  CASE
+    WHEN length(id) = 36 AND starts_with(id, '3201') AND regexp_full_match(decode(unhex(substr(replace(id, '-', ''), 5, 20))), '\d\d-\d{7}')
+      THEN decode(unhex(substr(replace(id, '-', ''), 5, 20)))
+    ELSE id
+  END
+);
