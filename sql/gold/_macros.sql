@@ -10,3 +10,10 @@ CREATE OR REPLACE MACRO gsis_player_id(id) AS (
     ELSE id
   END
 );
+
+-- exact_sum(x) / exact_avg(x): sum and mean of a DOUBLE column computed in DECIMAL(38, 15) (values
+-- rounded to 15 decimals first). A plain sum of doubles depends on the order in which DuckDB's
+-- threads add them, so rebuilding unchanged rows could change their last bits, and lake diff would
+-- report them as changed; decimal sums are exact, so a rebuild is bit-identical.
+CREATE OR REPLACE MACRO exact_sum(x) AS CAST(sum(CAST(x AS DECIMAL(38, 15))) AS DOUBLE);
+CREATE OR REPLACE MACRO exact_avg(x) AS CAST(avg(CAST(x AS DECIMAL(38, 15))) AS DOUBLE);

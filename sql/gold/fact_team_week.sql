@@ -9,7 +9,8 @@
 --   silver.pbp for the game (nflverse pbp: 1999+); they are NULL where it is not loaded.
 -- @coverage An offensive play is a pbp row with pass = 1 or rush = 1 and a non-NULL epa (nflverse's
 --   usual filter: dropbacks incl. sacks and scrambles, designed runs; no penalties without a play,
---   kneels count as runs). Defence is the same set of plays with the team as defteam.
+--   kneels count as runs). Defence is the same set of plays with the team as defteam. EPA means are
+--   computed exactly (exact_avg in _macros.sql), so rebuilding unchanged rows gives identical values.
 -- @column season                   Season. Partition column.
 -- @column week                     Week (nflverse schedules numbering).
 -- @column team                     Team (joins dim_team).
@@ -57,17 +58,17 @@ offense AS (
   SELECT
     game_id, posteam AS team,
     count(*) AS off_plays,
-    avg(epa) AS off_epa_per_play,
+    exact_avg(epa) AS off_epa_per_play,
     avg(success) AS off_success_rate,
     avg("pass") AS off_pass_rate,
-    avg(epa) FILTER (WHERE "pass" = 1) AS off_pass_epa_per_play,
-    avg(epa) FILTER (WHERE rush = 1) AS off_rush_epa_per_play,
+    exact_avg(CASE WHEN "pass" = 1 THEN epa END) AS off_pass_epa_per_play,
+    exact_avg(CASE WHEN rush = 1 THEN epa END) AS off_rush_epa_per_play,
     avg(previous_clock - game_seconds_remaining) FILTER (WHERE previous_clock >= game_seconds_remaining) AS sec_per_play
   FROM plays
   GROUP BY ALL
 ),
 defense AS (
-  SELECT game_id, defteam AS team, count(*) AS def_plays, avg(epa) AS def_epa_per_play, avg(success) AS def_success_rate
+  SELECT game_id, defteam AS team, count(*) AS def_plays, exact_avg(epa) AS def_epa_per_play, avg(success) AS def_success_rate
   FROM plays
   GROUP BY ALL
 ),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCommit } from '../../src/delta/index.js';
 import { openEngine, type Engine } from '../../src/engine/index.js';
-import { buildGold, resolveTable, rollbackRun, runQuery, tableSnapshot, type GoldRunResult, type MartOutcome } from '../../src/lake/index.js';
+import { buildGold, diffTable, resolveTable, rollbackRun, runQuery, tableSnapshot, type GoldRunResult, type MartOutcome } from '../../src/lake/index.js';
 import { REPO_ROOT } from '../helpers/child.js';
 import { startUpstreamServer, type UpstreamServer } from '../helpers/upstream-server.js';
 import { catalog, routeKey, sampleLake, type SampleLake } from '../quality/helpers/sample-lake.js';
@@ -116,10 +116,14 @@ describe('build-gold after upstream changes', () => {
     expect(now).not.toBeCloseTo(original, 3);
     expect(await value(KC_EPA.replace('{at}', ' AT (VERSION => 0)'))).toBeCloseTo(original, 12);
     expect(await value(KC_EPA.replace('{at}', ` AT (TIMESTAMP => '${new Date(Number(info.timestamp) - 1).toISOString()}')`))).toBeCloseTo(original, 12);
-    // Only KC (offence) and HOU (defence) moved.
-    const moved = await runQuery(env.lake, `SELECT n.team FROM gold.fact_team_week n JOIN gold.fact_team_week AT (VERSION => 0) o USING (season, week, team)
-      WHERE round(n.off_epa_per_play, 9) <> round(o.off_epa_per_play, 9) OR round(n.def_epa_per_play, 9) <> round(o.def_epa_per_play, 9) ORDER BY 1`);
-    expect(moved.rows.map((r) => r[0])).toEqual(['HOU', 'KC']);
+    // The stat-correction ledger: lake diff on the mart (keyed by its grain) names exactly KC's
+    // offence and HOU's defence; the other 30 rebuilt rows are bit-identical (exact EPA sums).
+    const diff = await diffTable(env.lake, { table: resolveTable(env.lake, 'gold.fact_team_week'), from: { version: 0 } });
+    expect(diff).toMatchObject({ key: ['season', 'week', 'team'], keySource: 'commitInfo', added: 0, removed: 0, changed: 2 });
+    expect(diff.changes.map((c) => [c.key!['team'], c.columns!.map((col) => col.column)])).toEqual([
+      ['HOU', ['def_epa_per_play']],
+      ['KC', ['off_epa_per_play', 'off_pass_epa_per_play']],
+    ]);
   });
 
   it('rollback --cascade of the bad pull takes bronze, silver and the gold marts built from it back; the next build restores season 2020 from the good data', async () => {
