@@ -191,7 +191,7 @@ export interface MartOutcome {
   version: number | null;
   /** The version of every existing source read. */
   sourceVersions: Record<string, number>;
-  /** Silver sources that do not exist yet (read as empty). */
+  /** Sources that do not exist yet (read as empty relations with their canonical columns). */
   missingSources: string[];
   rows: number | null;
   rowsBySeason: Record<string, number>;
