@@ -7,6 +7,8 @@ export const TARGETS = {
   snapshotMs: 300,
   snapshotVsDeltars: 1.0,
   travelVsDuckdb: 1.05,
+  /** Issue 8: `auto` is never the slower choice by more than 5 %: auto / min(native, extension). */
+  autoVsBestReader: 1.05,
 };
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
@@ -19,12 +21,30 @@ const cpu = (s) => (s.cpuMs === undefined ? 'n/a' : ms(s.cpuMs));
 const cpuRatio = (a, b) => (a.cpuMs === undefined || b.cpuMs === undefined ? 'n/a' : fmtRatio(a.cpuMs / b.cpuMs));
 const range = (s) => (s.runs > 1 ? `${ms(s.minMs)} – ${ms(s.maxMs)}` : '(1 run)');
 
+/** A warning when the 1-minute load average stayed at or above twice the core count. */
+export function loadNote(load, nproc) {
+  const busy = Math.min(load.start[0], load.end[0]);
+  if (!(nproc > 0) || busy < 2 * nproc) return '';
+  return `. **The machine was heavily loaded** (1-minute load ${busy.toFixed(1)}+ on ${nproc} cores, at start and end): absolute times are inflated and run-to-run spread is wide, so ratios within a few percent of a target are not decisive either way; the CPU ratios are the steadier read`;
+}
+
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Readers benchmark, one query and one run kind (cold | warm): medians of the three readers, auto / best. */
+function readerComparison(q, kind) {
+  const side = (reader) => q.sides[`${reader}/${kind}`];
+  const candidates = ['native', 'extension'].filter((reader) => side(reader));
+  const best = candidates.reduce((a, b) => (side(b).ms < side(a).ms ? b : a));
+  const auto = side('auto');
+  const ratioToBest = auto.ms / side(best).ms;
+  const bestCpu = Math.min(...candidates.map((c) => side(c).cpuMs));
+  return { best, auto, ratioToBest, cpuRatio: auto.cpuMs / bestCpu, ok: ratioToBest <= TARGETS.autoVsBestReader };
+}
+
 export function renderReport(r) {
-  const { env, scale, write, snapshot, travel } = r;
+  const { env, scale, write, snapshot, travel, readers: readerBench } = r;
   const rows = scale.seasons * scale.rowsPerSeason;
   const w = write.sides;
   const writeVsDuckdb = ratio(w.ours.ms, w.duckdb.ms);
@@ -38,6 +58,9 @@ export function renderReport(r) {
     return { label, s, okAbs, okRel };
   };
   const snaps = [snapRow(`latest (v${latest.ours.last.version})`, latest), snapRow(`version ${scale.oldVersion}`, old)];
+  // The read path (`lake sql`): the same load without file stats, against the same targets.
+  const readSnaps = snaps.map(({ label, s }) => ({ label, s: { ...s, ours: s.oursNoStats }, okAbs: s.oursNoStats.ms < TARGETS.snapshotMs, okRel: s.oursNoStats.ms <= s.deltars.ms * TARGETS.snapshotVsDeltars }));
+  const readerQueries = Object.entries(readerBench.queries);
   const integers = r.columns.filter((c) => c.duckdbType === 'INTEGER').length;
   const doubles = r.columns.filter((c) => c.duckdbType === 'DOUBLE').length;
   const varchars = r.columns.filter((c) => c.duckdbType === 'VARCHAR').length;
@@ -51,7 +74,7 @@ export function renderReport(r) {
   p(`- **Command**: \`${r.scaleName === 'medium' ? 'npm run bench' : `BENCH_SCALE=${r.scaleName} npm run bench`}\` (scale \`${r.scaleName}\`)`);
   p(`- **Date**: ${r.startedAt.toISOString()} → ${r.finishedAt.toISOString()} (${((r.finishedAt - r.startedAt) / 60000).toFixed(1)} min)`);
   p(`- **Machine**: \`nproc\` = ${env.nproc}, RAM ${env.memTotalGb.toFixed(1)} GiB, ${env.cpu}, ${env.kernel}`);
-  p(`- **Load average** (1/5/15 min) at start ${r.load.start.map((x) => x.toFixed(2)).join(' / ')}, at end ${r.load.end.map((x) => x.toFixed(2)).join(' / ')} — other processes shared the cores; ratios are measured with the sides interleaved, so both sides see the same load`);
+  p(`- **Load average** (1/5/15 min) at start ${r.load.start.map((x) => x.toFixed(2)).join(' / ')}, at end ${r.load.end.map((x) => x.toFixed(2)).join(' / ')} — other processes shared the cores; ratios are measured with the sides interleaved, so both sides see the same load${loadNote(r.load, Number(env.nproc))}`);
   p(`- **Software**: Node ${env.node}, @duckdb/node-api ${env.nodeApi} (DuckDB ${env.duckdb}), Python ${env.python} with deltalake ${env.deltalake}, pyarrow ${env.pyarrow}; repo at ${env.commit}`);
   p(`- **Method**: each side runs in its own child process; the time is taken inside the child around the measured call only (imports and engine start excluded on every side); peak RSS is the child's maximum resident set size from ${env.gnuTime ? '`/usr/bin/time -v`' : '`getrusage` in the child'}; medians over the runs, sides interleaved in rotating order.`);
   p();
@@ -63,9 +86,9 @@ export function renderReport(r) {
       [
         [`write, ${fmtInt(rows)} rows × ${r.columns.length} cols`, ms(w.ours.ms), `DuckDB COPY: ${ms(w.duckdb.ms)}`, fmtRatio(writeVsDuckdb), `≤ ${TARGETS.writeVsDuckdb.toFixed(2)}×`, verdict(writeVsDuckdb <= TARGETS.writeVsDuckdb), cpuRatio(w.ours, w.duckdb)],
         [`write, ${fmtInt(rows)} rows × ${r.columns.length} cols`, ms(w.ours.ms), `delta-rs write_deltalake: ${ms(w.deltars.ms)}`, fmtRatio(writeVsDeltars), '< 1.00× (faster)', verdict(writeVsDeltars < TARGETS.writeVsDeltars), cpuRatio(w.ours, w.deltars)],
-        ...snaps.flatMap(({ label, s, okAbs, okRel }) => [
-          [`snapshot load, ${label}`, ms(s.ours.ms), `—`, '—', `< ${TARGETS.snapshotMs} ms`, verdict(okAbs), '—'],
-          [`snapshot load, ${label}`, ms(s.ours.ms), `delta-rs DeltaTable + file_uris(): ${ms(s.deltars.ms)}`, fmtRatio(ratio(s.ours.ms, s.deltars.ms)), '≤ 1.00×', verdict(okRel), cpuRatio(s.ours, s.deltars)],
+        ...[...snaps.map((x) => ({ ...x, what: 'snapshot load' })), ...readSnaps.map((x) => ({ ...x, what: 'snapshot load for a read (no stats)' }))].flatMap(({ what, label, s, okAbs, okRel }) => [
+          [`${what}, ${label}`, ms(s.ours.ms), `—`, '—', `< ${TARGETS.snapshotMs} ms`, verdict(okAbs), '—'],
+          [`${what}, ${label}`, ms(s.ours.ms), `delta-rs DeltaTable + file_uris(): ${ms(s.deltars.ms)}`, fmtRatio(ratio(s.ours.ms, s.deltars.ms)), '≤ 1.00×', verdict(okRel), cpuRatio(s.ours, s.deltars)],
         ]),
         ...readers.map(([reader, t]) => [
           `time travel, count + sum at v${travel.setup.queriedVersion}, LAKE_READER=${reader}`,
@@ -76,6 +99,20 @@ export function renderReport(r) {
           verdict(ratio(t.ms, travel.duckdb.ms) <= TARGETS.travelVsDuckdb),
           cpuRatio(t, travel.duckdb),
         ]),
+        ...readerQueries.flatMap(([, q]) =>
+          ['cold', 'warm'].map((kind) => {
+            const c = readerComparison(q, kind);
+            return [
+              `readers, ${q.label}, ${kind}: auto vs the faster reader`,
+              ms(c.auto.ms),
+              `${c.best}: ${ms(q.sides[`${c.best}/${kind}`].ms)}`,
+              fmtRatio(c.ratioToBest),
+              `≤ ${TARGETS.autoVsBestReader.toFixed(2)}×`,
+              verdict(c.ok),
+              fmtRatio(c.cpuRatio),
+            ];
+          }),
+        ),
       ],
     ),
   );
@@ -106,7 +143,7 @@ export function renderReport(r) {
     const fullMinutes = (oneRoundMs * (50_000 / scale.rowsPerSeason)) / 60_000;
     p(
       `Default scale is \`medium\` (27 seasons × 10,000 rows), not the full 27 × 50,000: here staging plus one run of each side took ${(oneRoundMs / 60_000).toFixed(1)} min, ` +
-        `so one full-scale round would take about ${fullMinutes.toFixed(0)} min for the write benchmark alone, too much of the ~8-minute budget for \`npm run bench\` ` +
+        `so one full-scale round would take about ${fullMinutes.toFixed(0)} min for the write benchmark alone, too much of the ~10-minute budget for \`npm run bench\` ` +
         `(which also runs ${scale.writeReps} rounds here, for a median). ` +
         '`BENCH_SCALE=full npm run bench` runs the full scale; `BENCH_SCALE=small` a quick 3 × 5,000.',
     );
@@ -141,12 +178,13 @@ export function renderReport(r) {
   );
   p();
   p('- **ours**: `loadSnapshot(tableRoot, duckdbCheckpointReader(engine), { version })` in a fresh process (DuckDB engine opened before timing).');
+  p('- **ours, for a read (no stats)**: the same with `{ version, stats: false }`, the load `lake sql` / `runQuery` does: the checkpoint is read without the per-file `stats` (most of its bytes); the same files come back (checked every run), and such a snapshot is never written back as a checkpoint.');
   p('- **delta-rs**: `DeltaTable(path, version=…)` then `.file_uris()` to force the file list (deltalake 1.x has no `.files()`), in a fresh process (`import deltalake` not timed).');
   p();
   p(
     table(
       ['version', 'ours median', 'ours range', 'ours CPU', 'ours peak RSS', 'delta-rs median', 'delta-rs range', 'delta-rs CPU', 'delta-rs peak RSS', 'ratio', 'CPU ratio', `< ${TARGETS.snapshotMs} ms`, '≤ delta-rs'],
-      snaps.map(({ label, s, okAbs, okRel }) => [
+      [...snaps, ...readSnaps.map((x) => ({ ...x, label: `${x.label}, for a read (no stats)` }))].map(({ label, s, okAbs, okRel }) => [
         label,
         ms(s.ours.ms),
         range(s.ours),
@@ -170,7 +208,10 @@ export function renderReport(r) {
   p(
     table(
       ['version', ...phaseNames, 'checkpoint actions', 'commits replayed', 'log entries listed'],
-      snaps.map(({ label, s }) => [label, ...phaseNames.map((n) => `${fmtInt(s.phases[n]?.ms ?? 0)} / ${fmtInt(s.phases[n]?.cpuMs ?? 0)}`), fmtInt(s.profile.checkpointActions), fmtInt(s.profile.commits), fmtInt(s.profile.listed)]),
+      [
+        ...snaps.map(({ label, s }) => [label, s.phases, s.profile]),
+        ...snaps.map(({ label, s }) => [`${label}, no stats`, s.phasesNoStats, s.profileNoStats]),
+      ].map(([label, phases, profile]) => [label, ...phaseNames.map((n) => `${fmtInt(phases[n]?.ms ?? 0)} / ${fmtInt(phases[n]?.cpuMs ?? 0)}`), fmtInt(profile.checkpointActions), fmtInt(profile.commits), fmtInt(profile.listed)]),
     ),
   );
   p();
@@ -186,7 +227,7 @@ export function renderReport(r) {
   p();
   p(
     `- **ours**: \`runQuery(lake, "SELECT count(*), sum(epa) FROM delta_scan('<path>', version => ${travel.setup.queriedVersion})")\` in a fresh process, once per reader: ` +
-      '`LAKE_READER=native` (our log replay, then DuckDB `read_parquet` of the snapshot\'s files) and `LAKE_READER=extension` (DuckDB\'s delta extension, loaded in the process; `auto`, the default, picks it when it loads).',
+      '`LAKE_READER=native` (our log replay, then DuckDB `read_parquet` of the snapshot\'s files) and `LAKE_READER=extension` (DuckDB\'s delta extension, loaded in the process: the time includes `LOAD delta`). `auto`, the default, uses the extension only when the process has already loaded it, so in a fresh process it reads like `native` (section 4 compares the three readers).',
   );
   p(`- **DuckDB** (baseline): \`SELECT count(*), sum(epa) FROM read_parquet([<the same ${fmtInt(travel.setup.files)} files>])\`.`);
   for (const [reader, reason] of Object.entries(travel.unavailable ?? {})) p(`- LAKE_READER=${reader} was not measured: ${reason}`);
@@ -216,6 +257,7 @@ export function renderReport(r) {
   p();
   for (const [reader, t] of readers) p(`- ${reader}: ${Object.entries(t.phases).map(([k, v]) => `${k} ${ms(v.ms)} / ${ms(v.cpuMs)}`).join(', ')}`);
   p();
+  renderReaders(p, readerBench, travel.setup, r);
   p('## Reproduce');
   p();
   p('```sh');
@@ -225,4 +267,69 @@ export function renderReport(r) {
   p();
   p('Temp data goes under `$BENCH_TMP` (default the OS temp dir) and is removed after the run (`BENCH_KEEP=1` keeps it).');
   return `${lines.join('\n')}\n`;
+}
+
+function renderReaders(p, bench, setup, r) {
+  const queries = Object.entries(bench.queries);
+  p('## 4. Readers: native, extension, auto');
+  p();
+  p(
+    `Issue 8: the same queries through \`runQuery(lake, sql, { reader })\` with each reader, on the time-travel table (section 3; now at version ${setup.latestVersion}). ` +
+      `Target: \`auto\` is never the slower choice by more than 5 %, i.e. auto / min(native, extension) ≤ ${TARGETS.autoVsBestReader.toFixed(2)}× on the medians, cold and warm. ` +
+      '`auto` uses the extension only when it is already loaded in the process, else the native reader.',
+  );
+  p();
+  for (const [, q] of queries) p(`- ${q.label}: \`${q.sql}\``);
+  p();
+  p('- **cold**: the timed query is the first of a fresh process, as in one `lake sql` call: it includes whatever the reader triggers (for the extension reader, `LOAD delta`).');
+  p(`- **warm**: a fresh process first runs \`SELECT count(*) FROM delta_scan('<table>')\` through the same reader (not timed; for the extension reader it loads the extension), then the timed query ${r.scale.readerReps.repeat} times; a run's time is the median of those.`);
+  p('- **warm, extension loaded** (information, not judged): the first query through the extension reader, then the timed query with `auto`, which finds the extension loaded and uses it.');
+  p(`- Imports and \`openLake\` are not timed; ${r.scale.readerReps.cold} runs (processes) per cold side, ${r.scale.readerReps.warm} per warm side, the sides of a query and run kind interleaved in rotating order. Cells are median wall / median CPU; *faster reader* is the one of native and extension with the lower median for that run kind.`);
+  if (bench.unavailable) p(`- The extension reader was not measured (auto therefore always reads natively): ${bench.unavailable}`);
+  p();
+  const cell = (s) => (s ? `${ms(s.ms)} / ${ms(s.cpuMs)}` : '—');
+  const rows = [];
+  for (const [, q] of queries) {
+    for (const kind of ['cold', 'warm']) {
+      const c = readerComparison(q, kind);
+      const auto = q.sides[`auto/${kind}`];
+      rows.push([q.label, kind, cell(q.sides[`native/${kind}`]), cell(q.sides[`extension/${kind}`]), cell(auto), range(auto), auto.servedBy.join(', '), c.best, `**${fmtRatio(c.ratioToBest)}**`, fmtRatio(c.cpuRatio), verdict(c.ok)]);
+    }
+    const loaded = q.sides['auto/warm-loaded'];
+    if (loaded) {
+      const c = readerComparison({ sides: { ...q.sides, 'auto/warm': loaded } }, 'warm');
+      rows.push([q.label, 'warm, extension loaded', cell(q.sides['native/warm']), cell(q.sides['extension/warm']), cell(loaded), range(loaded), loaded.servedBy.join(', '), c.best, fmtRatio(c.ratioToBest), fmtRatio(c.cpuRatio), '(info)']);
+    }
+  }
+  p(table(['query', 'run', 'native', 'extension', 'auto', 'auto range', 'auto read by', 'faster reader', 'auto / faster', 'CPU auto / faster', `≤ ${TARGETS.autoVsBestReader.toFixed(2)}×`], rows));
+  p();
+  const judged = queries.flatMap(([, q]) => ['cold', 'warm'].map((kind) => q.sides[`auto/${kind}`]));
+  if (judged.every((s) => s.servedBy.length === 1 && s.servedBy[0] === 'native')) {
+    p(
+      'In every judged run `auto` found the extension not loaded and read natively, i.e. it ran the native reader\'s code plus one `duckdb_extensions()` lookup per query: ' +
+        'its ratio to native is that lookup plus run-to-run noise (compare the ranges), not a different plan.',
+    );
+    p();
+  }
+  const loadedRatios = queries.flatMap(([, q]) => (q.sides['auto/warm-loaded'] ? [readerComparison({ sides: { ...q.sides, 'auto/warm': q.sides['auto/warm-loaded'] } }, 'warm').ratioToBest] : []));
+  if (loadedRatios.length > 0) {
+    const [lo, hi] = [Math.min(...loadedRatios), Math.max(...loadedRatios)];
+    p(
+      `Once the extension is loaded, \`auto\` reads through it: ${fmtRatio(lo)}–${fmtRatio(hi)} the faster reader's warm median here` +
+        (hi > TARGETS.autoVsBestReader
+          ? ` (above the ${TARGETS.autoVsBestReader.toFixed(2)}× target for ${loadedRatios.filter((x) => x > TARGETS.autoVsBestReader).length} of ${loadedRatios.length} queries: in a process that has loaded the extension, auto can be the slower choice; not judged above, since a fresh \`lake sql\` process never starts that way).`
+          : '.'),
+    );
+    p();
+  }
+  const answers = queries.map(([, q]) => {
+    const shown = q.rows.length === 1 ? q.columns.map((c, i) => `${c} = ${typeof q.rows[0][i] === 'number' ? String(q.rows[0][i]) : fmtInt(Number(q.rows[0][i]))}`).join(', ') : `${q.rows.length} rows (${q.columns.join(', ')})`;
+    const files = q.sides['native/cold'].filesRead.join(', ');
+    return `${q.label.split(' ')[0]} ${shown}, native reader read ${files} file${files === '1' ? '' : 's'}`;
+  });
+  const sides = Object.keys(queries[0][1].sides).length;
+  p(
+    `Same answer: every run (and warm repeat) of every side (${sides} sides per query) returned identical result rows, compared exactly (the bench fails otherwise; the \`epa\` values are integer-valued doubles, so no summation order can excuse a difference): ${answers.join('; ')}.`,
+  );
+  p();
 }

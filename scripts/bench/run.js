@@ -17,6 +17,7 @@ import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { hasGnuTime, interleave, log, median, python, repoRoot, runWorker, summarize, worker } from './lib.js';
 import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
+import { readerQueries } from './reader-queries.js';
 import { renderReport } from './report.js';
 
 /**
@@ -26,9 +27,9 @@ import { renderReport } from './report.js';
  * snapshot benchmark runs at its full size in medium and full.
  */
 export const SCALES = {
-  small: { seasons: 3, rowsPerSeason: 5_000, writeReps: 2, commits: 1_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 500, snapshotReps: 3, travelReps: 3 },
-  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 3, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
-  full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5 },
+  small: { seasons: 3, rowsPerSeason: 5_000, writeReps: 2, commits: 1_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 500, snapshotReps: 3, travelReps: 3, readerReps: { cold: 3, warm: 3, repeat: 3 } },
+  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 3, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5, readerReps: { cold: 7, warm: 5, repeat: 5 } },
+  full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 5, readerReps: { cold: 7, warm: 5, repeat: 5 } },
 };
 
 const scaleName = process.env.BENCH_SCALE ?? 'medium';
@@ -123,6 +124,72 @@ async function travelBench(tmp, table, staging) {
   return { setup, runs, profiles, unavailable };
 }
 
+/**
+ * Readers (issue 8): each query of reader-queries.js through runQuery with reader native,
+ * extension and auto, cold (the process's first query) and warm (after an untimed first query
+ * through the same reader; median of `repeat` timed queries in that process), plus auto in a
+ * process whose first query loaded the extension.
+ * Every run of every side must return the same rows, else the bench fails.
+ */
+const READER_SIDES = [
+  ['native', 'cold'],
+  ['extension', 'cold'],
+  ['auto', 'cold'],
+  ['native', 'warm'],
+  ['extension', 'warm'],
+  ['auto', 'warm'],
+  ['auto', 'warm-loaded'],
+];
+
+async function readersBench(table, setup) {
+  const at = { version: setup.queriedVersion, season: FIRST_SEASON + Math.floor(scale.seasons / 2) };
+  const queries = readerQueries(table, at);
+  const run = (id, reader, mode) => runWorker(worker('readers-ours.js', table, id, reader, mode, at.version, at.season, scale.readerReps.repeat));
+  let unavailable;
+  try {
+    await run('pruned', 'extension', 'cold');
+  } catch (error) {
+    unavailable = String(error instanceof Error ? error.message : error).split('\n').find((l) => /error|Error/.test(l)) ?? 'failed';
+    log(`readers: extension reader unavailable (${unavailable}); measuring native and auto only`);
+  }
+  const result = {};
+  for (const [id, query] of Object.entries(queries)) {
+    // Cold and warm sides interleaved separately: a cold run is one sample per process, so it gets more runs.
+    const runs = {};
+    for (const kind of ['cold', 'warm']) {
+      const sides = {};
+      for (const [reader, mode] of READER_SIDES) {
+        if (mode.startsWith('warm') !== (kind === 'warm')) continue;
+        if (unavailable && (reader === 'extension' || mode === 'warm-loaded')) continue;
+        sides[`${reader}/${mode}`] = () => run(id, reader, mode);
+      }
+      Object.assign(runs, await interleave(scale.readerReps[kind], sides, progress(`readers ${id}`)));
+    }
+    // Same rows from every reader, cold or warm, every run: a difference is a bug, not noise.
+    const expected = JSON.stringify(runs['native/cold'][0].rows);
+    for (const [side, list] of Object.entries(runs)) {
+      list.forEach((r, i) => {
+        if (JSON.stringify(r.rows) !== expected) {
+          throw new Error(`readers: ${query.label}: ${side} run ${i + 1} returned different rows than native/cold:\n  native/cold: ${expected.slice(0, 500)}\n  ${side}: ${JSON.stringify(r.rows).slice(0, 500)}`);
+        }
+      });
+    }
+    result[id] = {
+      label: query.label,
+      sql: query.sql.replaceAll(table, '<table>'),
+      rows: runs['native/cold'][0].rows,
+      columns: runs['native/cold'][0].columns,
+      sides: Object.fromEntries(
+        Object.entries(runs).map(([side, list]) => [
+          side,
+          { ...summarize(list), servedBy: [...new Set(list.flatMap((r) => r.servedBy))], filesRead: list[0].filesRead },
+        ]),
+      ),
+    };
+  }
+  return { at, queries: result, unavailable, sides: READER_SIDES.map(([r, m]) => `${r}/${m}`) };
+}
+
 async function snapshotBench(tmp) {
   const table = path.join(tmp, 'snapshot-table');
   log(`snapshot: generating ${scale.commits} commits × ${scale.addsPerCommit} adds, checkpoint every ${scale.checkpointInterval}`);
@@ -132,12 +199,23 @@ async function snapshotBench(tmp) {
   for (const version of ['latest', String(scale.oldVersion)]) {
     const sides = {
       ours: () => runWorker(worker('snapshot-ours.js', table, version)),
+      oursNoStats: () => runWorker(worker('snapshot-ours.js', table, version, '--no-stats')),
       deltars: () => runWorker(worker('snapshot-deltars.py', table, version)),
     };
     const runs = await interleave(scale.snapshotReps, sides, progress(`snapshot ${version}`));
+    // The read path's snapshot must name the same files; only the stats are left out.
+    for (const r of runs.oursNoStats) {
+      if (r.files !== runs.ours[0].files || r.version !== runs.ours[0].version || r.statsLoaded !== false) {
+        throw new Error(`snapshot ${version}: the no-stats load returned ${r.files} files at v${r.version} (statsLoaded ${r.statsLoaded}), the full load ${runs.ours[0].files} files at v${runs.ours[0].version}`);
+      }
+    }
     const profiles = [];
-    for (let i = 0; i < 3; i++) profiles.push(await runWorker(worker('snapshot-ours.js', table, version, '--profile')));
-    result[version] = { runs, profiles };
+    const profilesNoStats = [];
+    for (let i = 0; i < 3; i++) {
+      profiles.push(await runWorker(worker('snapshot-ours.js', table, version, '--profile')));
+      profilesNoStats.push(await runWorker(worker('snapshot-ours.js', table, version, '--profile', '--no-stats')));
+    }
+    result[version] = { runs, profiles, profilesNoStats };
   }
   return { gen, versions: result };
 }
@@ -159,6 +237,7 @@ async function main() {
     const env = await environment();
     const write = await writeBench(tmp);
     const travel = await travelBench(tmp, write.table, write.staging);
+    const readers = await readersBench(write.table, travel.setup);
     rmSync(write.staging, { force: true });
     rmSync(write.table, { recursive: true, force: true });
     const snapshot = await snapshotBench(tmp);
@@ -182,10 +261,13 @@ async function main() {
             v,
             {
               ours: { ...summarize(r.runs.ours), last: r.runs.ours.at(-1) },
+              oursNoStats: { ...summarize(r.runs.oursNoStats), last: r.runs.oursNoStats.at(-1) },
               deltars: { ...summarize(r.runs.deltars), last: r.runs.deltars.at(-1) },
               deltarsOpenMs: median(r.runs.deltars.map((x) => x.openMs)),
               phases: medianPhases(r.profiles),
               profile: r.profiles[0],
+              phasesNoStats: medianPhases(r.profilesNoStats),
+              profileNoStats: r.profilesNoStats[0],
             },
           ]),
         ),
@@ -206,6 +288,7 @@ async function main() {
         ),
         unavailable: travel.unavailable,
       },
+      readers,
     });
     const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
     writeFileSync(out, report);

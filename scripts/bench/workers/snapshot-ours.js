@@ -1,7 +1,9 @@
 // Snapshot benchmark, our side: `loadSnapshot` of the latest version or of <version>, in a
 // fresh process (DuckDB engine opened before timing). With --profile, the same work is timed
 // phase by phase: listing, checkpoint read (DuckDB → actions), JSON commits read + parse, replay.
-//   node snapshot-ours.js <tableRoot> [version|latest] [--profile]
+// With --no-stats, the snapshot a read loads (`{ stats: false }`, what `lake sql` does): file
+// stats are left out of the checkpoint read.
+//   node snapshot-ours.js <tableRoot> [version|latest] [--profile] [--no-stats]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { applyActions, buildSegment, emptyReplayState, listLog, loadSnapshot, logRootOf, readCommit } from '../../../dist/delta/index.js';
@@ -9,20 +11,21 @@ import { duckdbCheckpointReader, openEngine } from '../../../dist/engine/index.j
 import { args, cpuMsSince, emit } from './emit.js';
 import path from 'node:path';
 
-const [tableRoot, versionArg = 'latest'] = args(1, 'snapshot-ours.js <tableRoot> [version|latest] [--profile]');
+const [tableRoot, versionArg = 'latest'] = args(1, 'snapshot-ours.js <tableRoot> [version|latest] [--profile] [--no-stats]');
 const version = versionArg === 'latest' ? undefined : Number(versionArg);
 const profile = process.argv.includes('--profile');
+const stats = !process.argv.includes('--no-stats');
 const engine = await openEngine();
 const reader = duckdbCheckpointReader(engine);
 
 if (!profile) {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const snapshot = await loadSnapshot(tableRoot, reader, version === undefined ? {} : { version });
+  const snapshot = await loadSnapshot(tableRoot, reader, version === undefined ? { stats } : { version, stats });
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
   engine.close();
-  emit({ ms, cpuMs, version: snapshot.version, files: snapshot.files.length });
+  emit({ ms, cpuMs, version: snapshot.version, files: snapshot.files.length, stats, statsLoaded: snapshot.statsLoaded });
 } else {
   const phases = {};
   const cpuPhases = {};
@@ -41,7 +44,7 @@ if (!profile) {
   const state = emptyReplayState();
   let checkpointActions = 0;
   if (segment.checkpoint) {
-    const actions = await reader.readCheckpoint(segment.checkpoint.names.map((n) => path.join(logRootOf(tableRoot), n)));
+    const actions = await reader.readCheckpoint(segment.checkpoint.names.map((n) => path.join(logRootOf(tableRoot), n)), { stats });
     checkpointActions = actions.length;
     lap('checkpointRead');
     applyActions(state, actions, segment.checkpoint.version);
