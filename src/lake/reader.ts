@@ -7,11 +7,10 @@ import type { Lake } from './context.js';
  * - `native`: our log replay hands DuckDB exactly the active files (`read_parquet`);
  * - `extension`: DuckDB's own `delta` extension (`delta_scan(path, version => n)`); fails when
  *   the extension cannot be loaded;
- * - `auto` (default): the extension when it is already loaded in this DuckDB (a long-lived
- *   process, or a user's `LOAD delta`), else native. Measured (BENCHMARKS.md): `LOAD delta`
- *   costs ~0.5 s of CPU per process and the native reader is as fast or faster per query, so
- *   loading the extension just to read would make `auto` the slower choice (DESIGN.md decision 5
- *   said "the extension when it loads"; changed on that evidence).
+ * - `auto` (default): the faster reader. Measured (BENCHMARKS.md "Readers"): the native reader
+ *   is as fast or faster on every query, warm or cold, and `LOAD delta` alone costs ~0.5 s of CPU
+ *   per process, so `auto` reads natively. (DESIGN.md decision 5 said "the extension when it
+ *   loads"; changed on that evidence.)
  * Where the extension cannot serve a table (an error when the view is bound), the native
  * reader serves it and the fallback is logged at debug level.
  */
@@ -39,10 +38,7 @@ export function extensionStatus(lake: Lake): Promise<DeltaExtensionStatus> {
 /** Whether views should be tried through the extension; throws for `extension` when it cannot load. */
 export async function useExtension(lake: Lake, mode: ReaderMode): Promise<boolean> {
   if (mode === 'native') return false;
-  if (mode === 'auto') {
-    const [row] = await lake.engine.rows<{ loaded: boolean }>("SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'delta'");
-    return row?.loaded === true;
-  }
+  if (mode === 'auto') return false;
   const status = await extensionStatus(lake);
   if (status.loaded) return true;
   if (mode === 'extension') {
