@@ -139,3 +139,14 @@ export function buildFileStats(numRecords: number, columns: ColumnStatistics, sc
   visit(schema.fields, [], stats.minValues, stats.maxValues, stats.nullCount);
   return stats;
 }
+
+/** `numRecords` of a file's `stats` JSON; `undefined` when stats are absent, unparsable or lack it. */
+export function statsNumRecords(stats: string | null | undefined): number | undefined {
+  if (!stats) return undefined;
+  try {
+    const n = (JSON.parse(stats) as { numRecords?: unknown }).numRecords;
+    return typeof n === 'number' ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { commitMtime, listLog, readCommit, partitionKey, type Action } from '../delta/index.js';
+import { commitMtime, listLog, readCommit, partitionKey, statsNumRecords, type Action } from '../delta/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './context.js';
 
 export interface HistoryEntry {
@@ -18,16 +18,6 @@ export interface HistoryEntry {
   commitInfo: Record<string, unknown> | undefined;
 }
 
-function rows(stats: string | null | undefined): number | undefined {
-  if (!stats) return undefined;
-  try {
-    const n = (JSON.parse(stats) as { numRecords?: unknown }).numRecords;
-    return typeof n === 'number' ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function summarizeCommit(version: number, actions: Action[], mtimeMs: number | undefined, partitionColumns: readonly string[]): HistoryEntry {
   const info = actions.find((a) => a.kind === 'commitInfo');
   const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
@@ -39,12 +29,12 @@ export function summarizeCommit(version: number, actions: Action[], mtimeMs: num
   for (const a of actions) {
     if (a.kind === 'add') {
       filesAdded++;
-      const n = rows(a.add.stats);
+      const n = statsNumRecords(a.add.stats);
       rowsAdded = n === undefined || rowsAdded === undefined ? undefined : rowsAdded + n;
       if (partitionColumns.length > 0) partitions.add(partitionKey(partitionColumns, a.add.partitionValues));
     } else if (a.kind === 'remove') {
       filesRemoved++;
-      const n = rows(a.remove.stats);
+      const n = statsNumRecords(a.remove.stats);
       rowsRemoved = n === undefined || rowsRemoved === undefined ? undefined : rowsRemoved + n;
       if (partitionColumns.length > 0 && a.remove.partitionValues) partitions.add(partitionKey(partitionColumns, a.remove.partitionValues));
     }

@@ -113,9 +113,6 @@ export function referencedColumns(ast: unknown): Set<string> | undefined {
       for (const c of n['using_columns'] as string[]) names.add(c.toLowerCase());
     }
     if (n['type'] === 'JOIN' && n['ref_type'] === 'NATURAL') all = true;
-    if (n['class'] === 'FUNCTION' && ['row', 'struct_pack', 'pack'].includes(String(n['function_name']).toLowerCase())) {
-      // fine: arguments are visited as ordinary expressions
-    }
   });
   return all ? undefined : names;
 }

@@ -14,6 +14,7 @@ import {
   partitionKey,
   sameColumns,
   serializeSchema,
+  statsNumRecords,
   typeKey,
   type Action,
   type AddAction,
@@ -243,7 +244,7 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
     for (const add of adds) actions.push({ kind: 'add', add });
     if (options.txn) actions.push({ kind: 'txn', txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now() } });
 
-    const rowsAdded = adds.reduce((n, a) => n + Number(JSON.parse(a.stats ?? '{}').numRecords ?? 0), 0);
+    const rowsAdded = adds.reduce((n, a) => n + (statsNumRecords(a.stats) ?? 0), 0);
     const bytesAdded = adds.reduce((n, a) => n + a.size, 0);
     const replacing = options.mode === 'replace' && partitionColumns.length > 0;
     const operation = options.operation ?? (!snapshot ? 'CREATE TABLE' : 'WRITE');
