@@ -1,18 +1,49 @@
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Layering (DESIGN.md): core → storage → delta/engine → ingest/quality → lake → cli.
-// A lower layer never imports a higher one.
-const layers = ['core', 'storage', 'delta', 'engine', 'ingest', 'quality', 'lake', 'cli'];
-const higher = {
-  core: ['storage', 'delta', 'engine', 'ingest', 'quality', 'lake', 'cli'],
-  storage: ['delta', 'engine', 'ingest', 'quality', 'lake', 'cli'],
-  delta: ['ingest', 'quality', 'lake', 'cli'],
-  engine: ['ingest', 'quality', 'lake', 'cli'],
-  ingest: ['lake', 'cli'],
-  quality: ['lake', 'cli'],
-  lake: ['cli'],
-  cli: [],
+// Rooms (src/ folders), lowest first. A file may import its own room's files, and another
+// room only through that room's index.ts, and only a room ranked lower than its own: no upward
+// or sideways arrows, hence no cycles. Outside src/pipeline the pipeline is one room
+// (src/pipeline/index.ts); its stages import each other's doors by rank.
+const ROOMS = [
+  ['core'],
+  ['storage'],
+  ['delta'],
+  ['engine'],
+  ['table'],
+  ['pipeline/catalog'],
+  ['pipeline/run', 'pipeline/quality'],
+  ['pipeline/upstream'],
+  ['pipeline/bronze'],
+  ['pipeline/silver'],
+  ['pipeline/gold'],
+  ['pipeline/ops'],
+  ['pipeline'],
+  ['cli'],
+];
+const RANK = new Map(ROOMS.flatMap((names, rank) => names.map((name) => [name, rank])));
+
+const roomsRule = {
+  meta: { type: 'problem', schema: [] },
+  create(context) {
+    const file = path.relative(path.join(import.meta.dirname, 'src'), context.filename).split(path.sep).join('/');
+    const from = path.posix.dirname(file);
+    if (file.startsWith('..') || !RANK.has(from)) return {};
+    const check = (node) => {
+      const spec = node.source?.value;
+      if (typeof spec !== 'string' || !spec.startsWith('.')) return;
+      const target = path.posix.normalize(path.posix.join(from, spec));
+      const to = path.posix.dirname(target);
+      if (to === from) return;
+      const report = (message) => context.report({ node: node.source, message });
+      if (!RANK.has(to)) return report(`src/${to} is not a room; add it to ROOMS in eslint.config.js.`);
+      if (path.posix.basename(target) !== 'index.js') return report(`Import src/${to} through its door src/${to}/index.ts, not ${path.posix.basename(target)}.`);
+      if (to.startsWith('pipeline/') && !from.startsWith('pipeline')) return report(`Outside src/pipeline, import the pipeline through src/pipeline/index.ts.`);
+      if (RANK.get(to) >= RANK.get(from)) return report(`src/${from} must not import src/${to}: rooms import only rooms below them (eslint.config.js ROOMS).`);
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+  },
 };
 
 export default tseslint.config(
@@ -25,20 +56,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
-  ...layers.map((layer) => ({
-    files: [`src/${layer}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: higher[layer].map((h) => ({
-            group: [`../${h}/*`, `../${h}`, `../../${h}/*`],
-            message: `src/${layer} must not import the higher layer src/${h} (DESIGN.md module layers).`,
-          })),
-        },
-      ],
-    },
-  })),
+  {
+    files: ['src/**/*.ts'],
+    plugins: { lake: { rules: { rooms: roomsRule } } },
+    rules: { 'lake/rooms': 'error' },
+  },
   {
     // Plain Node scripts (bench, installers, child processes).
     files: ['scripts/**/*.{js,mjs}', 'test/**/*.{js,mjs}'],

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, systemClock } from '../core/index.js';
 import { literal, openEngine } from '../engine/index.js';
-import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../ingest/index.js';
-import { buildGold, openLake, resolveTable, runPromote, runQuery, tableHistory, writeDuckdbViews, type GoldRunResult, type Lake } from '../lake/index.js';
-import { runIngest, type IngestCommand } from '../lake/ingest-run.js';
+import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, type GoldRunResult } from '../pipeline/index.js';
+import { openLake, resolveTable, runQuery, tableHistory, writeDuckdbViews, type Lake } from '../table/index.js';
 import { renderRows } from './render.js';
 
 /**

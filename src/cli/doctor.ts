@@ -1,7 +1,5 @@
-import type { DoctorReport } from '../lake/index.js';
 import { renderRows } from './render.js';
-
-export { doctor } from '../lake/index.js';
+import type { DoctorReport } from '../pipeline/index.js';
 
 export function renderDoctor(report: DoctorReport): string {
   const ext = report.extension;

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../ingest/index.js';
-import { buildGold, describeMarts, openLake, refreshDuckdbViews, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../lake/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
+import { openLake, refreshDuckdbViews } from '../table/index.js';
 import { renderPromote } from './promote-commands.js';
 
 /**

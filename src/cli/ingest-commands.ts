@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, errorWithCode, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest } from '../ingest/index.js';
-import { openLake, refreshDuckdbViews } from '../lake/index.js';
-import { runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../lake/ingest-run.js';
+import { DEFAULT_CATALOG_FILE, ENV, errorWithCode, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../pipeline/index.js';
+import { openLake, refreshDuckdbViews } from '../table/index.js';
 
 /** `lake bootstrap | update | recache-pbp`: render runs of src/lake/ingest-run.ts. */
 export interface IngestIo {

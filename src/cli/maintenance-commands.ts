@@ -1,25 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
-import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE } from '../ingest/index.js';
-import {
-  diffTable,
-  openLake,
-  parseAsOf,
-  parseTimestamp,
-  refreshDuckdbViews,
-  resolveTable,
-  restoreTable,
-  rollbackRun,
-  vacuumTables,
-  writeDuckdbViews,
-  type DiffResult,
-  type Lake,
-  type RestoreResult,
-  type RollbackResult,
-  type TableRef,
-  type VacuumMetrics,
-  type VersionSelector,
-} from '../lake/index.js';
+import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackResult } from '../pipeline/index.js';
+import { diffTable, openLake, parseAsOf, parseTimestamp, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type Lake, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
 import { renderRows } from './render.js';
 
 /** `lake diff | restore | rollback | vacuum | duckdb`: render the operations of src/lake/{diff,restore,rollback,vacuum,duckdb-views}.ts. */

@@ -16,9 +16,10 @@ import {
   type ReaderMode,
   type SchemaMode,
   type WriteMode,
-} from '../lake/index.js';
+} from '../table/index.js';
+import { doctor } from '../pipeline/index.js';
 import { runDemo } from './demo.js';
-import { doctor, renderDoctor } from './doctor.js';
+import { renderDoctor } from './doctor.js';
 import { registerGoldCommands } from './gold-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';

@@ -1,22 +1,8 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings } from '../ingest/index.js';
-import {
-  LAYERS,
-  openLake,
-  profileLayer,
-  refreshDuckdbViews,
-  resolveTable,
-  runPromote,
-  tableLineage,
-  type DatasetPromoteOutcome,
-  type Layer,
-  type ProfileRun,
-  type PromoteRunResult,
-  type TableLineage,
-} from '../lake/index.js';
-import { partitionLabel } from '../quality/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
+import { LAYERS, openLake, refreshDuckdbViews, resolveTable, type Layer } from '../table/index.js';
 import { renderRows } from './render.js';
 
 /** `lake promote | lineage | profile`: render src/lake/{promote,lineage,profile}.ts. */

@@ -1,5 +1,4 @@
-import type { DataType, StructType } from './schema.js';
-import { isStruct, parseDecimal } from './schema.js';
+import { type DataType, type StructType, isStruct, parseDecimal } from './schema.js';
 
 /**
  * Delta per-file statistics (PROTOCOL.md "Per-file Statistics") from the column statistics that

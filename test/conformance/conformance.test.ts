@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLakeError, type LakeError } from '../../src/core/index.js';
 import { listLog, loadSnapshot } from '../../src/delta/index.js';
-import { openLake, runQuery, tableHistory, resolveTable, type Lake } from '../../src/lake/index.js';
+import { openLake, runQuery, tableHistory, resolveTable, type Lake } from '../../src/table/index.js';
 import { GOLDEN, TABLES, loadGolden, project, readVersion, scanOf, sortRows, type Row } from './golden.js';
 import { MANIFEST_FACTS, columnsAt } from './manifest-facts.js';
 

@@ -14,7 +14,7 @@ import {
   type DeletionVectorDescriptor,
 } from '../../src/delta/index.js';
 import { scanSql } from '../../src/engine/index.js';
-import { openLake, runQuery, type Lake } from '../../src/lake/index.js';
+import { openLake, runQuery, type Lake } from '../../src/table/index.js';
 import { TABLES, loadGolden, sortRows, type Row } from './golden.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runQuery, type Lake } from '../../src/lake/index.js';
+import { runQuery, type Lake } from '../../src/table/index.js';
 
 /** Where the conformance tables live (copied byte-for-byte from ../shared; see test/fixtures/README.md). */
 export const TABLES = path.resolve('test/fixtures/delta-conformance/tables');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLakeError, type LakeError } from '../../src/core/index.js';
-import { openLake, resolveTable, runQuery, writeTable, type Lake, type WriteMode } from '../../src/lake/index.js';
+import { openLake, resolveTable, runQuery, writeTable, type Lake, type WriteMode } from '../../src/table/index.js';
 import { TABLES } from './golden.js';
 
 /** What we must refuse rather than get wrong: writes into tables with features our writer lacks, reads of unknown reader features. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitFileName, listLog, readCommitInfo } from '../../src/delta/index.js';
-import { openLake, runQuery, type Lake } from '../../src/lake/index.js';
+import { openLake, runQuery, type Lake } from '../../src/table/index.js';
 import { TABLES } from './golden.js';
 
 /**

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint } from '../../src/engine/index.js';
-import { openLake, tableSnapshot, writeTable, type Lake, type TableRef, type WriteMode } from '../../src/lake/index.js';
+import { openLake, tableSnapshot, writeTable, type Lake, type TableRef, type WriteMode } from '../../src/table/index.js';
 import { canonicalRows } from '../helpers/rows.js';
 import { checkpointVersions, commitVersions, readRows, valuesSource } from '../helpers/lake.js';
 import { tempDirs } from '../helpers/temp-dir.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
 import { loadSnapshot } from '../../src/delta/index.js';
 import { writeCheckpoint } from '../../src/engine/index.js';
-import { openLake, resolveTable, runQuery, writeTable, type Lake } from '../../src/lake/index.js';
+import { openLake, resolveTable, runQuery, writeTable, type Lake } from '../../src/table/index.js';
 
 let lake: Lake;
 let root: string;

@@ -1,5 +1,5 @@
 import { listLog, readCommit, type Action } from '../../src/delta/index.js';
-import { runQuery, type Lake } from '../../src/lake/index.js';
+import { runQuery, type Lake } from '../../src/table/index.js';
 import { rowObjects, type Row } from './rows.js';
 
 /** An SQL string literal, or NULL. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFileName, LAST_CHECKPOINT, LOG_DIR } from '../../src/delta/index.js';
 import { installDeltaExtension, literal } from '../../src/engine/index.js';
-import { openLake, prepareQuery, resolveTable, runQuery, writeTable, type Lake } from '../../src/lake/index.js';
+import { openLake, prepareQuery, resolveTable, runQuery, writeTable, type Lake } from '../../src/table/index.js';
 import { canonical, duckdbAnswer, type Answer } from './normalize.js';
 import { announceSkip, oracleQuery, oracleRead, oracleReadAll, venvDeltaExtension, type OracleAnswer } from './oracle.js';
 import { COLUMNS, INT_PARTITIONS, STRING_PARTITIONS, TableModel, checkpointOnlyCopy, lowCardinalitySql, ourAnswer, rowsSql } from './tables.js';

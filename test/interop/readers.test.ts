@@ -1,10 +1,9 @@
-import { readdirSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonValue } from '../../src/cli/render.js';
-import { extensionStatus, openLake, resolveTable, runQuery, writeTable, type Lake, type ReaderMode } from '../../src/lake/index.js';
+import { extensionStatus, openLake, resolveTable, runQuery, writeTable, type Lake, type ReaderMode } from '../../src/table/index.js';
 import { REPO_ROOT } from './oracle.js';
 
 /**

@@ -2,7 +2,7 @@ import { cpSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { literal } from '../../src/engine/index.js';
-import { prepareQuery, type Lake } from '../../src/lake/index.js';
+import { prepareQuery, type Lake } from '../../src/table/index.js';
 import { canonical, duckdbAnswer, type Answer, type Canonical } from './normalize.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, tableHistory, resolveTable, type Lake } from '../../src/lake/index.js';
+import { openLake, tableHistory, resolveTable, type Lake } from '../../src/table/index.js';
 import { canonical, type Answer } from './normalize.js';
 import { announceSkip, oracleReadAll, oracleWrite, type OracleAnswer, type OracleScenario, type OracleWrite } from './oracle.js';
 import { ourAnswer } from './tables.js';

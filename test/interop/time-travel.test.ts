@@ -8,24 +8,12 @@ import type { Clock } from '../../src/core/index.js';
 import { LOG_DIR, commitFileName } from '../../src/delta/index.js';
 import { literal } from '../../src/engine/index.js';
 import { listFilesRecursive } from '../../src/storage/index.js';
-import {
-  openLake,
-  prepareQuery,
-  resolveTable,
-  restoreTable,
-  rollbackRun,
-  tableHistory,
-  vacuumTable,
-  writeDuckdbViews,
-  writeTable,
-  type HistoryEntry,
-  type Lake,
-  type TableRef,
-} from '../../src/lake/index.js';
+import { openLake, prepareQuery, resolveTable, restoreTable, tableHistory, vacuumTable, writeDuckdbViews, writeTable, type HistoryEntry, type Lake, type TableRef } from '../../src/table/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 import { canonical, duckdbAnswer, type Answer } from './normalize.js';
 import { PYTHON, REPO_ROOT, announceSkip, oracleRead, oracleReadAll, venvDeltaExtension } from './oracle.js';
 import { rowsSql } from './tables.js';
+import { rollbackRun } from '../../src/pipeline/index.js';
 
 /**
  * Time travel, restore, rollback and vacuum, checked against the oracles: delta-rs and DuckDB's

@@ -5,7 +5,7 @@
 //   node promote-bronze.js <lakeRoot> <firstSeasonIndex> <seasons> <rowsPerSeason> <runId> <ingestedAtIso>
 import { performance } from 'node:perf_hooks';
 import { PIPELINE_VERSION } from '../../../dist/core/index.js';
-import { openLake, resolveTable, writeTable } from '../../../dist/lake/index.js';
+import { openLake, resolveTable, writeTable } from '../../../dist/table/index.js';
 import { FIRST_SEASON, generatorSql, pbpColumns } from '../pbp-schema.js';
 import { args, emit } from './emit.js';
 

@@ -11,7 +11,7 @@
 //   node readers-ours.js <tableRoot> <queryId> <native|extension|auto> <cold|warm|warm-loaded> <version> <season> [repeat]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { openLake, runQuery } from '../../../dist/lake/index.js';
+import { openLake, runQuery } from '../../../dist/table/index.js';
 import { readerQueries, warmupQuery } from '../reader-queries.js';
 import { args, cpuMsSince, emit } from './emit.js';
 

@@ -4,7 +4,7 @@
 //   node travel-ours.js <tableRoot> <version> [--profile]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/lake/index.js';
+import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/table/index.js';
 import { args, cpuMsSince, emit } from './emit.js';
 
 const [tableRoot, version] = args(2, 'travel-ours.js <tableRoot> <version> [--profile]');

@@ -3,7 +3,7 @@
 // data files of the queried old version, as absolute paths, to <files.json>.
 //   node travel-setup.js <tableRoot> <staging.parquet> <files.json> <firstSeason> <lastSeason>
 import { writeFileSync } from 'node:fs';
-import { openLake, tableSnapshot, writeTable } from '../../../dist/lake/index.js';
+import { openLake, tableSnapshot, writeTable } from '../../../dist/table/index.js';
 import { dataFilePath } from '../../../dist/engine/index.js';
 import { args, emit } from './emit.js';
 

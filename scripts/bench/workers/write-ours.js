@@ -3,7 +3,7 @@
 //   node write-ours.js <tableRoot> <staging.parquet>
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { openLake, writeTable } from '../../../dist/lake/index.js';
+import { openLake, writeTable } from '../../../dist/table/index.js';
 import { args, cpuMsSince, emit } from './emit.js';
 
 const [tableRoot, staging] = args(2, 'write-ours.js <tableRoot> <staging.parquet>');

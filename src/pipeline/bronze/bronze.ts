@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { LakeError, PIPELINE_VERSION, isLakeError, type Logger } from '../../core/index.js';
+import { typeKey, type Snapshot } from '../../delta/index.js';
+import { ident, literal, sqlType, toDeltaType } from '../../engine/index.js';
+import { compareSchemas, isEmptyDrift, materializeRawFile, readSourceSql, typedColumns, type Asset, type ColumnType, type ManifestEntry, type SchemaDrift } from '../upstream/index.js';
+import { resolveTable, tableSnapshot, type Lake, type TableRef, writeTable } from '../../table/index.js';
+import type { DatasetDef } from '../catalog/index.js';
+
+/**
+ * Bronze: one append-only Delta table per dataset (`bronze.<dataset>`). Every upstream file
+ * version is appended whole, typed (reader.ts) and stamped with `source`, `ingested_at` (UTC),
+ * `pipeline_version`, `upstream_version` and `run_id`. One commit per file: its commitInfo
+ * names the file (url, etag, size, sha256, nflverse_timestamp), the partitions it wrote and any
+ * schema drift; a `txn` (appId per file, version = the file's manifest sequence) makes a replay
+ * of the same download commit nothing.
+ */
+export const STAMP_COLUMNS = ['source', 'ingested_at', 'pipeline_version', 'upstream_version', 'run_id'] as const;
+
+export interface BronzeWriteOptions {
+  dataset: DatasetDef;
+  asset: Asset;
+  /** The landed file's manifest entry (its sequence is the txn version). */
+  entry: ManifestEntry;
+  /** Absolute path of the raw file. */
+  file: string;
+  runId: string;
+  ingestedAt: number;
+  compression?: string;
+  rowGroupSize?: number;
+  /** Table properties when the table is created. */
+  configuration?: Record<string, string>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export type BronzeWriteResult =
+  | { status: 'committed'; table: string; version: number; rows: number; files: number; partitions: Record<string, string | null>[]; drift: SchemaDrift; columns: Record<string, string> }
+  | { status: 'skipped'; table: string; version: number; reason: string; columns: Record<string, string> };
+
+export function bronzeTable(lake: Pick<Lake, 'root'>, dataset: string): TableRef {
+  return resolveTable(lake, `bronze.${dataset}`);
+}
+
+/** The upstream version recorded on rows and commits: nflverse_timestamp, else Last-Modified, else ETag, else the sha256. */
+export function upstreamVersion(entry: ManifestEntry): string {
+  return entry.nflverseTimestamp ?? entry.lastModified ?? entry.etag ?? `sha256:${entry.sha256.slice(0, 12)}`;
+}
+
+export function upstreamFileIdentity(entry: ManifestEntry, asset: Asset): Record<string, unknown> {
+  return {
+    app_id: asset.appId,
+    url: entry.url,
+    asset: asset.path,
+    ...(asset.season !== undefined ? { season: asset.season } : {}),
+    ...(asset.variant !== undefined ? { variant: asset.variant } : {}),
+    size: entry.size,
+    sha256: entry.sha256,
+    etag: entry.etag ?? null,
+    last_modified: entry.lastModified ?? null,
+    nflverse_timestamp: entry.nflverseTimestamp ?? null,
+    nflverse_type: entry.nflverseType ?? null,
+    sequence: entry.sequence,
+  };
+}
+
+async function trySnapshot(lake: Lake, table: TableRef) {
+  try {
+    return await tableSnapshot(lake, table);
+  } catch (error) {
+    if (isLakeError(error, 'TABLE_NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+async function columnTypes(lake: Lake, sql: string): Promise<ColumnType[]> {
+  const result = await lake.engine.connection.run(`SELECT * FROM (${sql}) AS typed LIMIT 0`);
+  const types = result.columnTypes();
+  return result.columnNames().map((name, i) => ({ name, type: typeKey(toDeltaType(types[i]!, name)) }));
+}
+
+export async function writeBronze(lake: Lake, options: BronzeWriteOptions): Promise<BronzeWriteResult> {
+  const { dataset: def, asset, entry } = options;
+  const table = bronzeTable(lake, def.name);
+  const snapshot = await trySnapshot(lake, table);
+  const committedTxn = snapshot?.txns.get(asset.appId);
+  if (snapshot && committedTxn !== undefined && committedTxn >= entry.sequence) {
+    return { status: 'skipped', table: table.name, version: snapshot.version, reason: `${asset.key} sequence ${entry.sequence} is already committed`, columns: entry.columns ?? {} };
+  }
+
+  const raw = `__bronze_raw_${randomUUID().replace(/-/g, '')}`;
+  await materializeRawFile(lake.engine, await readSourceSql(lake.engine, options.file, asset, def), raw, asset, options.file);
+  try {
+    return await writeMaterialized(lake, options, table, snapshot, ident(raw));
+  } finally {
+    await lake.engine.connection.run(`DROP TABLE IF EXISTS ${ident(raw)}`).catch(() => undefined);
+  }
+}
+
+async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table: TableRef, snapshot: Snapshot | undefined, from: string): Promise<BronzeWriteResult> {
+  const { dataset: def, asset, entry } = options;
+  const columns = await typedColumns(lake.engine, from, asset, def, options.file);
+  const names = new Set(columns.map((c) => c.name));
+  const generated = new Set<string>([...STAMP_COLUMNS, ...(def.variantColumn ? [def.variantColumn] : [])]);
+  const clash = columns.find((c) => generated.has(c.name));
+  if (clash) {
+    throw new LakeError('SCHEMA_MISMATCH', `bronze.${def.name}: upstream file ${asset.url} has a column named ${clash.name}, which bronze adds itself`, {
+      hint: 'Rename the bronze stamp or variant column in catalog/datasets.yml (variant_column) or report the upstream change.',
+      details: { dataset: def.name, column: clash.name },
+    });
+  }
+  const select = columns.map((c) => `${c.expr} AS ${ident(c.name)}`);
+  if (def.partitions.includes('season') && !names.has('season') && asset.season !== undefined) select.push(`CAST(${asset.season} AS INTEGER) AS season`);
+  if (def.variantColumn && asset.variant !== undefined) select.push(`${literal(asset.variant)} AS ${ident(def.variantColumn)}`);
+  const typedSql = `SELECT ${select.join(', ')} FROM ${from}`;
+
+  // Schema drift against the table and against this file's previous commit.
+  let incoming: ColumnType[];
+  try {
+    incoming = await columnTypes(lake, typedSql);
+  } catch (cause) {
+    throw new LakeError('DATA_INVALID', `${asset.url}: the file cannot be typed for bronze: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Nothing was committed.' });
+  }
+  const tableTypes = snapshot ? new Map(snapshot.schema.fields.map((f) => [f.name, typeKey(f.type)])) : undefined;
+  const report = compareSchemas(incoming, tableTypes, entry.columns, [...def.businessKey, ...def.partitions]);
+  if (!isEmptyDrift(report.drift)) options.logger?.warn({ dataset: def.name, asset: asset.key, drift: report.drift }, 'schema drift');
+  if (report.incompatible.length > 0) {
+    throw new LakeError('SCHEMA_MISMATCH', `bronze.${def.name}: incompatible schema change in ${asset.url}: ${report.incompatible.join('; ')}`, {
+      hint: 'Nothing was committed for this dataset; the others continue. Update the catalog (business_key, partitions) or rewrite the bronze table if the upstream change is intended.',
+      details: { dataset: def.name, url: asset.url, drift: report.drift, problems: report.incompatible },
+    });
+  }
+  const casts = new Map(report.drift.retyped.filter((r) => r.resolution === 'cast').map((r) => [r.name, tableTypes!.get(r.name)!]));
+  const stamps = [
+    `${literal(entry.url)} AS source`,
+    `CAST(${literal(new Date(options.ingestedAt).toISOString())} AS TIMESTAMPTZ) AS ingested_at`,
+    `${literal(PIPELINE_VERSION)} AS pipeline_version`,
+    `${literal(upstreamVersion(entry))} AS upstream_version`,
+    `${literal(options.runId)} AS run_id`,
+  ];
+  const body = incoming.map((c) => (casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
+  const order = def.sortBy.filter((c) => incoming.some((i) => i.name === c));
+  const source = `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}`;
+
+  let partitions: Record<string, string | null>[] = [];
+  if (def.partitions.length > 0) {
+    const rows = await lake.engine.rows<Record<string, unknown>>(`SELECT DISTINCT ${def.partitions.map((p) => `CAST(${ident(p)} AS VARCHAR) AS ${ident(p)}`).join(', ')} FROM (${typedSql}) AS typed ORDER BY ALL`).catch((cause: unknown) => {
+      throw new LakeError('DATA_INVALID', `${asset.url}: the file cannot be read: ${cause instanceof Error ? cause.message.replace(/^DuckDB: /, '') : String(cause)}`, {
+        cause,
+        hint: 'Nothing was committed; the dataset stays at its last good version.',
+        details: { dataset: def.name, url: asset.url },
+      });
+    });
+    partitions = rows.map((r) => Object.fromEntries(def.partitions.map((p) => [p, r[p] === null || r[p] === undefined ? null : String(r[p])])));
+  }
+
+  const drift = report.drift;
+  const result = await writeTable(lake, {
+    table,
+    source,
+    mode: 'append',
+    partitionBy: snapshot ? undefined : def.partitions,
+    schemaMode: 'merge',
+    txn: { appId: asset.appId, version: entry.sequence },
+    configuration: snapshot ? undefined : { 'delta.appendOnly': 'true', ...(options.configuration ?? {}) },
+    compression: options.compression,
+    rowGroupSize: options.rowGroupSize,
+    operationParameters: { source: entry.url },
+    commitMetadata: {
+      run_id: options.runId,
+      pipeline_version: PIPELINE_VERSION,
+      upstream_version: upstreamVersion(entry),
+      dataset: def.name,
+      upstream_file: upstreamFileIdentity(entry, asset),
+      changed_partitions: partitions,
+      ...(isEmptyDrift(drift) ? {} : { schema_drift: drift }),
+    },
+    now: options.now,
+  });
+  const columnsAfter = Object.fromEntries(incoming.map((c) => [c.name, casts.get(c.name) ?? c.type]));
+  if (result.status === 'skipped') return { status: 'skipped', table: table.name, version: result.version, reason: result.reason, columns: columnsAfter };
+  return { status: 'committed', table: table.name, version: result.version, rows: result.rowsAdded, files: result.filesAdded, partitions, drift, columns: columnsAfter };
+}

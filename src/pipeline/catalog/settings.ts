@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { LakeError } from '../../core/index.js';
+import type { Catalog, LakeSettings, Upstream } from './catalog.js';
+
+/**
+ * The catalog's settings after environment overrides. Precedence: the process environment, then
+ * `.env` (Node's own `process.loadEnvFile`, which never overrides variables already set), then
+ * `catalog/datasets.yml`. Relative paths resolve against the working directory.
+ */
+export interface ResolvedSettings extends LakeSettings {
+  /** Upstream name → base URL (without a trailing slash). */
+  baseUrls: Record<string, string>;
+}
+
+export const ENV = {
+  root: 'LAKE_ROOT',
+  maxWorkers: 'LAKE_MAX_WORKERS',
+  rawDir: 'LAKE_RAW_DIR',
+  logsDir: 'LAKE_LOGS_DIR',
+  catalog: 'LAKE_CATALOG',
+} as const;
+
+const workers = z.coerce.number().int().positive();
+const baseUrl = z.string().regex(/^https?:\/\/[^\s]+$/);
+
+function badEnv(variable: string, value: string, expected: string): LakeError {
+  return new LakeError('CATALOG_INVALID', `environment variable ${variable}=${JSON.stringify(value)}: expected ${expected}`, {
+    hint: `Fix or unset ${variable} (in the environment or in .env).`,
+    details: { variable },
+  });
+}
+
+export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
+  const lake = catalog.lake;
+  const pick = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  let maxWorkers = lake.maxWorkers;
+  const w = pick(ENV.maxWorkers);
+  if (w !== undefined) {
+    const parsed = workers.safeParse(w);
+    if (!parsed.success) throw badEnv(ENV.maxWorkers, w, 'a positive integer');
+    maxWorkers = parsed.data;
+  }
+  const baseUrls: Record<string, string> = {};
+  for (const upstream of Object.values(catalog.upstreams)) baseUrls[upstream.name] = upstreamBaseUrl(upstream, pick);
+  return {
+    ...lake,
+    root: path.resolve(pick(ENV.root) ?? lake.root),
+    rawDir: path.resolve(pick(ENV.rawDir) ?? lake.rawDir),
+    logsDir: path.resolve(pick(ENV.logsDir) ?? lake.logsDir),
+    maxWorkers,
+    baseUrls,
+  };
+}
+
+function upstreamBaseUrl(upstream: Upstream, pick: (name: string) => string | undefined): string {
+  if (!upstream.env) return upstream.baseUrl;
+  const override = pick(upstream.env);
+  if (override === undefined) return upstream.baseUrl;
+  if (!baseUrl.safeParse(override).success) throw badEnv(upstream.env, override, 'an http(s) URL');
+  return override.replace(/\/+$/, '');
+}
+
+/** Loads `.env` into process.env when the file exists (variables already set win). Returns whether it did. */
+export function loadDotEnv(file = '.env'): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    process.loadEnvFile(file);
+  } catch (cause) {
+    throw new LakeError('CATALOG_INVALID', `${file} cannot be read as an env file: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      hint: 'Use KEY=value lines (Node env-file syntax), or remove the file.',
+    });
+  }
+  return true;
+}

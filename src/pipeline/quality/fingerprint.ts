@@ -1,0 +1,38 @@
+import { ident, type Engine } from '../../engine/index.js';
+import { partitionKeySql } from './partition-key.js';
+
+/**
+ * The lineage fingerprint of a partition (DESIGN.md decision 9): its row count, the sha256 over
+ * its sorted business keys and the range of `ingested_at`. Each key is serialized as a JSON array
+ * of its values cast to text (`["2020_01_ARI_SF","1"]`, NULL as null); the keys are sorted by
+ * their bytes, joined with '\n' and hashed (hex). Equal fingerprints mean the same set of keys.
+ * A table without a key fingerprints every column instead.
+ */
+export interface PartitionFingerprint {
+  rowCount: number;
+  sha256: string;
+  minIngestedAt: string | null;
+  maxIngestedAt: string | null;
+}
+
+export function keyJsonSql(columns: readonly string[]): string {
+  return `to_json([${columns.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')}])`;
+}
+
+function iso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+/** Fingerprints of every partition in a relation, by partition key (src/delta/partition.ts `partitionKey`). */
+export async function fingerprintPartitions(engine: Engine, relation: string, partitionColumns: readonly string[], keyColumns: readonly string[]): Promise<Map<string, PartitionFingerprint>> {
+  const rows = await engine.rows<{ pk: string; n: bigint | number; fp: string; lo: unknown; hi: unknown }>(
+    `SELECT pk, count(*) AS n, sha256(coalesce(string_agg(k, chr(10) ORDER BY k), '')) AS fp, min(ingested_at) AS lo, max(ingested_at) AS hi
+     FROM (SELECT ${partitionKeySql(partitionColumns)} AS pk, ${keyJsonSql(keyColumns)} AS k, ${ident('ingested_at')} AS ingested_at FROM ${relation} AS rel)
+     GROUP BY pk`,
+  );
+  return new Map(rows.map((r) => [r.pk, { rowCount: Number(r.n), sha256: r.fp, minIngestedAt: iso(r.lo), maxIngestedAt: iso(r.hi) }]));
+}
+
+/** An empty partition's fingerprint (no rows: the hash of the empty string). */
+export const EMPTY_FINGERPRINT: PartitionFingerprint = { rowCount: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', minIngestedAt: null, maxIngestedAt: null };

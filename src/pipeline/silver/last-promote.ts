@@ -1,0 +1,37 @@
+import { tableHistory, type Lake, type TableRef } from '../../table/index.js';
+
+export interface LastPromote {
+  bronzeVersion: number;
+  bronzeTableId: string | undefined;
+  /** The sha256 of the rule (with the team-code mapping, key and dedupe) that commit applied. */
+  ruleSha256: string | undefined;
+}
+
+/**
+ * The bronze version the current silver state was built from, read from silver's log alone: the
+ * newest promote commit, following a RESTORE back to the version it restored. Undefined (a full
+ * rebuild) when the newest data change was made by anything else.
+ */
+export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
+  const history = await tableHistory(lake, silver);
+  let upTo = Infinity;
+  for (const entry of history) {
+    if (entry.version > upTo) continue;
+    const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown; rule?: { sha256?: unknown } } | undefined;
+    if (typeof promote?.bronze_version === 'number') {
+      return {
+        bronzeVersion: promote.bronze_version,
+        bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined,
+        ruleSha256: typeof promote.rule?.sha256 === 'string' ? promote.rule.sha256 : undefined,
+      };
+    }
+    if (entry.operation === 'RESTORE') {
+      const restored = Number(entry.operationParameters['version']);
+      if (!Number.isInteger(restored)) return undefined;
+      upTo = restored;
+      continue;
+    }
+    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
+  }
+  return undefined;
+}

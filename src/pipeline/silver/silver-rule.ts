@@ -1,0 +1,353 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LakeError, errnoCode } from '../../core/index.js';
+import { partitionKey, readCommit, type AddAction, type Snapshot } from '../../delta/index.js';
+import type { PartitionValues } from '../quality/index.js';
+import type { LastPromote } from './last-promote.js';
+import { ident, literal, scanSql, type Engine } from '../../engine/index.js';
+import { resolveTable, type Lake, type TableRef } from '../../table/index.js';
+import { STAMP_COLUMNS } from '../bronze/index.js';
+import type { DatasetDef } from '../catalog/index.js';
+
+/**
+ * Silver rules (README "Promote (silver), quality gates, lineage"): one DuckDB SELECT per dataset
+ * in `sql/silver/<dataset>.sql`, reading the relation `bronze_rows` and producing the dataset's
+ * canonical columns in a stable order with explicit types. The canonical column list is what the
+ * rule outputs; a column the rule reads that bronze does not have (the upstream dropped it) reads
+ * as NULL, and bronze columns the rule does not read are reported as upstream additions.
+ * `sql/silver/_team_codes.sql` holds the one team-code mapping every rule uses.
+ */
+export const DEFAULT_SILVER_SQL_DIR = fileURLToPath(new URL('../../../sql/silver/', import.meta.url));
+export const TEAM_CODES_FILE = '_team_codes.sql';
+const SNAKE = /^[a-z][a-z0-9_]*$/;
+
+export interface SilverColumn {
+  name: string;
+  /** DuckDB SQL type, e.g. VARCHAR, DOUBLE, TIMESTAMP WITH TIME ZONE. */
+  type: string;
+}
+
+export interface SilverRule {
+  dataset: string;
+  file: string;
+  sql: string;
+  /** sha256 of the rule's text, the team-code mapping, the key and the dedupe strategy, recorded in every promote commit: when it changes, the next promote rebuilds every partition. */
+  sha256: string;
+  /** Column names the rule reads from bronze_rows. */
+  referenced: ReadonlySet<string>;
+  columns: SilverColumn[];
+  key: string[];
+  dedupe: 'key' | 'latest_batch';
+  sortBy: string[];
+  drop: string[];
+}
+
+export interface RuleDrift {
+  /** Bronze columns the rule does not read (and the catalog does not drop): new upstream columns. */
+  upstream_added: string[];
+  /** Columns the rule reads that bronze has never had: written as NULL. */
+  upstream_missing: string[];
+}
+
+export function silverTable(lake: Pick<Lake, 'root'>, dataset: string): TableRef {
+  return resolveTable(lake, `silver.${dataset}`);
+}
+
+function readRule(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    if (errnoCode(cause) === 'ENOENT') {
+      throw new LakeError('CATALOG_INVALID', `${what}: ${file} does not exist`, { cause, hint: 'Add the silver rule (a SELECT … FROM bronze_rows), or set silver.enabled: false for the dataset in the catalog.' });
+    }
+    throw cause;
+  }
+}
+
+/** The rule's text as one statement: trailing semicolons dropped, ending on a new line (comments stay closed). */
+function statement(text: string): string {
+  return `${text.trim().replace(/;+\s*$/, '')}\n`;
+}
+
+const macrosLoaded = new WeakMap<Engine, { sqlDir: string; loaded: Promise<unknown> }>();
+
+/** Loads the team-code macros into the engine (once per engine and folder, also when datasets ask at once). */
+export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<string[]> {
+  let entry = macrosLoaded.get(engine);
+  if (entry?.sqlDir !== sqlDir) {
+    entry = { sqlDir, loaded: engine.run(readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping')) };
+    macrosLoaded.set(engine, entry);
+    entry.loaded.catch(() => macrosLoaded.delete(engine));
+  }
+  await entry.loaded;
+  const [row] = await engine.rows<{ teams: string[] }>('SELECT canonical_teams() AS teams');
+  return [...(row?.teams ?? [])];
+}
+
+/** Names of every column reference in a query (the last part of `alias.column`), from DuckDB's own parser. */
+export async function columnRefs(engine: Engine, sql: string): Promise<Set<string>> {
+  const [row] = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${sqlString(sql)}) AS ast`);
+  const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string };
+  if (ast.error) throw new LakeError('SQL_ERROR', `the silver rule does not parse: ${ast.error_message ?? 'unknown error'}`);
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    if (obj['class'] === 'COLUMN_REF' && Array.isArray(obj['column_names'])) {
+      const parts = obj['column_names'] as string[];
+      if (parts.length > 0) names.add(parts[parts.length - 1]!);
+    }
+    for (const value of Object.values(obj)) walk(value);
+  };
+  walk(ast);
+  return names;
+}
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** `bronze_rows` over a bronze relation: its columns, plus NULL for every column the rule reads that bronze lacks. */
+export function inputSql(bronzeRelation: string, bronzeColumns: ReadonlySet<string>, rule: Pick<SilverRule, 'referenced'>): string {
+  const missing = [...rule.referenced].filter((c) => !bronzeColumns.has(c)).sort();
+  return `SELECT *${missing.map((c) => `, NULL AS ${ident(c)}`).join('')} FROM (${bronzeRelation}) AS bronze_in`;
+}
+
+/** The rule applied to an input relation for `bronze_rows`. */
+export function transformSql(rule: Pick<SilverRule, 'sql'>, input: string): string {
+  return `WITH bronze_rows AS (${input}) SELECT * FROM (\n${rule.sql}) AS silver_rule`;
+}
+
+export function schemaDrift(rule: SilverRule, bronzeColumns: readonly string[]): RuleDrift {
+  const stamps = new Set<string>(STAMP_COLUMNS);
+  const have = new Set(bronzeColumns);
+  return {
+    upstream_added: bronzeColumns.filter((c) => !rule.referenced.has(c) && !stamps.has(c) && !rule.drop.includes(c)).sort(),
+    upstream_missing: [...rule.referenced].filter((c) => !have.has(c)).sort(),
+  };
+}
+
+/** Loads and checks `sql/silver/<dataset>.sql`: its canonical columns, key and dedupe strategy. */
+export async function loadSilverRule(engine: Engine, def: DatasetDef, sqlDir: string = DEFAULT_SILVER_SQL_DIR): Promise<SilverRule> {
+  const file = path.join(sqlDir, `${def.name}.sql`);
+  const sql = statement(readRule(file, `no silver rule for dataset ${def.name}`));
+  await loadTeamCodes(engine, sqlDir);
+  const referenced = await columnRefs(engine, sql);
+  // The canonical columns: the rule's output over an input where every column is NULL.
+  const nulls = [...referenced].map((c) => `NULL AS ${ident(c)}`).join(', ') || '1 AS __none';
+  let described;
+  try {
+    described = await engine.connection.run(`SELECT * FROM (${transformSql({ sql }, `SELECT ${nulls}`)}) LIMIT 0`);
+  } catch (cause) {
+    throw new LakeError('SQL_ERROR', `${file}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Fix the silver rule: one SELECT … FROM bronze_rows.' });
+  }
+  const names = described.columnNames();
+  const types = described.columnTypes();
+  const columns = names.map((name, i) => ({ name, type: types[i]!.toString() }));
+  const problems: string[] = [];
+  for (const c of columns) if (!SNAKE.test(c.name)) problems.push(`column ${c.name} is not snake_case`);
+  if (new Set(names).size !== names.length) problems.push('a column name appears twice');
+  for (const c of ['source', 'ingested_at']) if (!names.includes(c)) problems.push(`the lineage column ${c} is missing`);
+  for (const c of def.partitions) if (!names.includes(c)) problems.push(`the partition column ${c} is missing`);
+  for (const c of columns) if (c.type === 'NULL') problems.push(`column ${c.name} has no type (cast it)`);
+  const key = def.silver?.key ?? def.businessKey;
+  const dedupe = def.silver?.dedupe ?? (key.length > 0 ? 'key' : 'latest_batch');
+  if (dedupe === 'key' && key.length === 0) problems.push('dedupe: key needs a key (silver.key or business_key)');
+  for (const c of key) if (!names.includes(c)) problems.push(`key column ${c} is not an output column`);
+  if (problems.length > 0) {
+    throw new LakeError('CATALOG_INVALID', `${file}: ${problems.join('; ')}`, { hint: 'Fix the silver rule or the dataset\'s silver: settings in the catalog.', details: { dataset: def.name, problems } });
+  }
+  return {
+    dataset: def.name,
+    file,
+    sql,
+    sha256: createHash('sha256')
+      .update(JSON.stringify([sql, readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping'), key, dedupe]))
+      .digest('hex'),
+    referenced,
+    columns,
+    key,
+    dedupe,
+    sortBy: def.sortBy.filter((c) => names.includes(c)),
+    drop: def.silver?.drop ?? [],
+  };
+}
+
+/** A SELECT list that casts a relation's columns to the rule's canonical columns, in order. */
+export function canonicalSelect(rule: Pick<SilverRule, 'columns'>): string {
+  return rule.columns.map((c) => `CAST(${ident(c.name)} AS ${c.type}) AS ${ident(c.name)}`).join(', ');
+}
+
+/** The existing silver rows, cast to the rule's columns (a column the table does not have yet is NULL). */
+function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan: string): string {
+  const have = new Set(snapshot.schema.fields.map((f) => f.name));
+  const select = rule.columns.map((c) => `CAST(${have.has(c.name) ? ident(c.name) : 'NULL'} AS ${c.type}) AS ${ident(c.name)}`);
+  return `SELECT ${select.join(', ')} FROM (${scan}) AS existing`;
+}
+
+/**
+ * One row per key and partition: `key` keeps the newest ingested_at per key (ties broken by
+ * source, then by a hash of the whole row, so the bronze row order never matters); `latest_batch`
+ * keeps the rows of the newest batch (ingested_at) of every source. Sorted by partition, then by
+ * the catalog's sort_by.
+ */
+export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe' | 'sortBy'>, partitionColumns: readonly string[], union: string): string {
+  const names = rule.columns.map((c) => ident(c.name)).join(', ');
+  const by = (extra: readonly string[]): string => [...new Set([...partitionColumns, ...extra])].map(ident).join(', ');
+  const sort = [...new Set([...partitionColumns, ...rule.sortBy])];
+  const order = sort.length > 0 ? ` ORDER BY ${sort.map(ident).join(', ')}` : '';
+  const qualify =
+    rule.dedupe === 'key'
+      ? `row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
+      : `ingested_at = max(ingested_at) OVER (PARTITION BY ${by(['source'])})`;
+  return `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}${order}`;
+}
+
+export interface StageInput {
+  rule: SilverRule;
+  partitionColumns: readonly string[];
+  bronze: Snapshot;
+  /** Bronze files whose rows come in: the new ones (merge) or all of a partition (rebuild). */
+  bronzeFiles: AddAction[];
+  /** Silver files of the merged partitions ([] when every partition is rebuilt). */
+  silver: Snapshot | undefined;
+  silverFiles: AddAction[];
+  /** Staging Parquet file receiving the incoming rows, transformed (not deduplicated). */
+  incomingFile: string;
+  /** Staging Parquet file receiving the partitions' deduplicated rows. */
+  file: string;
+  compression?: string;
+}
+
+/**
+ * Stages a group of partitions: the incoming bronze rows through the silver rule (one Parquet
+ * file), merged with the partitions' current silver rows and deduplicated per partition (one
+ * more file). The promote sizes groups so that memory stays bounded: a large partition is a
+ * group of its own.
+ */
+export async function stagePartitions(engine: Engine, input: StageInput): Promise<void> {
+  const { rule } = input;
+  const bronzeColumns = new Set(input.bronze.schema.fields.map((f) => f.name));
+  const bronzeScan = await scanSql(engine, { ...input.bronze, files: input.bronzeFiles });
+  const incoming = transformSql(rule, inputSql(bronzeScan, bronzeColumns, rule));
+  const options = `(FORMAT parquet, COMPRESSION ${input.compression ?? 'zstd'})`;
+  await engine.run(`COPY (SELECT ${canonicalSelect(rule)} FROM (${incoming}) AS incoming) TO ${literal(input.incomingFile)} ${options}`);
+  const parts = [`SELECT * FROM read_parquet(${literal(input.incomingFile)})`];
+  if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
+  const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
+  await engine.run(`COPY (${dedupeSql(rule, input.partitionColumns, union)}) TO ${literal(input.file)} ${options}`);
+}
+
+// The plan of a promote: the partitions bronze changed since the last promote, and the groups they are staged in.
+
+export interface PartitionWork {
+  values: PartitionValues;
+  mode: 'merge' | 'rebuild';
+  /** Bronze files whose rows come in. */
+  files: AddAction[];
+}
+
+export function groupFiles(columns: readonly string[], files: readonly AddAction[]): Map<string, { values: PartitionValues; files: AddAction[] }> {
+  const groups = new Map<string, { values: PartitionValues; files: AddAction[] }>();
+  for (const file of files) {
+    const key = partitionKey(columns, file.partitionValues);
+    const group = groups.get(key) ?? { values: Object.fromEntries(columns.map((c) => [c, file.partitionValues[c] ?? null])), files: [] };
+    group.files.push(file);
+    groups.set(key, group);
+  }
+  return groups;
+}
+
+/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild). */
+export type FullReason = 'first promote' | 'no promote recorded for the current silver state' | 'bronze was recreated' | 'the silver rule changed' | 'the bronze log no longer has every commit since the last promote';
+
+/** The partitions to promote: those bronze commits after `last` added files to (merge) or removed files from (rebuild); every partition when `full`. */
+export async function changedPartitions(
+  bronze: Snapshot,
+  silver: Snapshot | undefined,
+  last: LastPromote | undefined,
+  ruleSha256: string,
+): Promise<{ mode: 'incremental' | 'full'; reason?: FullReason; work: Map<string, PartitionWork> }> {
+  const columns = bronze.partitionColumns;
+  const bronzeGroups = groupFiles(columns, bronze.files);
+  const full = (reason: FullReason): { mode: 'full'; reason: FullReason; work: Map<string, PartitionWork> } => {
+    const work = new Map<string, PartitionWork>();
+    for (const [key, g] of bronzeGroups) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    // Silver partitions bronze no longer has are emptied.
+    for (const [key, g] of groupFiles(columns, silver?.files ?? [])) if (!work.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: [] });
+    return { mode: 'full', reason, work };
+  };
+  if (!silver) return full('first promote');
+  if (!last) return full('no promote recorded for the current silver state');
+  if (last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full('bronze was recreated');
+  if (last.ruleSha256 !== undefined && last.ruleSha256 !== ruleSha256) return full('the silver rule changed');
+  const added = new Set<string>();
+  const removedFrom = new Set<string>();
+  for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
+    let actions;
+    try {
+      actions = await readCommit(bronze.tableRoot, v);
+    } catch {
+      return full('the bronze log no longer has every commit since the last promote');
+    }
+    for (const a of actions) {
+      if (a.kind === 'add') added.add(a.add.path);
+      else if (a.kind === 'remove') removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
+    }
+  }
+  const work = new Map<string, PartitionWork>();
+  for (const [key, g] of bronzeGroups) {
+    if (removedFrom.has(key)) work.set(key, { values: g.values, mode: 'rebuild', files: g.files });
+    else {
+      const fresh = g.files.filter((f) => added.has(f.path));
+      if (fresh.length > 0) work.set(key, { values: g.values, mode: 'merge', files: fresh });
+    }
+  }
+  for (const key of removedFrom) {
+    if (work.has(key)) continue;
+    const values = Object.fromEntries(columns.map((c, i) => [c, (JSON.parse(key) as (string | null)[])[i] ?? null]));
+    work.set(key, { values, mode: 'rebuild', files: [] });
+  }
+  return { mode: 'incremental', work };
+}
+
+export function numRecords(files: readonly AddAction[]): number | null {
+  let total = 0;
+  for (const f of files) {
+    const n = (JSON.parse(f.stats ?? '{}') as { numRecords?: unknown }).numRecords;
+    if (typeof n !== 'number') return null;
+    total += n;
+  }
+  return total;
+}
+
+/** Rows × columns staged together at most (a larger partition is staged alone): bounds memory. */
+export const GROUP_CELLS = 20_000_000;
+
+export type WorkItem = [key: string, item: PartitionWork];
+
+/** Consecutive partitions packed into groups of at most `budget` cells (rows from the log stats). */
+export function planGroups(work: Map<string, PartitionWork>, silverGroups: Map<string, { files: AddAction[] }>, columns: number, budget: number): WorkItem[][] {
+  const groups: WorkItem[][] = [];
+  let current: WorkItem[] = [];
+  let cells = 0;
+  for (const entry of [...work.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const [key, item] = entry;
+    const rows = (numRecords(item.files) ?? 0) + (item.mode === 'merge' ? (numRecords(silverGroups.get(key)?.files ?? []) ?? 0) : 0);
+    if (current.length > 0 && cells + rows * columns > budget) {
+      groups.push(current);
+      current = [];
+      cells = 0;
+    }
+    current.push(entry);
+    cells += rows * columns;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}

@@ -1,0 +1,16 @@
+export { INGEST_ERROR_CODES, IngestError, errorCode, errorWithCode } from './errors.js';
+export type { IngestErrorCode } from './errors.js';
+export { backoffDelay, isRetryableStatus, nextRetry, parseRetryAfter } from './retry.js';
+export type { Failure, RetryDecision, RetryPolicy } from './retry.js';
+export { download } from './http.js';
+export type { DownloadRequest, DownloadResult } from './http.js';
+export { assetFor, assetPath, datasetSeasons, planDataset } from './assets.js';
+export type { Asset, DatasetPlan, SeasonRequest } from './assets.js';
+export { MANIFEST_FILE, ManifestStore } from './manifest.js';
+export type { ManifestEntry } from './manifest.js';
+export { landAsset, parquetProvenance, rawFileName, validateRawFile } from './landing.js';
+export type { LandingOptions, LandingOutcome } from './landing.js';
+export { castRule, compareSchemas, isEmptyDrift } from './drift.js';
+export type { ColumnType, DriftReport, RetypedColumn, SchemaDrift } from './drift.js';
+export { isIdColumn, materializeRawFile, readSourceSql, typedColumns } from './raw-reader.js';
+export type { ReaderColumn } from './raw-reader.js';

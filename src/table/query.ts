@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { LakeError } from '../core/index.js';
+import { LOG_DIR, type Snapshot } from '../delta/index.js';
+import { prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
+import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
+import { ident, scanSql } from '../engine/index.js';
+import { resolveTable, tableSnapshot, type Lake, type TableRef } from './lake.js';
+import { findTableRefs, type TableAt } from './sql-refs.js';
+
+export interface QueryOptions {
+  /** Applies to every table reference without its own AT clause: a version number or a timestamp. */
+  asOf?: string;
+  /**
+   * Rows as DuckDB values (exact: microsecond timestamps, full-precision decimals) instead of
+   * JS values (Dates in milliseconds, decimals as doubles). Output renderers want exact.
+   */
+  exact?: boolean;
+  /** auto (default: LAKE_READER, else auto) | extension | native. */
+  reader?: ReaderMode;
+}
+
+export interface ResolvedView {
+  view: string;
+  table: string;
+  tableRoot: string;
+  version: number;
+  /** Which reader serves the view. */
+  reader: 'extension' | 'native';
+  /** Data files the view reads after partition pruning (native reader only). */
+  filesRead?: number;
+}
+
+export interface PreparedQuery {
+  sql: string;
+  views: ResolvedView[];
+}
+
+/** View names are unique per process: concurrent queries on one lake must not replace each other's views. */
+let nextView = 0;
+
+/** Parses a user timestamp; a value without a zone is UTC. */
+export function parseTimestamp(text: string): number {
+  const trimmed = text.trim();
+  const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(trimmed) && /[T ]\d{2}:/.test(trimmed);
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00Z` : hasZone ? trimmed.replace(' ', 'T') : `${trimmed.replace(' ', 'T')}Z`;
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) {
+    throw new LakeError('USAGE', `'${text}' is not a timestamp`, { hint: "Use ISO 8601, e.g. '2026-09-10T06:00:00Z' (no zone means UTC)." });
+  }
+  return ms;
+}
+
+export function parseAsOf(text: string): TableAt {
+  return /^\d+$/.test(text.trim()) ? { version: Number(text.trim()) } : { timestamp: text };
+}
+
+function isDeltaTable(tableRoot: string): boolean {
+  return existsSync(path.join(tableRoot, LOG_DIR));
+}
+
+/**
+ * Replaces every Delta table reference in `sql` by a temp view over the snapshot it names, so
+ * DuckDB runs the query over exactly the files of that version. Catalog names whose table does
+ * not exist are left alone (they may be DuckDB's own schemas).
+ */
+export async function prepareQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<PreparedQuery> {
+  const refs = findTableRefs(sql);
+  const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
+  const views: (ResolvedView & { snapshot: Snapshot })[] = [];
+  const byKey = new Map<string, ResolvedView & { snapshot: Snapshot }>();
+  let out = '';
+  let cursor = 0;
+  for (const ref of refs) {
+    const table: TableRef = ref.kind === 'catalog' ? resolveTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
+    if (ref.kind === 'catalog' && !isDeltaTable(table.tableRoot)) continue;
+    const at = ref.at ?? defaultAt;
+    // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
+    const snapshot = await tableSnapshot(lake, table, {
+      stats: false,
+      ...(at === undefined ? {} : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }),
+    });
+    const key = `${table.tableRoot}@${snapshot.version}`;
+    let view = byKey.get(key);
+    if (!view) {
+      view = { view: `__lake_${nextView++}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' };
+      byKey.set(key, view);
+      views.push(view);
+    }
+    out += sql.slice(cursor, ref.start) + ident(view.view);
+    cursor = ref.end;
+  }
+  out += sql.slice(cursor);
+
+  // The extension reader prunes partitions itself (filter pushdown through the view).
+  const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
+  const native: typeof views = [];
+  for (const view of views) {
+    if (extension && (await createExtensionView(lake, view.view, view.tableRoot, view.version, view.table))) view.reader = 'extension';
+    else native.push(view);
+  }
+  // Partition pruning: only files of partitions the query can need are named to DuckDB.
+  // Projection: a view only carries the columns the query can name (binding hundreds of unused
+  // casts costs more than reading the few columns a query needs).
+  // DuckDB serializes SELECTs only: an EXPLAIN [ANALYZE] prefix is set aside and kept.
+  const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
+  const ast = native.length > 0 ? await serializeSql(lake.engine, out.slice(explain.length)) : undefined;
+  const partitioned = new Map(native.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
+  const conjuncts = ast && partitioned.size > 0 ? prunableConjuncts(ast, partitioned) : undefined;
+  const named = ast ? referencedColumns(ast) : undefined;
+  const scans = new Map<string, string>();
+  for (const view of native) {
+    const filter = conjuncts?.get(view.view);
+    const snapshot = filter ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, filter) } : view.snapshot;
+    view.filesRead = snapshot.files.length;
+    const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
+    scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
+  }
+  // Inline each native scan as a subquery named like the view: a temp view would be bound once
+  // when created and again by the query. Where a reference cannot be located, views it is.
+  const located = ast && native.length > 0 ? viewReferences(ast, out.slice(explain.length), native.map((v) => v.view)) : undefined;
+  if (located) {
+    const bytes = Buffer.from(out.slice(explain.length), 'utf8');
+    const pieces: Buffer[] = [];
+    let at = 0;
+    for (const ref of located) {
+      const token = Buffer.byteLength(`"${ref.view}"`, 'utf8');
+      pieces.push(bytes.subarray(at, ref.offset), Buffer.from(`(${scans.get(ref.view)!})${ref.aliased ? '' : ` AS ${ident(ref.view)}`}`, 'utf8'));
+      at = ref.offset + token;
+    }
+    pieces.push(bytes.subarray(at));
+    out = explain + Buffer.concat(pieces).toString('utf8');
+  } else {
+    for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
+  }
+  return { sql: out, views: views.map(({ snapshot: _s, ...v }) => v) };
+}
+
+export interface QueryResult {
+  columns: string[];
+  types: string[];
+  rows: unknown[][];
+  views: ResolvedView[];
+}
+
+export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+  const prepared = await prepareQuery(lake, sql, options);
+  const reader = await lake.engine.connection.runAndReadAll(prepared.sql).catch((cause: unknown) => {
+    throw new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      hint: 'Check the SQL. Lake tables are named layer.dataset (e.g. silver.pbp) or delta_scan(\'<path>\').',
+    });
+  });
+  return {
+    columns: reader.columnNames(),
+    types: reader.columnTypes().map((t) => t.toString()),
+    rows: options.exact ? (reader.getRows() as unknown[][]) : (reader.getRowsJS() as unknown[][]),
+    views: prepared.views,
+  };
+}

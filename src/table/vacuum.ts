@@ -1,0 +1,317 @@
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LakeError, errnoCode, logger, systemClock, type Clock } from '../core/index.js';
+import {
+  LOG_DIR,
+  assertWritable,
+  commitTimestamp,
+  earliestVersion,
+  isAbsoluteUri,
+  listLog,
+  readCommit,
+  type LogListing,
+  type Snapshot,
+} from '../delta/index.js';
+import { dataFilePath, deletedFileRetentionMs, parseIntervalMs } from '../engine/index.js';
+import { deleteFile } from '../storage/index.js';
+import { LAYERS, tableSnapshot, type Lake, type TableRef } from './lake.js';
+
+/**
+ * VACUUM: deletes the data files that no version inside the retention window references and
+ * that are older than the window; never touches `_delta_log` (except the opt-in log cleanup).
+ *
+ * The window starts at the horizon `now - retention`. The versions inside it are the version
+ * that was current at the horizon and every later one, so time travel to any moment inside the
+ * window keeps working. Instead of trusting remove tombstones (which checkpoints drop once they
+ * expire), the referenced files are computed by replay: the files of the version current at the
+ * horizon plus every file added by a later commit. A file is deleted only when it is in none of
+ * them AND its mtime is older than the horizon, which also covers files no commit names
+ * (orphans of failed writes) and keeps the fresh files of writers that have not committed yet.
+ */
+export const MIN_RETENTION_HOURS = 168;
+export const DEFAULT_LOG_RETENTION = 'interval 30 days';
+
+export interface VacuumOptions {
+  table: TableRef;
+  /** Overrides `delta.deletedFileRetentionDuration` (default 7 days). */
+  retentionHours?: number;
+  dryRun?: boolean;
+  /** Allows a retention under 168 hours. */
+  force?: boolean;
+  /**
+   * Also removes commit and checkpoint files older than `delta.logRetentionDuration` (30 days)
+   * that precede a checkpoint from which every kept version stays readable.
+   */
+  logCleanup?: boolean;
+  clock?: Clock;
+}
+
+export interface VacuumMetrics {
+  table: string;
+  dryRun: boolean;
+  retentionHours: number;
+  /** Files older than this (ISO time) and referenced by no version since are deleted. */
+  horizon: string;
+  /** The latest version when vacuum read the table. */
+  version: number;
+  /** The oldest version whose files are kept: the one current at the horizon. */
+  oldestRetainedVersion: number;
+  filesScanned: number;
+  /** Files deleted (or, in a dry run, that would be). */
+  filesDeleted: number;
+  bytesDeleted: number;
+  /** Of those, files no commit ever referenced (leftovers of failed writes). */
+  untrackedFilesDeleted: number;
+  /** Paths relative to the table root. */
+  deleted: string[];
+  logFilesDeleted: number;
+  logBytesDeleted: number;
+  /** Log file names removed by the log cleanup. */
+  logDeleted: string[];
+  /** The earliest version time travel can reach after the log cleanup. */
+  earliestVersion: number | undefined;
+}
+
+/** Every Delta table under the lake root (`<root>/<layer>/<dataset>` with a `_delta_log`), sorted by name. */
+export async function listLakeTables(lake: Pick<Lake, 'root'>): Promise<TableRef[]> {
+  const tables: TableRef[] = [];
+  for (const layer of LAYERS) {
+    let entries;
+    try {
+      entries = await readdir(path.join(lake.root, layer), { withFileTypes: true });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') continue;
+      throw error;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const tableRoot = path.join(lake.root, layer, entry.name);
+      const log = await readdir(path.join(tableRoot, LOG_DIR)).catch(() => undefined);
+      if (log?.some((n) => n.endsWith('.json') || n.includes('.checkpoint.'))) tables.push({ name: `${layer}.${entry.name}`, tableRoot, layer, dataset: entry.name });
+    }
+  }
+  return tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+interface DataFile {
+  /** Relative to the table root, `/`-separated, decoded. */
+  rel: string;
+  full: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * Files a vacuum may consider: everything under the table root except hidden entries (names
+ * starting with `_` or `.`, which covers `_delta_log`, `_change_data` and temp files), unless
+ * the name is a partition folder of a partition column that itself starts with `_`.
+ */
+async function listDataFiles(tableRoot: string, partitionColumns: readonly string[]): Promise<DataFile[]> {
+  const out: DataFile[] = [];
+  const hidden = (name: string, isDir: boolean): boolean => {
+    if (!name.startsWith('_') && !name.startsWith('.')) return false;
+    return !(isDir && partitionColumns.some((c) => name.startsWith(`${c}=`)));
+  };
+  async function walk(rel: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(path.join(tableRoot, rel), { withFileTypes: true });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (hidden(entry.name, entry.isDirectory())) continue;
+      if (entry.isDirectory()) await walk(childRel);
+      else if (entry.isFile()) {
+        const full = path.join(tableRoot, childRel);
+        const stat = await lstat(full).catch((error: unknown) => {
+          if (errnoCode(error) === 'ENOENT') return undefined;
+          throw error;
+        });
+        if (stat) out.push({ rel: childRel, full, size: stat.size, mtimeMs: stat.mtimeMs });
+      }
+    }
+  }
+  await walk('');
+  return out;
+}
+
+/** Commit timestamps of every listed commit, ascending by version. */
+async function commitTimes(tableRoot: string, listing: LogListing): Promise<{ version: number; timestamp: number }[]> {
+  const versions = [...listing.commits.keys()].sort((a, b) => a - b);
+  const out: { version: number; timestamp: number }[] = [];
+  for (let i = 0; i < versions.length; i += 64) {
+    const batch = versions.slice(i, i + 64);
+    const stamps = await Promise.all(batch.map((v) => commitTimestamp(tableRoot, listing, v)));
+    batch.forEach((version, j) => out.push({ version, timestamp: stamps[j] ?? 0 }));
+  }
+  return out;
+}
+
+/** The last version committed at or before `time`, clamped to the earliest version the log can rebuild. */
+function versionAt(times: readonly { version: number; timestamp: number }[], time: number, earliest: number): number | undefined {
+  let found: number | undefined;
+  for (const t of times) if (t.timestamp <= time) found = t.version;
+  return found === undefined ? undefined : Math.max(found, earliest);
+}
+
+/** Absolute paths of the files `actions` add, inside the table root. */
+function addedPaths(tableRoot: string, actions: Awaited<ReturnType<typeof readCommit>>): string[] {
+  return actions.flatMap((a) => (a.kind === 'add' && !isAbsoluteUri(a.add.path) ? [dataFilePath(tableRoot, a.add.path)] : []));
+}
+
+function retentionOf(snapshot: Snapshot, options: VacuumOptions): number {
+  if (options.retentionHours !== undefined) {
+    if (!Number.isFinite(options.retentionHours) || options.retentionHours < 0) {
+      throw new LakeError('USAGE', `--retain-hours must be a non-negative number of hours, got ${options.retentionHours}`);
+    }
+    return options.retentionHours * 3_600_000;
+  }
+  return deletedFileRetentionMs(snapshot);
+}
+
+/**
+ * Vacuums one table. Concurrency: the log is listed again just before deleting, and files added
+ * by commits that landed meanwhile are kept. Writers' files are fresh (younger than any
+ * retention of at least a few minutes), so they survive until their commit names them.
+ */
+export async function vacuumTable(lake: Lake, options: VacuumOptions): Promise<VacuumMetrics> {
+  const { table } = options;
+  const clock = options.clock ?? systemClock;
+  const snapshot = await tableSnapshot(lake, table, { skipReadCheck: true });
+  assertWritable(snapshot.protocol, snapshot.metadata, table.name);
+  const retentionMs = retentionOf(snapshot, options);
+  if (retentionMs < MIN_RETENTION_HOURS * 3_600_000 && !options.force) {
+    throw new LakeError('USAGE', `${table.name}: a retention of ${retentionMs / 3_600_000} hours is under the ${MIN_RETENTION_HOURS}-hour minimum; nothing was deleted`, {
+      hint: 'Versions older than the retention lose their files and time travel to them fails. If that is intended (and no writer or reader is running on older versions), pass --force.',
+      details: { retentionHours: retentionMs / 3_600_000 },
+    });
+  }
+  const now = clock.now();
+  const horizon = now - retentionMs;
+  const listing = await listLog(table.tableRoot);
+  const earliest = earliestVersion(listing) ?? 0;
+  const times = await commitTimes(table.tableRoot, listing);
+  const oldestRetained = Math.min(versionAt(times, horizon, earliest) ?? earliest, snapshot.version);
+
+  // Every file a version inside the window references.
+  const referenced = new Set<string>();
+  const oldest = oldestRetained === snapshot.version ? snapshot : await tableSnapshot(lake, table, { version: oldestRetained, skipReadCheck: true });
+  for (const file of oldest.files) if (!isAbsoluteUri(file.path)) referenced.add(dataFilePath(table.tableRoot, file.path));
+  let seen = oldestRetained;
+  const protectCommitsUpTo = async (latest: number): Promise<void> => {
+    for (let v = seen + 1; v <= latest; v += 64) {
+      const versions = Array.from({ length: Math.min(64, latest - v + 1) }, (_, i) => v + i);
+      const commits = await Promise.all(versions.map((version) => readCommit(table.tableRoot, version)));
+      for (const actions of commits) for (const p of addedPaths(table.tableRoot, actions)) referenced.add(p);
+    }
+    seen = Math.max(seen, latest);
+  };
+  await protectCommitsUpTo(snapshot.version);
+
+  // Everything any commit still in the log ever added: to tell untracked files apart.
+  const everAdded = new Set(referenced);
+  const files = await listDataFiles(table.tableRoot, snapshot.partitionColumns);
+  let candidates = files.filter((f) => f.mtimeMs < horizon && !referenced.has(f.full));
+  if (candidates.length > 0) {
+    for (let v = earliest; v < oldestRetained; v++) {
+      if (!listing.commits.has(v)) continue;
+      for (const p of addedPaths(table.tableRoot, await readCommit(table.tableRoot, v))) everAdded.add(p);
+    }
+    // Commits that landed while we planned reference their files too.
+    const relisted = await listLog(table.tableRoot);
+    if ((relisted.maxCommit ?? seen) > seen) await protectCommitsUpTo(relisted.maxCommit!);
+    candidates = candidates.filter((f) => !referenced.has(f.full));
+  }
+
+  const deleted: DataFile[] = [];
+  for (const file of candidates) {
+    if (options.dryRun || (await deleteFile(file.full))) deleted.push(file);
+  }
+  const metrics: VacuumMetrics = {
+    table: table.name,
+    dryRun: options.dryRun ?? false,
+    retentionHours: retentionMs / 3_600_000,
+    horizon: new Date(horizon).toISOString(),
+    version: snapshot.version,
+    oldestRetainedVersion: oldestRetained,
+    filesScanned: files.length,
+    filesDeleted: deleted.length,
+    bytesDeleted: deleted.reduce((n, f) => n + f.size, 0),
+    untrackedFilesDeleted: deleted.filter((f) => !everAdded.has(f.full)).length,
+    deleted: deleted.map((f) => f.rel).sort(),
+    logFilesDeleted: 0,
+    logBytesDeleted: 0,
+    logDeleted: [],
+    earliestVersion: earliest,
+  };
+  if (options.logCleanup) await cleanupLog(lake, snapshot, listing, times, Math.min(oldestRetained, snapshot.version), now, metrics);
+  logger().info({ table: table.name, dryRun: metrics.dryRun, files: metrics.filesDeleted, bytes: metrics.bytesDeleted, logFiles: metrics.logFilesDeleted }, 'vacuum finished');
+  return metrics;
+}
+
+/**
+ * Log cleanup (PROTOCOL.md "Metadata Cleanup"): finds the newest checkpoint C at or before both
+ * the version current at `now - delta.logRetentionDuration` and the oldest version whose data
+ * vacuum keeps, checks that C reads, then removes the commits, checkpoints, checksums and
+ * compacted files of versions before C, oldest first. Every version from C on stays readable.
+ */
+async function cleanupLog(
+  lake: Lake,
+  snapshot: Snapshot,
+  listing: LogListing,
+  times: readonly { version: number; timestamp: number }[],
+  oldestRetained: number,
+  now: number,
+  metrics: VacuumMetrics,
+): Promise<void> {
+  const text = snapshot.metadata.configuration['delta.logRetentionDuration'] ?? DEFAULT_LOG_RETENTION;
+  const retentionMs = parseIntervalMs(text);
+  if (retentionMs === undefined) {
+    throw new LakeError('USAGE', `${snapshot.table}: table property delta.logRetentionDuration = '${text}' is not a duration`, {
+      hint: "Set it to a value like 'interval 30 days'.",
+    });
+  }
+  const earliest = earliestVersion(listing) ?? 0;
+  const atCutoff = versionAt(times, now - retentionMs, earliest);
+  if (atCutoff === undefined) return;
+  const keepFrom = Math.min(atCutoff, oldestRetained);
+  const checkpoint = [...listing.checkpoints.keys()].filter((v) => v <= keepFrom).sort((a, b) => b - a)[0];
+  if (checkpoint === undefined || checkpoint <= earliest) return;
+  // The checkpoint must hold a whole table state before anything older goes.
+  const files = listing.checkpoints.get(checkpoint)!.names.map((n) => path.join(listing.logRoot, n));
+  const actions = await lake.checkpoints.readCheckpoint(files).catch(() => []);
+  if (!actions.some((a) => a.kind === 'protocol') || !actions.some((a) => a.kind === 'metaData')) {
+    logger().warn({ table: snapshot.table, checkpoint }, 'checkpoint unreadable, log cleanup skipped');
+    return;
+  }
+  const entries = await readdir(listing.logRoot);
+  const doomed: { name: string; version: number }[] = [];
+  for (const name of entries) {
+    const m = /^(\d{20})\.(?:(\d{20})\.compacted\.json|json|crc|checkpoint\..*parquet|checkpoint\..*json)$/.exec(name);
+    if (!m) continue;
+    const last = Number(m[2] ?? m[1]);
+    if (last < checkpoint) doomed.push({ name, version: Number(m[1]) });
+  }
+  doomed.sort((a, b) => a.version - b.version || (a.name < b.name ? -1 : 1));
+  for (const { name } of doomed) {
+    const full = path.join(listing.logRoot, name);
+    const size = (await lstat(full).catch(() => undefined))?.size ?? 0;
+    if (metrics.dryRun || (await deleteFile(full))) {
+      metrics.logDeleted.push(name);
+      metrics.logFilesDeleted++;
+      metrics.logBytesDeleted += size;
+    }
+  }
+  metrics.earliestVersion = checkpoint;
+}
+
+/** Vacuums each table in turn (all tables under the lake root when none are given). */
+export async function vacuumTables(lake: Lake, tables: TableRef[] | undefined, options: Omit<VacuumOptions, 'table'>): Promise<VacuumMetrics[]> {
+  const list = tables ?? (await listLakeTables(lake));
+  const out: VacuumMetrics[] = [];
+  for (const table of list) out.push(await vacuumTable(lake, { ...options, table }));
+  return out;
+}

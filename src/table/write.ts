@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import { type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
+import { ENGINE_INFO, LakeError, logger } from '../core/index.js';
+import { deleteFile } from '../storage/index.js';
+import {
+  DEFAULT_PROTOCOL,
+  assertWritable,
+  commitWithRetry,
+  conflictError,
+  isAppendOnly,
+  isPartitionableType,
+  parseDecimal,
+  partitionKey,
+  sameColumns,
+  serializeSchema,
+  statsNumRecords,
+  typeKey,
+  type Action,
+  type AddAction,
+  type CommitInfoAction,
+  type DataType,
+  type Isolation,
+  type MetadataAction,
+  type RemoveAction,
+  type Snapshot,
+  type StructField,
+  type StructType,
+} from '../delta/index.js';
+import { dataFilePath, toDeltaType, writeDataFiles, writeCheckpoint } from '../engine/index.js';
+import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
+
+export type WriteMode = 'append' | 'overwrite' | 'replace';
+/** strict: columns must match the table; merge: new columns are added; overwrite: replace the schema (mode overwrite only). */
+export type SchemaMode = 'strict' | 'merge' | 'overwrite';
+
+export interface WriteOptions {
+  table: TableRef;
+  /** A DuckDB SELECT producing the rows (already rewritten for lake table names). */
+  source: string;
+  mode: WriteMode;
+  partitionBy?: string[];
+  schemaMode?: SchemaMode;
+  /** Extra partitions to empty in a replace, beyond those present in the input. */
+  replacePartitions?: Record<string, string | null>[];
+  operation?: string;
+  operationParameters?: Record<string, unknown>;
+  /** Caller metadata recorded at the top level of commitInfo (run_id, upstream_version, …). */
+  commitMetadata?: Record<string, unknown>;
+  /** Idempotent writer: skipped when the table already holds this appId at this version or later. */
+  txn?: { appId: string; version: number };
+  /** Table properties when the table is created. */
+  configuration?: Record<string, string>;
+  maxAttempts?: number;
+  compression?: string;
+  rowGroupSize?: number;
+  fileSizeBytes?: string;
+  now?: () => number;
+}
+
+export type WriteResult =
+  | {
+      status: 'committed';
+      table: string;
+      version: number;
+      operation: string;
+      filesAdded: number;
+      filesRemoved: number;
+      rowsAdded: number;
+      bytesAdded: number;
+      partitions: Record<string, string | null>[];
+      attempts: number;
+      checkpointed: boolean;
+    }
+  | { status: 'skipped'; table: string; version: number; reason: string };
+
+const WIDENING: Record<string, string[]> = {
+  byte: ['short', 'integer', 'long', 'float', 'double'],
+  short: ['integer', 'long', 'float', 'double'],
+  integer: ['long', 'double'],
+  long: [],
+  float: ['double'],
+};
+
+function assignable(from: DataType, to: DataType): boolean {
+  if (typeKey(from) === typeKey(to)) return true;
+  if (typeof from !== 'string' || typeof to !== 'string') return false;
+  if ((WIDENING[from] ?? []).includes(to)) return true;
+  // Decimals widen when neither the integer digits nor the scale shrink.
+  const target = parseDecimal(to);
+  const INTEGER_DIGITS: Record<string, number> = { byte: 3, short: 5, integer: 10, long: 19 };
+  const source = parseDecimal(from) ?? (INTEGER_DIGITS[from] ? { precision: INTEGER_DIGITS[from]!, scale: 0 } : undefined);
+  return target !== undefined && source !== undefined && target.scale >= source.scale && target.precision - target.scale >= source.precision - source.scale;
+}
+
+interface InputColumn {
+  name: string;
+  type: DataType;
+  isNull: boolean;
+}
+
+async function describeSource(lake: Lake, source: string): Promise<InputColumn[]> {
+  let names: string[];
+  let types: DuckDBType[];
+  try {
+    const result = await lake.engine.connection.run(`SELECT * FROM (${source}) AS src LIMIT 0`);
+    names = result.columnNames();
+    types = result.columnTypes();
+  } catch (cause) {
+    throw new LakeError('SQL_ERROR', `the input query failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Check the --from query or file.' });
+  }
+  return names.map((name, i) => ({ name, type: toDeltaType(types[i]!, name), isNull: types[i]!.typeId === DuckDBTypeId.SQLNULL }));
+}
+
+/** The schema the commit leaves the table with, and whether it changed. */
+function targetSchema(table: string, input: InputColumn[], snapshot: Snapshot | undefined, options: WriteOptions): { schema: StructType; changed: boolean } {
+  const inputSchema: StructType = { type: 'struct', fields: input.map((c) => ({ name: c.name, type: c.type, nullable: true, metadata: {} })) };
+  if (!snapshot) return { schema: inputSchema, changed: true };
+  const mode = options.schemaMode ?? 'strict';
+  if (mode === 'overwrite') {
+    if (options.mode !== 'overwrite') throw new LakeError('USAGE', `schema mode 'overwrite' needs --mode overwrite (table ${table})`);
+    return { schema: inputSchema, changed: !sameColumns(inputSchema, snapshot.schema) };
+  }
+  const byName = new Map(snapshot.schema.fields.map((f) => [f.name.toLowerCase(), f]));
+  const added: StructField[] = [];
+  for (const column of input) {
+    const field = byName.get(column.name.toLowerCase());
+    if (!field) {
+      if (mode === 'merge') added.push({ name: column.name, type: column.type, nullable: true, metadata: {} });
+      else
+        throw new LakeError('SCHEMA_MISMATCH', `${table}: the input has column ${column.name}, which the table does not have`, {
+          hint: 'Drop the column from the input, or add it to the table with --schema-mode merge.',
+          details: { column: column.name },
+        });
+      continue;
+    }
+    if (!column.isNull && !assignable(column.type, field.type)) {
+      throw new LakeError('SCHEMA_MISMATCH', `${table}: column ${field.name} is ${typeKey(field.type)} in the table but ${typeKey(column.type)} in the input`, {
+        hint: 'Cast the column in the input query, or rewrite the table with --mode overwrite --schema-mode overwrite.',
+        details: { column: field.name, tableType: typeKey(field.type), inputType: typeKey(column.type) },
+      });
+    }
+  }
+  if (added.length === 0) return { schema: snapshot.schema, changed: false };
+  return { schema: { type: 'struct', fields: [...snapshot.schema.fields, ...added] }, changed: true };
+}
+
+function modeName(mode: WriteMode): string {
+  return mode === 'append' ? 'Append' : 'Overwrite';
+}
+
+/**
+ * Writes rows into a Delta table as one commit: append, overwrite (the whole table) or replace
+ * (exactly the partitions present in the input). Data files are written once; only the small
+ * commit is retried on a lost race (DESIGN.md decision 3). On failure nothing is committed and
+ * the files written for the attempt are removed.
+ */
+export async function writeTable(lake: Lake, options: WriteOptions): Promise<WriteResult> {
+  const table = options.table.name;
+  const now = options.now ?? Date.now;
+  const snapshot = await findSnapshot(lake, options.table);
+  if (snapshot) {
+    assertWritable(snapshot.protocol, snapshot.metadata, table);
+    if (isAppendOnly(snapshot.metadata) && options.mode !== 'append') {
+      throw new LakeError('DELTA_WRITE_UNSUPPORTED', `${table} is append-only (delta.appendOnly=true); mode ${options.mode} would remove files`, {
+        hint: 'Use --mode append, or unset delta.appendOnly.',
+      });
+    }
+    if (options.txn && (snapshot.txns.get(options.txn.appId) ?? -1) >= options.txn.version) {
+      return { status: 'skipped', table, version: snapshot.version, reason: `application ${options.txn.appId} already committed version ${snapshot.txns.get(options.txn.appId)}` };
+    }
+  }
+
+  const input = await describeSource(lake, options.source);
+  const { schema, changed } = targetSchema(table, input, snapshot, options);
+  const recreate = !snapshot || options.schemaMode === 'overwrite';
+  const partitionColumns = recreate ? (options.partitionBy ?? snapshot?.partitionColumns ?? []) : snapshot.partitionColumns;
+  if (!recreate && options.partitionBy && options.partitionBy.join(',') !== snapshot.partitionColumns.join(',')) {
+    throw new LakeError('USAGE', `${table} is partitioned by [${snapshot.partitionColumns.join(', ')}], not [${options.partitionBy.join(', ')}]`, {
+      hint: 'Leave out --partition-by, or rewrite the table with --mode overwrite --schema-mode overwrite.',
+    });
+  }
+  for (const column of partitionColumns) {
+    const field = schema.fields.find((f) => f.name === column);
+    if (!field) throw new LakeError('USAGE', `${table}: partition column ${column} is not a column of the input`, { hint: `Columns: ${schema.fields.map((f) => f.name).join(', ')}` });
+    if (!isPartitionableType(field.type)) throw new LakeError('USAGE', `${table}: column ${column} of type ${typeKey(field.type)} cannot be a partition column`);
+  }
+  if (schema.fields.length > 0 && schema.fields.every((f) => partitionColumns.includes(f.name))) {
+    throw new LakeError('USAGE', `${table}: every column is a partition column; a Delta table needs at least one data column`);
+  }
+
+  const actions: Action[] = [];
+  let metadata: MetadataAction | undefined;
+  if (!snapshot) {
+    actions.push({ kind: 'protocol', protocol: DEFAULT_PROTOCOL });
+  }
+  if (changed || recreate) {
+    metadata = {
+      id: snapshot?.metadata.id ?? randomUUID(),
+      format: { provider: 'parquet', options: {} },
+      schemaString: serializeSchema(schema),
+      partitionColumns: [...partitionColumns],
+      configuration: { ...(snapshot?.metadata.configuration ?? {}), ...(options.configuration ?? {}) },
+      createdTime: snapshot?.metadata.createdTime ?? now(),
+    };
+    if (snapshot?.metadata.name) metadata.name = snapshot.metadata.name;
+    if (snapshot?.metadata.description) metadata.description = snapshot.metadata.description;
+    actions.push({ kind: 'metaData', metaData: metadata });
+  }
+
+  const adds = await writeDataFiles({
+    engine: lake.engine,
+    tableRoot: options.table.tableRoot,
+    source: options.source,
+    schema,
+    partitionColumns,
+    sourceColumns: new Set(input.map((c) => c.name)),
+    compression: options.compression,
+    rowGroupSize: options.rowGroupSize,
+    fileSizeBytes: options.fileSizeBytes,
+    now: now(),
+  });
+  try {
+    const writtenPartitions = new Map<string, Record<string, string | null>>();
+    for (const add of adds) writtenPartitions.set(partitionKey(partitionColumns, add.partitionValues), add.partitionValues);
+    for (const values of options.replacePartitions ?? []) {
+      // '' is stored as NULL in partition columns (partitionStringSql), so here it names the NULL partition too.
+      const normalized = Object.fromEntries(partitionColumns.map((c) => [c, values[c] === '' ? null : (values[c] ?? null)]));
+      writtenPartitions.set(partitionKey(partitionColumns, normalized), normalized);
+    }
+
+    const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys())) : [];
+    const deletionTimestamp = now();
+    for (const file of removed) actions.push({ kind: 'remove', remove: removeFor(file, deletionTimestamp) });
+    for (const add of adds) actions.push({ kind: 'add', add });
+    if (options.txn) actions.push({ kind: 'txn', txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now() } });
+
+    const rowsAdded = adds.reduce((n, a) => n + (statsNumRecords(a.stats) ?? 0), 0);
+    const bytesAdded = adds.reduce((n, a) => n + a.size, 0);
+    const replacing = options.mode === 'replace' && partitionColumns.length > 0;
+    const operation = options.operation ?? (!snapshot ? 'CREATE TABLE' : 'WRITE');
+    const operationParameters: Record<string, unknown> = {
+      mode: modeName(options.mode),
+      partitionBy: JSON.stringify(partitionColumns),
+      ...(replacing ? { predicate: partitionPredicate(partitionColumns, [...writtenPartitions.values()]) } : {}),
+      ...(options.operationParameters ?? {}),
+    };
+    const commitInfo: CommitInfoAction = {
+      timestamp: now(),
+      operation,
+      operationParameters: stringValues(operationParameters),
+      isBlindAppend: options.mode === 'append' && !metadata,
+      engineInfo: ENGINE_INFO,
+      operationMetrics: {
+        numFiles: String(adds.length),
+        numOutputRows: String(rowsAdded),
+        numOutputBytes: String(bytesAdded),
+        numRemovedFiles: String(removed.length),
+      },
+      ...(options.commitMetadata ?? {}),
+    };
+    const isolation: Isolation = !snapshot
+      ? { kind: 'create' }
+      : metadata
+        ? { kind: 'metadata' }
+        : options.mode === 'append'
+          ? { kind: 'append' }
+          : replacing
+            ? { kind: 'replace', partitionColumns, partitions: new Set(writtenPartitions.keys()) }
+            : { kind: 'overwrite' };
+    const outcome = await commitWithRetry({
+      tableRoot: options.table.tableRoot,
+      table,
+      readVersion: snapshot?.version ?? -1,
+      actions,
+      commitInfo,
+      isolation,
+      maxAttempts: options.maxAttempts,
+    });
+    if (outcome.status === 'conflict') throw conflictError(table, outcome);
+    // The commit is durable now: a failed checkpoint (only an optimization) must neither fail the
+    // write nor reach the catch below, which would delete the files the commit refers to.
+    const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata).catch((error: unknown) => {
+      logger().warn({ table, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
+      return false;
+    });
+    return {
+      status: 'committed',
+      table,
+      version: outcome.version,
+      operation,
+      filesAdded: adds.length,
+      filesRemoved: removed.length,
+      rowsAdded,
+      bytesAdded,
+      partitions: [...writtenPartitions.values()],
+      attempts: outcome.attempts,
+      checkpointed,
+    };
+  } catch (error) {
+    // Nothing references these files: remove them so a failed write leaves no trace.
+    await Promise.all(adds.map((a) => deleteFile(dataFilePath(options.table.tableRoot, a.path)).catch(() => false)));
+    throw error;
+  }
+}
+
+function filesToRemove(snapshot: Snapshot, mode: WriteMode, partitionColumns: readonly string[], written: ReadonlySet<string>): AddAction[] {
+  if (mode === 'append') return [];
+  if (mode === 'overwrite' || partitionColumns.length === 0) return snapshot.files;
+  return snapshot.files.filter((f) => written.has(partitionKey(partitionColumns, f.partitionValues)));
+}
+
+export function removeFor(file: AddAction, deletionTimestamp: number): RemoveAction {
+  const remove: RemoveAction = {
+    path: file.path,
+    deletionTimestamp,
+    dataChange: true,
+    extendedFileMetadata: true,
+    partitionValues: file.partitionValues,
+    size: file.size,
+  };
+  if (file.stats) remove.stats = file.stats;
+  if (file.tags) remove.tags = file.tags;
+  if (file.deletionVector) remove.deletionVector = file.deletionVector;
+  return remove;
+}
+
+function stringValues(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** A readable SQL predicate naming the replaced partitions, for history. */
+export function partitionPredicate(columns: readonly string[], partitions: Record<string, string | null>[]): string {
+  const terms = partitions.map((p) =>
+    columns.map((c) => (p[c] === null || p[c] === undefined ? `${c} IS NULL` : `${c} = '${String(p[c]).replace(/'/g, "''")}'`)).join(' AND '),
+  );
+  return terms.length === 0 ? 'false' : terms.map((t) => (columns.length > 1 ? `(${t})` : t)).join(' OR ');
+}
+
+async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined): Promise<boolean> {
+  const interval = Number(metadata?.configuration['delta.checkpointInterval'] ?? 100);
+  if (!(interval > 0) || version === 0 || version % interval !== 0) return false;
+  const snapshot = await tableSnapshot(lake, table, { version });
+  await writeCheckpoint(lake.engine, snapshot);
+  return true;
+}
