@@ -34,7 +34,7 @@ if (!existsSync(entry)) {
 
 const { installDeltaExtension } = await import(pathToFileURL(entry).href);
 try {
-  const result = await installDeltaExtension({ from: args.from, force: args.force });
+  const result = await installDeltaExtension({ from: args.from, force: args.force, python: process.env.LAKE_PYTHON });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     for (const s of result.skipped) process.stdout.write(`skipped ${s.source}: ${s.reason}\n`);

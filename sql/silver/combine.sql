@@ -22,9 +22,5 @@ SELECT
   CAST(broad_jump AS DOUBLE) AS broad_jump,
   CAST(cone AS DOUBLE) AS cone,
   CAST(shuttle AS DOUBLE) AS shuttle,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -29,9 +29,5 @@ SELECT
   CAST(draft_overall AS INTEGER) AS draft_overall,
   CAST(draft_team AS VARCHAR) AS draft_team,
   CAST(cols AS STRUCT("year" VARCHAR, team VARCHAR, base_salary DOUBLE, prorated_bonus DOUBLE, roster_bonus DOUBLE, guaranteed_salary DOUBLE, cap_number DOUBLE, cap_percent DOUBLE, cash_paid DOUBLE, workout_bonus DOUBLE, other_bonus DOUBLE, per_game_roster_bonus DOUBLE, option_bonus DOUBLE)[]) AS cols,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -17,9 +17,5 @@ SELECT
   CAST(pos_slot AS INTEGER) AS pos_slot,
   CAST(pos_rank AS INTEGER) AS pos_rank,
   CAST(season AS INTEGER) AS season,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -40,9 +40,5 @@ SELECT
   CAST(def_solo_tackles AS INTEGER) AS def_solo_tackles,
   CAST(def_ints AS INTEGER) AS def_ints,
   CAST(def_sacks AS DOUBLE) AS def_sacks,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

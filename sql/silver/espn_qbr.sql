@@ -35,9 +35,5 @@ SELECT
   CAST(opp_name AS VARCHAR) AS opp_name,
   CAST(week_num AS INTEGER) AS week_num,
   CAST(stat_type AS VARCHAR) AS stat_type,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

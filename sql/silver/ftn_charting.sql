@@ -33,9 +33,5 @@ SELECT
   CAST(n_pass_rushers AS INTEGER) AS n_pass_rushers,
   CAST(is_qb_fault_sack AS BOOLEAN) AS is_qb_fault_sack,
   CAST(date_pulled AS TIMESTAMPTZ) AS date_pulled,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -20,9 +20,5 @@ SELECT
   CAST(practice_primary_injury AS VARCHAR) AS practice_primary_injury,
   CAST(practice_secondary_injury AS VARCHAR) AS practice_secondary_injury,
   CAST(practice_status AS VARCHAR) AS practice_status,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -12,9 +12,5 @@ SELECT
   CAST(opening_lines AS DOUBLE) AS opening_lines,
   CAST(opening_odds AS BIGINT) AS opening_odds,
   CAST(book AS VARCHAR) AS book,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -56,9 +56,5 @@ SELECT
   CAST(avg_expected_yac AS DOUBLE) AS avg_expected_yac,
   CAST(avg_yac_above_expectation AS DOUBLE) AS avg_yac_above_expectation,
   CAST(stat_type AS VARCHAR) AS stat_type,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -13,9 +13,5 @@ SELECT
   CAST(season AS INTEGER) AS season,
   CAST(season_type AS VARCHAR) AS season_type,
   CAST(week AS INTEGER) AS week,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -31,9 +31,5 @@ SELECT
   CAST(offense_numbers AS VARCHAR) AS offense_numbers,
   CAST(defense_numbers AS VARCHAR) AS defense_numbers,
   CAST(season AS INTEGER) AS season,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

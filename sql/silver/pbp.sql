@@ -376,9 +376,5 @@ SELECT
   CAST(xyac_fd AS DOUBLE) AS xyac_fd,
   CAST(xpass AS DOUBLE) AS xpass,
   CAST(pass_oe AS DOUBLE) AS pass_oe,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

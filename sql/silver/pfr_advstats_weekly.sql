@@ -55,9 +55,5 @@ SELECT
   CAST(def_missed_tackles AS DOUBLE) AS def_missed_tackles,
   CAST(def_missed_tackle_pct AS DOUBLE) AS def_missed_tackle_pct,
   CAST(stat_type AS VARCHAR) AS stat_type,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -39,9 +39,5 @@ SELECT
   CAST(weight AS DOUBLE) AS weight,
   CAST(college AS VARCHAR) AS college,
   CAST(db_season AS BIGINT) AS db_season,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

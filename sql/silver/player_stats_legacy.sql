@@ -4,12 +4,7 @@
 -- last five are the bronze lineage stamps of each row. Team codes go through team_code()
 -- (sql/silver/_team_codes.sql). Column list: nflverse player_stats/player_stats_{year}.parquet.
 SELECT
-  CAST(player_id AS VARCHAR) AS player_id,
-  CAST(player_name AS VARCHAR) AS player_name,
-  CAST(player_display_name AS VARCHAR) AS player_display_name,
-  CAST("position" AS VARCHAR) AS "position",
-  CAST(position_group AS VARCHAR) AS position_group,
-  CAST(headshot_url AS VARCHAR) AS headshot_url,
+  -- @include _fragments/player_identity.sql
   team_code(recent_team, season) AS team,
   CAST(season AS INTEGER) AS season,
   CAST(week AS INTEGER) AS week,
@@ -50,16 +45,9 @@ SELECT
   CAST(receiving_first_downs AS DOUBLE) AS receiving_first_downs,
   CAST(receiving_epa AS DOUBLE) AS receiving_epa,
   CAST(receiving_2pt_conversions AS INTEGER) AS receiving_2pt_conversions,
-  CAST(racr AS DOUBLE) AS racr,
-  CAST(target_share AS DOUBLE) AS target_share,
-  CAST(air_yards_share AS DOUBLE) AS air_yards_share,
-  CAST(wopr AS DOUBLE) AS wopr,
+  -- @include _fragments/player_shares.sql
   CAST(special_teams_tds AS DOUBLE) AS special_teams_tds,
   CAST(fantasy_points AS DOUBLE) AS fantasy_points,
   CAST(fantasy_points_ppr AS DOUBLE) AS fantasy_points_ppr,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

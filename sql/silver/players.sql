@@ -43,9 +43,5 @@ SELECT
   CAST(draft_round AS INTEGER) AS draft_round,
   CAST(draft_pick AS INTEGER) AS draft_pick,
   team_code(draft_team) AS draft_team,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

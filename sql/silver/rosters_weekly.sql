@@ -4,45 +4,8 @@
 -- last five are the bronze lineage stamps of each row. Team codes go through team_code()
 -- (sql/silver/_team_codes.sql). Column list: nflverse weekly_rosters/roster_weekly_{year}.parquet.
 SELECT
-  CAST(season AS INTEGER) AS season,
-  team_code(team, season) AS team,
-  CAST("position" AS VARCHAR) AS "position",
-  CAST(depth_chart_position AS VARCHAR) AS depth_chart_position,
-  CAST(jersey_number AS INTEGER) AS jersey_number,
-  CAST(status AS VARCHAR) AS status,
-  CAST(full_name AS VARCHAR) AS full_name,
-  CAST(first_name AS VARCHAR) AS first_name,
-  CAST(last_name AS VARCHAR) AS last_name,
-  CAST(birth_date AS DATE) AS birth_date,
-  CAST(height AS INTEGER) AS height,
-  CAST(weight AS INTEGER) AS weight,
-  CAST(college AS VARCHAR) AS college,
-  CAST(gsis_id AS VARCHAR) AS gsis_id,
-  CAST(espn_id AS VARCHAR) AS espn_id,
-  CAST(sportradar_id AS VARCHAR) AS sportradar_id,
-  CAST(yahoo_id AS VARCHAR) AS yahoo_id,
-  CAST(rotowire_id AS VARCHAR) AS rotowire_id,
-  CAST(pff_id AS VARCHAR) AS pff_id,
-  CAST(pfr_id AS VARCHAR) AS pfr_id,
-  CAST(fantasy_data_id AS VARCHAR) AS fantasy_data_id,
-  CAST(sleeper_id AS VARCHAR) AS sleeper_id,
-  CAST(years_exp AS INTEGER) AS years_exp,
-  CAST(headshot_url AS VARCHAR) AS headshot_url,
-  CAST(ngs_position AS VARCHAR) AS ngs_position,
-  CAST(week AS INTEGER) AS week,
-  CAST(game_type AS VARCHAR) AS game_type,
-  CAST(status_description_abbr AS VARCHAR) AS status_description_abbr,
-  CAST(football_name AS VARCHAR) AS football_name,
-  CAST(esb_id AS VARCHAR) AS esb_id,
+  -- @include _fragments/roster_player.sql
   CAST(gsis_it_id AS VARCHAR) AS gsis_it_id,
-  CAST(smart_id AS VARCHAR) AS smart_id,
-  CAST(entry_year AS INTEGER) AS entry_year,
-  CAST(rookie_year AS INTEGER) AS rookie_year,
-  team_code(draft_club, season) AS draft_club,
-  CAST(draft_number AS INTEGER) AS draft_number,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/roster_entry.sql
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -51,9 +51,5 @@ SELECT
   CAST(referee AS VARCHAR) AS referee,
   CAST(stadium_id AS VARCHAR) AS stadium_id,
   CAST(stadium AS VARCHAR) AS stadium,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -13,9 +13,5 @@ SELECT
   team_code(side, season) AS side,
   CAST(line AS DOUBLE) AS line,
   CAST(home_team_spread AS DOUBLE) AS home_team_spread,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

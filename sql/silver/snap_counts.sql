@@ -20,9 +20,5 @@ SELECT
   CAST(defense_pct AS DOUBLE) AS defense_pct,
   CAST(st_snaps AS DOUBLE) AS st_snaps,
   CAST(st_pct AS DOUBLE) AS st_pct,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

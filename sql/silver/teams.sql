@@ -21,9 +21,5 @@ SELECT
   CAST(team_conference_logo AS VARCHAR) AS team_conference_logo,
   CAST(team_league_logo AS VARCHAR) AS team_league_logo,
   CAST(team_logo_squared AS VARCHAR) AS team_logo_squared,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

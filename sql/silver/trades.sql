@@ -15,9 +15,5 @@ SELECT
   CAST("conditional" AS DOUBLE) AS "conditional",
   CAST(pfr_id AS VARCHAR) AS pfr_id,
   CAST(pfr_name AS VARCHAR) AS pfr_name,
-  CAST("source" AS VARCHAR) AS "source",
-  CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at,
-  CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version,
-  CAST(run_id AS VARCHAR) AS run_id
+  -- @include _fragments/lineage.sql
 FROM bronze_rows

@@ -1,21 +1,17 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, systemClock } from '../core/index.js';
-import { literal, openEngine } from '../engine/index.js';
-import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, type GoldRunResult } from '../pipeline/index.js';
+import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, startLocalUpstream, type GoldRunResult } from '../pipeline/index.js';
 import { openLake, resolveTable, runQuery, tableHistory, writeDuckdbViews, type Lake } from '../table/index.js';
 import { renderRows } from './render.js';
 
 /**
  * `lake demo`: the whole pipeline on the shipped sample of real nflverse data, offline. The sample
- * is served by an in-process HTTP server on 127.0.0.1 in the upstream URL layouts (nflverse
- * release assets, DynastyProcess raw files; CSV extracts rendered to the Parquet files the catalog
+ * is served by the local upstream (pipeline/upstream/local-server.ts: an in-process HTTP server on
+ * 127.0.0.1 in the upstream URL layouts, CSV extracts rendered to the Parquet files the catalog
  * asks for), so bootstrap runs the real ingest: download, land, bronze commit. Then promote,
  * build-gold, ready-to-run queries, a stat correction pulled the same way, time travel and history.
  */
@@ -28,29 +24,6 @@ export function sampleDir(): string {
   return dir;
 }
 
-const MOUNTS: Record<string, { prefix: string; env: string }> = {
-  nflverse: { prefix: '/nflverse/nflverse-data/releases/download', env: 'NFLVERSE_BASE_URL' },
-  dynastyprocess: { prefix: '/dynastyprocess/data/raw/master', env: 'DYNASTYPROCESS_BASE_URL' },
-};
-
-/** Upstream asset (`<upstream>/<path>`) → sample file, rendered to Parquet (rows `where`) or served as is. */
-const ROUTES: Record<string, { file: string; parquet?: { where?: string } }> = {
-  'nflverse/pbp/play_by_play_2020.parquet': { file: 'pbp/play_by_play_2020_week01.parquet' },
-  'nflverse/schedules/games.parquet': { file: 'schedules/games_2023_2024.csv', parquet: {} },
-  'nflverse/player_stats/player_stats_2023.parquet': { file: 'player_stats/player_stats_legacy_week_2023_2024.csv', parquet: { where: 'season = 2023' } },
-  'nflverse/player_stats/player_stats_2024.parquet': { file: 'player_stats/player_stats_legacy_week_2023_2024.csv', parquet: { where: 'season = 2024' } },
-  'nflverse/rosters/roster_2023.parquet': { file: 'rosters/roster_2023.csv', parquet: {} },
-  'nflverse/nextgen_stats/ngs_passing.parquet': { file: 'nextgen_stats/ngs_2020_passing.csv.gz', parquet: {} },
-  'nflverse/nextgen_stats/ngs_rushing.parquet': { file: 'nextgen_stats/ngs_2020_rushing.csv.gz', parquet: {} },
-  'nflverse/nextgen_stats/ngs_receiving.parquet': { file: 'nextgen_stats/ngs_2020_receiving.csv.gz', parquet: {} },
-  'nflverse/injuries/injuries_2025.parquet': { file: 'injuries/injuries_2025.csv', parquet: {} },
-  'nflverse/depth_charts/depth_charts_2025.parquet': { file: 'depth_charts/depth_charts_2025_2026_subset.csv', parquet: { where: 'season = 2025' } },
-  'nflverse/depth_charts/depth_charts_2026.parquet': { file: 'depth_charts/depth_charts_2025_2026_subset.csv', parquet: { where: 'season = 2026' } },
-  'nflverse/officials/officials.parquet': { file: 'officials/officials_2023_2024.csv', parquet: {} },
-  'nflverse/teams/teams_colors_logos.parquet': { file: 'teams/teams_colors_logos.csv', parquet: {} },
-  'dynastyprocess/files/db_playerids.csv': { file: 'ids/db_playerids.csv' },
-};
-
 /** Bootstrap groups asking only for sampled seasons (a missing past season is an error upstream). */
 const PLAN: { datasets: string[]; from: number; to: number }[] = [
   { datasets: ['pbp', 'nextgen_stats', 'schedules', 'officials', 'teams', 'player_ids'], from: 2020, to: 2020 },
@@ -62,63 +35,11 @@ const PLAN: { datasets: string[]; from: number; to: number }[] = [
 
 const PBP_KEY = 'nflverse/pbp/play_by_play_2020.parquet';
 
-interface SampleServer {
-  env: Record<string, string>;
-  origin: string;
-  setFile(key: string, bytes: Buffer): void;
-  close(): Promise<void>;
-}
-
-/** Renders the routes once (nflverse_* key-value metadata as nflverse writes it), then serves them with ETags. */
-async function startSampleServer(scratch: string): Promise<SampleServer> {
-  const engine = await openEngine({ threads: 2 });
-  const files = new Map<string, { bytes: Buffer; etag: string; lastModified: string }>();
-  const put = (key: string, bytes: Buffer): void => {
-    files.set(key, { bytes, etag: `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"`, lastModified: new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString() });
-  };
-  try {
-    for (const [key, route] of Object.entries(ROUTES)) {
-      const source = path.join(sampleDir(), route.file);
-      if (!route.parquet) {
-        put(key, readFileSync(source));
-        continue;
-      }
-      const target = path.join(scratch, `${createHash('sha1').update(key).digest('hex')}.parquet`);
-      const reader = `read_csv(${literal(source)}, nullstr = ['NA', ''], sample_size = -1)`;
-      await engine.run(
-        `COPY (SELECT * FROM ${reader}${route.parquet.where ? ` WHERE ${route.parquet.where}` : ''}) TO ${literal(target)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {nflverse_timestamp: '2026-02-11 08:24:07 EST', nflverse_type: ${literal(path.dirname(route.file))}})`,
-      );
-      put(key, await readFile(target));
-    }
-  } finally {
-    engine.close();
-  }
-  const server: Server = createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const mount = Object.entries(MOUNTS).find(([, m]) => pathname.startsWith(`${m.prefix}/`));
-    const file = mount ? files.get(`${mount[0]}/${pathname.slice(mount[1].prefix.length + 1)}`) : undefined;
-    if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
-      return;
-    }
-    if (req.headers['if-none-match'] === file.etag) {
-      res.writeHead(304, { etag: file.etag, 'last-modified': file.lastModified }).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(file.bytes.length), etag: file.etag, 'last-modified': file.lastModified }).end(file.bytes);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    env: Object.fromEntries(Object.values(MOUNTS).map((m) => [m.env, `${origin}${m.prefix}`])),
-    setFile: put,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+/** One play of a game gets a different EPA: the kind of change a stat correction brings. */
+const CORRECTION = {
+  timestamp: '2026-02-12 08:24:07 EST',
+  sql: `SELECT * REPLACE (CASE WHEN game_id = '2020_01_HOU_KC' AND play_id = (SELECT min(play_id) FROM {source} WHERE game_id = '2020_01_HOU_KC' AND posteam = 'KC' AND "pass" = 1 AND epa IS NOT NULL) THEN epa + 4.0 ELSE epa END AS epa) FROM {source}`,
+};
 
 interface DemoContext {
   lake: Lake;
@@ -173,21 +94,6 @@ function query(name: string): string {
   return readFileSync(path.join(PACKAGE_ROOT, 'sql', 'queries', `${name}.sql`), 'utf8');
 }
 
-/** One play of a game gets a different EPA: the kind of change a stat correction brings. */
-async function correctedPbp(scratch: string): Promise<Buffer> {
-  const engine = await openEngine({ threads: 2 });
-  try {
-    const source = literal(path.join(sampleDir(), 'pbp', 'play_by_play_2020_week01.parquet'));
-    const target = path.join(scratch, 'pbp-corrected.parquet');
-    await engine.run(
-      `COPY (SELECT * REPLACE (CASE WHEN game_id = '2020_01_HOU_KC' AND play_id = (SELECT min(play_id) FROM read_parquet(${source}) WHERE game_id = '2020_01_HOU_KC' AND posteam = 'KC' AND "pass" = 1 AND epa IS NOT NULL) THEN epa + 4.0 ELSE epa END AS epa) FROM read_parquet(${source})) TO ${literal(target)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {nflverse_timestamp: '2026-02-12 08:24:07 EST', nflverse_type: 'pbp'})`,
-    );
-    return await readFile(target);
-  } finally {
-    engine.close();
-  }
-}
-
 export async function runDemo(options: { root?: string; out: (text: string) => void }): Promise<string> {
   const started = Date.now();
   const dir = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'lake-demo-'))));
@@ -195,9 +101,9 @@ export async function runDemo(options: { root?: string; out: (text: string) => v
   const scratch = path.join(dir, '.sample-server');
   await mkdir(scratch, { recursive: true });
   const out = options.out;
-  const server = await startSampleServer(scratch);
+  const server = await startLocalUpstream({ sampleDir: sampleDir(), scratchDir: scratch, threads: 2 });
   const catalog = loadCatalog(path.join(PACKAGE_ROOT, 'catalog', 'datasets.yml'));
-  const settings = resolveSettings(catalog, { LAKE_ROOT: root, LAKE_RAW_DIR: path.join(dir, 'raw'), LAKE_LOGS_DIR: path.join(dir, 'logs'), ...server.env });
+  const settings = resolveSettings(catalog, { LAKE_ROOT: root, LAKE_RAW_DIR: path.join(dir, 'raw'), LAKE_LOGS_DIR: path.join(dir, 'logs'), ...server.env() });
   const lake = await openLake({ root });
   const ctx: DemoContext = { lake, catalog, settings, reportDir: path.join(dir, 'quality'), out };
   try {
@@ -219,7 +125,7 @@ export async function runDemo(options: { root?: string; out: (text: string) => v
     await show(ctx, 'closing_line_results.sql: against the spread and over/under', query('closing_line_results'), 5);
 
     out('4. a stat correction upstream (one KC play of 2020 week 1 re-graded), pulled with lake recache-pbp:\n');
-    server.setFile(PBP_KEY, await correctedPbp(scratch));
+    server.setFile(PBP_KEY, await server.renderParquet(PBP_KEY, CORRECTION));
     const run2 = newRunId(systemClock.now());
     const recache = await ingest(ctx, 'recache-pbp', run2, [{ datasets: ['pbp'], from: 2020, to: 2020 }]);
     out(`   bronze.pbp: ${recache.commits} commit (run ${run2})\n`);

@@ -1,12 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
+import { LakeError } from '../core/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
 import { openLake, refreshDuckdbViews } from '../table/index.js';
+import { lockLake, waitOption } from './lake-session.js';
 import { renderPromote } from './promote-commands.js';
 
 /**
- * `lake build-gold`: render src/lake/gold.ts. Also gives `lake bootstrap | update | recache-pbp`
+ * `lake build-gold`: render src/pipeline/gold/gold.ts. Also gives `lake bootstrap | update | recache-pbp`
  * a `--build-gold` flag (a postAction hook, so the ingest commands stay as they are): after a
  * successful ingest, promote to silver and rebuild the gold marts, as one run id.
  */
@@ -120,32 +122,102 @@ function goldFailure(result: GoldRunResult, logFile?: string): Error {
   const failed = result.marts.filter((m) => m.status === 'failed');
   const first = failed[0]!.error!;
   const hint = `${first.hint ?? ''}${logFile ? ` Details: ${path.relative(process.cwd(), logFile)}` : ''}`.trim();
-  return errorWithCode(first.code, result.exitCode, `${failed.length} of ${result.marts.length} marts failed: ${failed.map((m) => `${m.mart} [${m.error!.code}]`).join(', ')} (run ${result.runId}; the other marts are unaffected)`, { hint });
+  return new LakeError(first.code, `${failed.length} of ${result.marts.length} marts failed: ${failed.map((m) => `${m.mart} [${m.error!.code}]`).join(', ')} (run ${result.runId}; the other marts are unaffected)`, { hint });
 }
 
 /** Promote then build-gold under one run id (the `--build-gold` flag of the ingest commands). */
-async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number }): Promise<void> {
+async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number }): Promise<void> {
   const { catalog, settings } = settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const runId = newRunId(Date.now());
   const { logger } = createRunLogger(settings.logsDir, runId);
+  const unlock = await lockLake(settings.root, 'promote+build-gold', opts, io.err);
   const lake = await openLake({ root: settings.root });
   let promote: PromoteRunResult;
   let gold: GoldRunResult;
   try {
     const configuration = retention(settings);
-    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, configuration, logger });
-    gold = await buildGold({ catalog, lake, runId, configuration, logger });
+    const cwd = process.cwd();
+    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, configuration, cwd, logger });
+    gold = await buildGold({ catalog, lake, runId, configuration, cwd, logger });
     if (promote.commits + gold.commits > 0) await refreshDuckdbViews(lake);
   } finally {
+    await unlock();
     lake.close();
     logger.flush();
   }
   io.out(opts.json ? `${JSON.stringify({ promote, build_gold: gold })}\n` : `${renderPromote(promote)}${renderGold(gold)}`);
   if (promote.failures > 0) {
     const failed = promote.datasets.filter((d) => d.status === 'failed');
-    throw errorWithCode(failed[0]!.error!.code, promote.exitCode, `promote: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} failed (run ${runId}); gold was built from the silver tables that did commit`, { hint: failed[0]!.error!.hint });
+    throw new LakeError(failed[0]!.error!.code, `promote: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} failed (run ${runId}); gold was built from the silver tables that did commit`, { hint: failed[0]!.error!.hint });
   }
   if (gold.failures > 0) throw goldFailure(gold);
+}
+
+interface BuildGoldCommandOptions {
+  wait?: number;
+  marts?: string;
+  full?: boolean;
+  dryRun?: boolean;
+  dictionary?: string | boolean;
+  json?: boolean;
+  catalog: string;
+}
+
+/** `--dictionary [file]`: the data dictionary to the file (or stdout); refuses when the headers and the columns disagree. */
+async function writeDictionary(io: GoldIo, { catalog, settings }: Settings, file: string | undefined): Promise<void> {
+  const marts = await describeMarts({ catalog, root: settings.root, cwd: process.cwd() });
+  const problems = dictionaryProblems(marts);
+  if (problems.length > 0) throw new LakeError('CATALOG_INVALID', `sql/gold headers do not match the mart columns: ${problems.join('; ')}`, { hint: 'Add or fix the @column lines of the mart files.' });
+  const text = renderDictionary(marts);
+  if (file === undefined) {
+    io.out(text);
+    return;
+  }
+  writeFileSync(file, text);
+  io.out(`${file}: ${marts.length} marts, ${marts.reduce((n, m) => n + m.types.length, 0)} columns\n`);
+}
+
+/** `lake build-gold`: one run under its own run id and log file; a failed mart makes the command fail with its code. */
+async function buildGoldCommand(io: GoldIo, opts: BuildGoldCommandOptions): Promise<void> {
+  const { catalog, settings } = settingsOf(opts.catalog);
+  if (opts.dictionary !== undefined) return writeDictionary(io, { catalog, settings }, typeof opts.dictionary === 'string' ? opts.dictionary : undefined);
+  const runId = newRunId(Date.now());
+  const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
+  const unlock = await lockLake(settings.root, 'build-gold', opts, io.err);
+  const lake = await openLake({ root: settings.root });
+  let result: GoldRunResult;
+  try {
+    result = await buildGold({ catalog, lake, runId, marts: list(opts.marts), full: opts.full === true, dryRun: opts.dryRun === true, configuration: retention(settings), cwd: process.cwd(), logger });
+    if (result.commits > 0) await refreshDuckdbViews(lake);
+  } finally {
+    await unlock();
+    lake.close();
+    logger.flush();
+  }
+  io.out(opts.json ? json(result) : renderGold(result));
+  if (result.failures > 0) throw goldFailure(result, logFile);
+}
+
+/** The demo (src/cli/demo.ts) runs the whole pipeline; its help says so. */
+function describeDemo(program: Command): void {
+  const demo = program.commands.find((c) => c.name() === 'demo');
+  demo?.description('the whole pipeline on the shipped real nflverse sample, offline: bootstrap from a local server, promote, build-gold, queries, a stat correction, time travel, history');
+  const rootOption = demo?.options.find((o) => o.long === '--root');
+  if (rootOption) rootOption.description = 'folder for the demo: the lake root is <dir>/tables, with raw/, logs/ and quality/ beside it (default: a new temp folder)';
+}
+
+/** bootstrap / update / recache-pbp --build-gold: promote and build-gold after a successful ingest. */
+function addBuildGoldFlag(program: Command, io: GoldIo): void {
+  for (const name of ['bootstrap', 'update', 'recache-pbp']) {
+    const command = program.commands.find((c) => c.name() === name);
+    if (!command) continue;
+    command.option('--build-gold', 'after the ingest: lake promote (these datasets) and lake build-gold, under one run id');
+    command.hook('postAction', async (cmd) => {
+      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number }>();
+      if (!opts.buildGold || opts.dryRun) return;
+      await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets });
+    });
+  }
 }
 
 export function registerGoldCommands(program: Command, io: GoldIo = defaultIo): void {
@@ -158,49 +230,8 @@ export function registerGoldCommands(program: Command, io: GoldIo = defaultIo): 
     .option('--dictionary [file]', 'write the data dictionary (Markdown) generated from sql/gold to the file (default: stdout) and stop')
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
-    .action(async (opts: { marts?: string; full?: boolean; dryRun?: boolean; dictionary?: string | boolean; json?: boolean; catalog: string }) => {
-      const { catalog, settings } = settingsOf(opts.catalog);
-      if (opts.dictionary !== undefined) {
-        const marts = await describeMarts({ catalog, root: settings.root });
-        const problems = dictionaryProblems(marts);
-        if (problems.length > 0) throw errorWithCode('CATALOG_INVALID', 2, `sql/gold headers do not match the mart columns: ${problems.join('; ')}`, { hint: 'Add or fix the @column lines of the mart files.' });
-        const text = renderDictionary(marts);
-        if (typeof opts.dictionary === 'string') {
-          writeFileSync(opts.dictionary, text);
-          io.out(`${opts.dictionary}: ${marts.length} marts, ${marts.reduce((n, m) => n + m.types.length, 0)} columns\n`);
-        } else io.out(text);
-        return;
-      }
-      const runId = newRunId(Date.now());
-      const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
-      const lake = await openLake({ root: settings.root });
-      let result: GoldRunResult;
-      try {
-        result = await buildGold({ catalog, lake, runId, marts: list(opts.marts), full: opts.full === true, dryRun: opts.dryRun === true, configuration: retention(settings), logger });
-        if (result.commits > 0) await refreshDuckdbViews(lake);
-      } finally {
-        lake.close();
-        logger.flush();
-      }
-      io.out(opts.json ? json(result) : renderGold(result));
-      if (result.failures > 0) throw goldFailure(result, logFile);
-    });
-
-  // The demo (src/cli/demo.ts) now runs the whole pipeline; its help says so.
-  const demo = program.commands.find((c) => c.name() === 'demo');
-  demo?.description('the whole pipeline on the shipped real nflverse sample, offline: bootstrap from a local server, promote, build-gold, queries, a stat correction, time travel, history');
-  const rootOption = demo?.options.find((o) => o.long === '--root');
-  if (rootOption) rootOption.description = 'folder for the demo: the lake root is <dir>/tables, with raw/, logs/ and quality/ beside it (default: a new temp folder)';
-
-  // bootstrap / update / recache-pbp --build-gold: promote and build-gold after a successful ingest.
-  for (const name of ['bootstrap', 'update', 'recache-pbp']) {
-    const command = program.commands.find((c) => c.name() === name);
-    if (!command) continue;
-    command.option('--build-gold', 'after the ingest: lake promote (these datasets) and lake build-gold, under one run id');
-    command.hook('postAction', async (cmd) => {
-      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number }>();
-      if (!opts.buildGold || opts.dryRun) return;
-      await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets });
-    });
-  }
+    .addOption(waitOption())
+    .action((opts: BuildGoldCommandOptions) => buildGoldCommand(io, opts));
+  describeDemo(program);
+  addBuildGoldFlag(program, io);
 }

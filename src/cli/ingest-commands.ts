@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, errorWithCode, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../pipeline/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest, type Catalog, type ResolvedSettings, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../pipeline/index.js';
 import { openLake, refreshDuckdbViews } from '../table/index.js';
+import { lockLake, waitOption } from './lake-session.js';
 
-/** `lake bootstrap | update | recache-pbp`: render runs of src/lake/ingest-run.ts. */
+/** `lake bootstrap | update | recache-pbp`: render runs of src/pipeline/bronze/ingest-run.ts. */
 export interface IngestIo {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -19,6 +20,7 @@ interface CommonOptions {
   force?: boolean;
   json?: boolean;
   catalog?: string;
+  wait?: number;
 }
 
 function positiveInt(flag: string) {
@@ -46,7 +48,8 @@ function withCommon(command: Command): Command {
     .option('--dry-run', 'print the plan (files that would be fetched, tables that would be written) and stop')
     .option('--force', 'download every file in full and append it again even when unchanged')
     .option('--json', 'machine-readable output')
-    .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE));
+    .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
+    .addOption(waitOption());
 }
 
 function formatBytes(n: number): string {
@@ -101,6 +104,16 @@ async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions
   loadDotEnv();
   const catalog = loadCatalog(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const settings = resolveSettings(catalog);
+  const unlock = await lockLake(settings.root, command, opts, io.err);
+  try {
+    await ingest(io, command, opts, { catalog, settings, seasons, datasets, unconditional });
+  } finally {
+    await unlock();
+  }
+}
+
+async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions, run: { catalog: Catalog; settings: ResolvedSettings; seasons: SeasonRequest | undefined; datasets: string[] | undefined; unconditional: boolean }): Promise<void> {
+  const { catalog, settings, seasons, datasets, unconditional } = run;
   const result = await runIngest({
     catalog,
     settings,
@@ -132,7 +145,7 @@ async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions
   if (result.failures > 0) {
     const failed = result.datasets.filter((d) => d.status === 'failed');
     const first = failed[0]!.error!;
-    throw errorWithCode(first.code, result.exitCode, `${failed.length} of ${result.datasets.length} datasets failed: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} (run ${result.runId}; the other datasets are unaffected)`, {
+    throw new LakeError(first.code, `${failed.length} of ${result.datasets.length} datasets failed: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} (run ${result.runId}; the other datasets are unaffected)`, {
       hint: `${first.hint ?? ''}${result.logFile ? ` Details: ${path.relative(process.cwd(), result.logFile)}` : ''}`.trim(),
     });
   }

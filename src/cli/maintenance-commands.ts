@@ -1,23 +1,16 @@
 import { Option, type Command } from 'commander';
 import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
-import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackResult } from '../pipeline/index.js';
-import { diffTable, openLake, parseAsOf, parseTimestamp, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type Lake, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
+import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackRunResult } from '../pipeline/index.js';
+import { diffTable, parseAsOf, parseTimestamp, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
+import { waitOption, withLake, withWritableLake, type LockOptions } from './lake-session.js';
 import { renderRows } from './render.js';
 
-/** `lake diff | restore | rollback | vacuum | duckdb`: render the operations of src/lake/{diff,restore,rollback,vacuum,duckdb-views}.ts. */
+/** `lake diff | restore | rollback | vacuum | duckdb`: render src/table/{diff,restore,vacuum,views}.ts and src/pipeline/ops/rollback.ts. */
 export interface MaintenanceIo {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const lake = await openLake();
-  try {
-    return await fn(lake);
-  } finally {
-    lake.close();
-  }
-}
 
 function printJson(io: MaintenanceIo, value: unknown): void {
   io.out(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
@@ -100,7 +93,7 @@ function restoreLine(r: RestoreResult): string {
   return `${r.table}: restored version ${r.restoredVersion} as version ${r.version}: ${files}; ${m.numOfFilesAfterRestore} files, ${formatBytes(m.tableSizeAfterRestore)} after restore`;
 }
 
-function renderRollback(r: RollbackResult): string {
+function renderRollback(r: RollbackRunResult): string {
   const cascaded = r.cascaded.map(renderRollback).join('');
   const lines = [`${r.dryRun ? 'plan for rollback' : 'rollback'} of run ${r.runId}${r.dryRun ? ' (dry run: nothing is committed)' : ` (rollback run ${r.rollbackRunId})`}`];
   for (const d of r.downstream) lines.push(`  downstream: ${d.table} v${d.version} (${d.runId ? `run ${d.runId}` : 'untagged'}) read ${d.read}${r.dryRun ? '; roll it back first, or --cascade' : ''}`);
@@ -132,7 +125,13 @@ function renderVacuum(all: VacuumMetrics[]): string {
     m.earliestVersion ?? '',
   ]);
   const head = all.some((m) => m.dryRun) ? 'vacuum (dry run: nothing deleted; counts are what would be deleted)\n' : '';
-  return head + renderRows(['table', 'retain h', 'oldest kept version', 'files deleted', 'bytes', 'untracked', 'log files', 'earliest version'], rows, 'table');
+  const REASONS = { expired: 'removed before the oldest kept version', untracked: 'no commit names it', 'stale-temp': 'temp file of a commit never linked' };
+  const lines: string[] = [];
+  for (const m of all) {
+    if (m.dryRun) for (const f of m.deletedFiles) lines.push(`would delete ${m.table}: ${f.path} (${formatBytes(f.bytes)}; ${REASONS[f.reason]})`);
+    for (const i of m.ignored) lines.push(`left alone ${m.table}: ${i.path} (${i.reason}; not the table's)`);
+  }
+  return head + renderRows(['table', 'retain h', 'oldest kept version', 'files deleted', 'bytes', 'untracked', 'log files', 'earliest version'], rows, 'table') + lines.map((l) => `${l}\n`).join('');
 }
 
 /**
@@ -157,6 +156,88 @@ function yieldVersionFlagTo(program: Command, subcommand: string): void {
   };
 }
 
+interface DiffCommandOptions {
+  from: string;
+  to?: string;
+  key?: string;
+  ignore?: string;
+  limit?: number;
+  catalog: string;
+  json?: boolean;
+}
+
+async function diff(io: MaintenanceIo, table: string, opts: DiffCommandOptions): Promise<void> {
+  await withLake(async (lake) => {
+    const ref = resolveTable(lake, table);
+    const result = await diffTable(lake, {
+      table: ref,
+      from: selector(opts.from),
+      to: opts.to === undefined ? undefined : selector(opts.to),
+      key: opts.key ? columnList(opts.key) : undefined,
+      fallbackKey: catalogKey(ref, opts.catalog),
+      ignoreColumns: opts.ignore ? columnList(opts.ignore) : undefined,
+      limit: opts.limit,
+    });
+    if (opts.json) printJson(io, result);
+    else io.out(renderDiff(result));
+  });
+}
+
+async function restore(io: MaintenanceIo, table: string, opts: { version?: number; timestamp?: string; dryRun?: boolean; json?: boolean }): Promise<void> {
+  if ((opts.version === undefined) === (opts.timestamp === undefined)) {
+    throw new LakeError('USAGE', 'lake restore needs exactly one of --version or --timestamp', { hint: 'e.g. lake restore silver.pbp --version 12' });
+  }
+  await withLake(async (lake) => {
+    const result = await restoreTable(lake, {
+      table: resolveTable(lake, table),
+      version: opts.version,
+      timestamp: opts.timestamp === undefined ? undefined : parseTimestamp(opts.timestamp),
+      dryRun: opts.dryRun,
+    });
+    if (result.status === 'committed') await refreshDuckdbViews(lake);
+    if (opts.json) printJson(io, result);
+    else io.out(`${restoreLine(result)}\n`);
+  });
+}
+
+async function rollback(io: MaintenanceIo, opts: { run: string; dryRun?: boolean; cascade?: boolean; force?: boolean; json?: boolean } & LockOptions): Promise<void> {
+  await withWritableLake('rollback', opts, io.err, async (lake) => {
+    const result = await rollbackRun(lake, { runId: opts.run, dryRun: opts.dryRun, cascade: opts.cascade, force: opts.force });
+    if (result.status === 'committed') await refreshDuckdbViews(lake);
+    if (opts.json) printJson(io, result);
+    else io.out(renderRollback(result));
+  });
+}
+
+async function vacuum(io: MaintenanceIo, tables: string[], opts: { retainHours?: number; dryRun?: boolean; force?: boolean; logCleanup?: boolean; json?: boolean } & LockOptions): Promise<void> {
+  await withWritableLake('vacuum', opts, io.err, async (lake) => {
+    const refs = tables.length > 0 ? tables.map((t) => resolveTable(lake, t)) : undefined;
+    const result = await vacuumTables(lake, refs, { retentionHours: opts.retainHours, dryRun: opts.dryRun, force: opts.force, logCleanup: opts.logCleanup });
+    if (opts.json) printJson(io, result);
+    else io.out(renderVacuum(result));
+  });
+}
+
+/** `lake duckdb`: the views database; a table without a view makes the command fail with its code (the other views are written). */
+async function duckdb(io: MaintenanceIo, opts: { out?: string; json?: boolean }): Promise<void> {
+  await withLake(async (lake) => {
+    const result = await writeDuckdbViews(lake, { out: opts.out });
+    if (opts.json) printJson(io, result);
+    else {
+      const ok = result.views.filter((v) => !v.error);
+      io.out(`${result.path}: ${ok.length} view${ok.length === 1 ? '' : 's'} (${ok.map((v) => `${v.view}@v${v.version}`).join(', ') || 'no tables'})\n`);
+      io.out(`query it with: duckdb ${result.path} -c "SELECT count(*) FROM ${ok[0]?.view ?? 'silver.<dataset>'}"\n`);
+    }
+    const failed = result.views.filter((v) => v.error);
+    if (failed.length > 0) {
+      const code = failed[0]!.error!.code;
+      throw new LakeError(code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'DATA_INVALID', `${failed.length} table(s) have no view in ${result.path}: ${failed.map((v) => `${v.view} (${v.error!.message})`).join('; ')}`, {
+        hint: 'The other views were written. Fix or restore those tables (`lake doctor`), then re-run `lake duckdb`.',
+      });
+    }
+  });
+}
+
 export function registerMaintenanceCommands(program: Command, io: MaintenanceIo): void {
   yieldVersionFlagTo(program, 'restore');
   program
@@ -170,22 +251,7 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
     .option('--limit <n>', 'rows of detail to show (default 20)', nonNegativeInt('--limit'))
     .addOption(new Option('--catalog <file>', 'the catalog (for business keys)').env('LAKE_CATALOG').default(DEFAULT_CATALOG_FILE))
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { from: string; to?: string; key?: string; ignore?: string; limit?: number; catalog: string; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const ref = resolveTable(lake, table);
-        const result = await diffTable(lake, {
-          table: ref,
-          from: selector(opts.from),
-          to: opts.to === undefined ? undefined : selector(opts.to),
-          key: opts.key ? columnList(opts.key) : undefined,
-          fallbackKey: catalogKey(ref, opts.catalog),
-          ignoreColumns: opts.ignore ? columnList(opts.ignore) : undefined,
-          limit: opts.limit,
-        });
-        if (opts.json) printJson(io, result);
-        else io.out(renderDiff(result));
-      });
-    });
+    .action((table: string, opts: DiffCommandOptions) => diff(io, table, opts));
 
   program
     .command('restore')
@@ -195,22 +261,7 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
     .option('--timestamp <time>', 'restore the version current at this time (ISO 8601; no zone means UTC)')
     .option('--dry-run', 'show what would change, commit nothing')
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { version?: number; timestamp?: string; dryRun?: boolean; json?: boolean }) => {
-      if ((opts.version === undefined) === (opts.timestamp === undefined)) {
-        throw new LakeError('USAGE', 'lake restore needs exactly one of --version or --timestamp', { hint: 'e.g. lake restore silver.pbp --version 12' });
-      }
-      await withLake(async (lake) => {
-        const result = await restoreTable(lake, {
-          table: resolveTable(lake, table),
-          version: opts.version,
-          timestamp: opts.timestamp === undefined ? undefined : parseTimestamp(opts.timestamp),
-          dryRun: opts.dryRun,
-        });
-        if (result.status === 'committed') await refreshDuckdbViews(lake);
-        if (opts.json) printJson(io, result);
-        else io.out(`${restoreLine(result)}\n`);
-      });
-    });
+    .action((table: string, opts: { version?: number; timestamp?: string; dryRun?: boolean; json?: boolean }) => restore(io, table, opts));
 
   program
     .command('rollback')
@@ -220,14 +271,8 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
     .option('--cascade', 'first roll back the runs that read data this run wrote (e.g. the promote after a bad ingest), newest first')
     .option('--force', 'roll back even when later runs committed on top (undoes their commits too) or read its data downstream (left as they are)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { run: string; dryRun?: boolean; cascade?: boolean; force?: boolean; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const result = await rollbackRun(lake, { runId: opts.run, dryRun: opts.dryRun, cascade: opts.cascade, force: opts.force });
-        if (result.status === 'committed') await refreshDuckdbViews(lake);
-        if (opts.json) printJson(io, result);
-        else io.out(renderRollback(result));
-      });
-    });
+    .addOption(waitOption())
+    .action((opts: { run: string; dryRun?: boolean; cascade?: boolean; force?: boolean; json?: boolean } & LockOptions) => rollback(io, opts));
 
   program
     .command('vacuum')
@@ -238,36 +283,13 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
     .option('--force', 'allow a retention under 168 hours')
     .option('--log-cleanup', 'also remove commit files older than delta.logRetentionDuration (30 days) that precede a checkpoint')
     .option('--json', 'machine-readable output')
-    .action(async (tables: string[], opts: { retainHours?: number; dryRun?: boolean; force?: boolean; logCleanup?: boolean; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const refs = tables.length > 0 ? tables.map((t) => resolveTable(lake, t)) : undefined;
-        const result = await vacuumTables(lake, refs, { retentionHours: opts.retainHours, dryRun: opts.dryRun, force: opts.force, logCleanup: opts.logCleanup });
-        if (opts.json) printJson(io, result);
-        else io.out(renderVacuum(result));
-      });
-    });
+    .addOption(waitOption())
+    .action((tables: string[], opts: { retainHours?: number; dryRun?: boolean; force?: boolean; logCleanup?: boolean; json?: boolean } & LockOptions) => vacuum(io, tables, opts));
 
   program
     .command('duckdb')
     .description('write a DuckDB database with one view per table at its latest version (schemas bronze/silver/gold) for the stock duckdb CLI')
     .option('--out <file>', 'the database file (default: <lake root>/lake.duckdb)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { out?: string; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const result = await writeDuckdbViews(lake, { out: opts.out });
-        if (opts.json) printJson(io, result);
-        else {
-          const ok = result.views.filter((v) => !v.error);
-          io.out(`${result.path}: ${ok.length} view${ok.length === 1 ? '' : 's'} (${ok.map((v) => `${v.view}@v${v.version}`).join(', ') || 'no tables'})\n`);
-          io.out(`query it with: duckdb ${result.path} -c "SELECT count(*) FROM ${ok[0]?.view ?? 'silver.<dataset>'}"\n`);
-        }
-        const failed = result.views.filter((v) => v.error);
-        if (failed.length > 0) {
-          const code = failed[0]!.error!.code;
-          throw new LakeError(code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'DATA_INVALID', `${failed.length} table(s) have no view in ${result.path}: ${failed.map((v) => `${v.view} (${v.error!.message})`).join('; ')}`, {
-            hint: 'The other views were written. Fix or restore those tables (`lake doctor`), then re-run `lake duckdb`.',
-          });
-        }
-      });
-    });
+    .action((opts: { out?: string; json?: boolean }) => duckdb(io, opts));
 }

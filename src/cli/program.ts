@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, LakeError, PIPELINE_VERSION, isLakeError } from '../core/index.js';
+import { EXIT, LakeError, PIPELINE_VERSION, configureLogging, isLakeError } from '../core/index.js';
 import { installDeltaExtension, literal, writeCheckpoint } from '../engine/index.js';
 import {
-  openLake,
   prepareQuery,
   resolveTable,
   runQuery,
@@ -12,13 +11,13 @@ import {
   tableSnapshot,
   writeTable,
   readerMode,
-  type Lake,
   type ReaderMode,
   type SchemaMode,
   type WriteMode,
 } from '../table/index.js';
 import { doctor } from '../pipeline/index.js';
 import { runDemo } from './demo.js';
+import { withLake } from './lake-session.js';
 import { renderDoctor } from './doctor.js';
 import { registerGoldCommands } from './gold-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
@@ -32,15 +31,6 @@ interface Io {
 }
 
 const defaultIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-
-async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const lake = await openLake();
-  try {
-    return await fn(lake);
-  } finally {
-    lake.close();
-  }
-}
 
 /** `--from` is a data file (by extension) or a query. */
 export function sourceSql(from: string): string {
@@ -68,19 +58,96 @@ function positiveInt(name: string) {
   };
 }
 
-export function buildProgram(io: Io = defaultIo): Command {
-  const program = new Command('lake')
-    .description('nfl-lakehouse: nflverse data as Delta Lake tables, queried with DuckDB at any version')
-    .version(PIPELINE_VERSION)
-    .option('--log-level <level>', 'log level (trace|debug|info|warn|error)', 'warn')
-    .showHelpAfterError()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
-  program.hook('preAction', (cmd) => {
-    const level = cmd.opts<{ logLevel?: string }>().logLevel;
-    if (level) process.env['LAKE_LOG_LEVEL'] = level;
-  });
+interface WriteCommandOptions {
+  from: string;
+  mode: WriteMode;
+  partitionBy?: string;
+  schemaMode: SchemaMode;
+  json?: boolean;
+}
 
+async function write(io: Io, table: string, opts: WriteCommandOptions): Promise<void> {
+  await withLake(async (lake) => {
+    const prepared = await prepareQuery(lake, sourceSql(opts.from));
+    const result = await writeTable(lake, {
+      table: resolveTable(lake, table),
+      source: prepared.sql,
+      mode: opts.mode,
+      partitionBy: opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean),
+      schemaMode: opts.schemaMode,
+      commitMetadata: prepared.views.length > 0 ? { source_versions: Object.fromEntries(prepared.views.map((v) => [v.table, v.version])) } : undefined,
+    });
+    if (opts.json) printJson(io, result);
+    else if (result.status === 'skipped') io.out(`${table}: nothing to do (${result.reason})\n`);
+    else io.out(`${table}: committed version ${result.version} (${result.operation}): +${result.filesAdded} files, -${result.filesRemoved} files, ${result.rowsAdded} rows${result.checkpointed ? ', checkpoint written' : ''}\n`);
+  });
+}
+
+async function sql(io: Io, query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string; reader?: ReaderMode }): Promise<void> {
+  const text = opts.file ? readFileSync(opts.file, 'utf8') : query;
+  if (!text) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
+  await withLake(async (lake) => {
+    const result = await runQuery(lake, text, { asOf: opts.asOf, exact: true, reader: opts.reader ?? readerMode() });
+    io.out(renderRows(result.columns, result.rows, opts.format));
+  });
+}
+
+async function history(io: Io, table: string, opts: { limit?: number; json?: boolean }): Promise<void> {
+  await withLake(async (lake) => {
+    const entries = await tableHistory(lake, resolveTable(lake, table), { limit: opts.limit });
+    if (entries.length === 0) throw new LakeError('TABLE_NOT_FOUND', `${table} is not a Delta table (no commits)`, { hint: 'Check the name or path.' });
+    if (opts.json) {
+      printJson(io, entries.map(({ commitInfo: _c, ...e }) => ({ ...e, timestamp: new Date(e.timestamp).toISOString() })));
+      return;
+    }
+    const columns = ['version', 'timestamp', 'operation', 'parameters', 'run_id', '+files', '-files', '+rows', '-rows', 'partitions'];
+    const rows = entries.map((e) => [
+      e.version,
+      new Date(e.timestamp).toISOString(),
+      e.operation ?? '',
+      Object.entries(e.operationParameters).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '),
+      e.runId ?? '',
+      e.filesAdded,
+      e.filesRemoved,
+      e.rowsAdded ?? '?',
+      e.rowsRemoved ?? '?',
+      e.partitions.length,
+    ]);
+    io.out(renderRows(columns, rows, 'table'));
+  });
+}
+
+async function checkpoint(io: Io, table: string, opts: { json?: boolean }): Promise<void> {
+  await withLake(async (lake) => {
+    const snapshot = await tableSnapshot(lake, resolveTable(lake, table));
+    const result = await writeCheckpoint(lake.engine, snapshot);
+    if (opts.json) printJson(io, { table, ...result });
+    else io.out(`${table}: checkpoint at version ${result.version} (${result.numOfAddFiles} files, ${result.parts} part${result.parts === 1 ? '' : 's'})\n`);
+  });
+}
+
+async function extensionInstall(io: Io, opts: { from?: string; force?: boolean; json?: boolean }): Promise<void> {
+  const result = await installDeltaExtension({ from: opts.from, force: opts.force, python: process.env['LAKE_PYTHON'] });
+  if (opts.json) printJson(io, result);
+  else io.out(`delta extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) installed from ${result.source}${result.origin ? ` (${result.origin})` : ''}: ${result.path}; it loads.\n`);
+}
+
+/** `lake doctor`: the report, then DATA_INVALID (exit 3) when a table does not open. */
+async function doctorCommand(io: Io, opts: { json?: boolean }): Promise<void> {
+  await withLake(async (lake) => {
+    const report = await doctor(lake);
+    if (opts.json) printJson(io, report);
+    else io.out(renderDoctor(report));
+    const broken = report.tables.filter((t) => !t.ok);
+    if (broken.length > 0) {
+      throw new LakeError('DATA_INVALID', `${broken.length} table${broken.length === 1 ? '' : 's'} do not open: ${broken.map((t) => t.table).join(', ')}`, {
+        hint: 'The report above names the problem per table; restore (`lake restore`) or fix those tables, then run lake doctor again.',
+      });
+    }
+  });
+}
+
+function registerTableCommands(program: Command, io: Io): void {
   program
     .command('write')
     .description('write rows into a Delta table (created on first write) as one commit')
@@ -90,25 +157,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--partition-by <columns>', 'comma-separated partition columns (when creating)')
     .addOption(new Option('--schema-mode <mode>', 'strict: columns must match; merge: add new columns; overwrite: replace the schema').choices(['strict', 'merge', 'overwrite']).default('strict'))
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { from: string; mode: WriteMode; partitionBy?: string; schemaMode: SchemaMode; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const prepared = await prepareQuery(lake, sourceSql(opts.from));
-        const result = await writeTable(lake, {
-          table: resolveTable(lake, table),
-          source: prepared.sql,
-          mode: opts.mode,
-          partitionBy: opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean),
-          schemaMode: opts.schemaMode,
-          commitMetadata: prepared.views.length > 0 ? { source_versions: Object.fromEntries(prepared.views.map((v) => [v.table, v.version])) } : undefined,
-        });
-        if (opts.json) printJson(io, result);
-        else if (result.status === 'skipped') io.out(`${table}: nothing to do (${result.reason})\n`);
-        else
-          io.out(
-            `${table}: committed version ${result.version} (${result.operation}): +${result.filesAdded} files, -${result.filesRemoved} files, ${result.rowsAdded} rows${result.checkpointed ? ', checkpoint written' : ''}\n`,
-          );
-      });
-    });
+    .action((table: string, opts: WriteCommandOptions) => write(io, table, opts));
 
   program
     .command('sql')
@@ -118,14 +167,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .option('--as-of <version|timestamp>', 'read every table without its own AT clause as of this version or timestamp')
     .addOption(new Option('--reader <reader>', "auto: DuckDB's delta extension when it loads, else native; extension; native (default: LAKE_READER or auto)").choices(['auto', 'extension', 'native']))
-    .action(async (query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string; reader?: ReaderMode }) => {
-      const sql = opts.file ? readFileSync(opts.file, 'utf8') : query;
-      if (!sql) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
-      await withLake(async (lake) => {
-        const result = await runQuery(lake, sql, { asOf: opts.asOf, exact: true, reader: opts.reader ?? readerMode() });
-        io.out(renderRows(result.columns, result.rows, opts.format));
-      });
-    });
+    .action((query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string; reader?: ReaderMode }) => sql(io, query, opts));
 
   program
     .command('history')
@@ -133,45 +175,17 @@ export function buildProgram(io: Io = defaultIo): Command {
     .argument('<table>', 'layer.dataset or a path')
     .option('--limit <n>', 'show at most n commits', positiveInt('--limit'))
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { limit?: number; json?: boolean }) => {
-      await withLake(async (lake) => {
-        const entries = await tableHistory(lake, resolveTable(lake, table), { limit: opts.limit });
-        if (entries.length === 0) throw new LakeError('TABLE_NOT_FOUND', `${table} is not a Delta table (no commits)`, { hint: 'Check the name or path.' });
-        if (opts.json) {
-          printJson(io, entries.map(({ commitInfo: _c, ...e }) => ({ ...e, timestamp: new Date(e.timestamp).toISOString() })));
-          return;
-        }
-        const columns = ['version', 'timestamp', 'operation', 'parameters', 'run_id', '+files', '-files', '+rows', '-rows', 'partitions'];
-        const rows = entries.map((e) => [
-          e.version,
-          new Date(e.timestamp).toISOString(),
-          e.operation ?? '',
-          Object.entries(e.operationParameters).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '),
-          e.runId ?? '',
-          e.filesAdded,
-          e.filesRemoved,
-          e.rowsAdded ?? '?',
-          e.rowsRemoved ?? '?',
-          e.partitions.length,
-        ]);
-        io.out(renderRows(columns, rows, 'table'));
-      });
-    });
+    .action((table: string, opts: { limit?: number; json?: boolean }) => history(io, table, opts));
 
   program
     .command('checkpoint')
     .description('write a checkpoint of the latest version (readers then skip replaying older commits)')
     .argument('<table>', 'layer.dataset or a path')
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { json?: boolean }) => {
-      await withLake(async (lake) => {
-        const snapshot = await tableSnapshot(lake, resolveTable(lake, table));
-        const result = await writeCheckpoint(lake.engine, snapshot);
-        if (opts.json) printJson(io, { table, ...result });
-        else io.out(`${table}: checkpoint at version ${result.version} (${result.numOfAddFiles} files, ${result.parts} part${result.parts === 1 ? '' : 's'})\n`);
-      });
-    });
+    .action((table: string, opts: { json?: boolean }) => checkpoint(io, table, opts));
+}
 
+function registerToolCommands(program: Command, io: Io): void {
   const extension = program.command('extension').description("DuckDB's delta extension, for the extension reader (works offline from a wheel or file)");
   extension
     .command('install')
@@ -179,24 +193,13 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--from <file>', 'a delta.duckdb_extension binary or a duckdb_extension_delta-*.whl copied onto this machine')
     .option('--force', 'reinstall even when a working extension is installed')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { from?: string; force?: boolean; json?: boolean }) => {
-      const result = await installDeltaExtension({ from: opts.from, force: opts.force });
-      if (opts.json) printJson(io, result);
-      else io.out(`delta extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) installed from ${result.source}${result.origin ? ` (${result.origin})` : ''}: ${result.path}; it loads.\n`);
-    });
+    .action((opts: { from?: string; force?: boolean; json?: boolean }) => extensionInstall(io, opts));
 
   program
     .command('doctor')
     .description('DuckDB version, reader in use, extension status, lake root, and whether every table opens')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }) => {
-      await withLake(async (lake) => {
-        const report = await doctor(lake);
-        if (opts.json) printJson(io, report);
-        else io.out(renderDoctor(report));
-        if (report.tables.some((t) => !t.ok)) process.exitCode = 3;
-      });
-    });
+    .action((opts: { json?: boolean }) => doctorCommand(io, opts));
 
   program
     .command('demo')
@@ -205,7 +208,22 @@ export function buildProgram(io: Io = defaultIo): Command {
     .action(async (opts: { root?: string }) => {
       await runDemo({ root: opts.root, out: io.out });
     });
+}
 
+export function buildProgram(io: Io = defaultIo): Command {
+  const program = new Command('lake')
+    .description('nfl-lakehouse: nflverse data as Delta Lake tables, queried with DuckDB at any version')
+    .version(PIPELINE_VERSION)
+    .addOption(new Option('--log-level <level>', 'log level (trace|debug|info|warn|error)').env('LAKE_LOG_LEVEL').default('warn'))
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  program.hook('preAction', (cmd) => {
+    const level = cmd.opts<{ logLevel?: string }>().logLevel;
+    if (level) configureLogging({ level });
+  });
+  registerTableCommands(program, io);
+  registerToolCommands(program, io);
   registerIngestCommands(program, io);
   registerMaintenanceCommands(program, io);
   registerPromoteCommands(program, io);
@@ -213,7 +231,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code (DESIGN.md exit codes) instead of exiting. */
+/** Runs the CLI; returns the exit code (core's EXIT: the failing error's exitCode) instead of exiting. */
 export async function runCli(argv: string[], io: Io = defaultIo): Promise<number> {
   const program = buildProgram(io);
   const json = argv.includes('--json');

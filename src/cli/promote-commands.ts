@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, errorWithCode, loadCatalog, loadDotEnv, newRunId, resolveSettings, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, loadCatalog, loadDotEnv, newRunId, resolveSettings, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
 import { LAYERS, openLake, refreshDuckdbViews, resolveTable, type Layer } from '../table/index.js';
+import { lockLake, waitOption } from './lake-session.js';
 import { renderRows } from './render.js';
 
-/** `lake promote | lineage | profile`: render src/lake/{promote,lineage,profile}.ts. */
+/** `lake promote | lineage | profile`: render src/pipeline/silver/promote.ts and src/pipeline/ops/{lineage,profile}.ts. */
 export interface PromoteIo {
   out: (text: string) => void;
   err: (text: string) => void;
@@ -117,6 +118,82 @@ function catalogOption(): Option {
   return new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE);
 }
 
+interface PromoteCommandOptions {
+  datasets?: string;
+  maxWorkers?: number;
+  dryRun?: boolean;
+  qualityDir?: string;
+  json?: boolean;
+  catalog: string;
+  wait?: number;
+}
+
+/** `lake promote`: one run under its own run id and log file; a failed dataset makes the command fail with its code. */
+async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void> {
+  loadDotEnv();
+  const catalog = loadCatalog(opts.catalog);
+  const settings = resolveSettings(catalog);
+  const runId = newRunId(Date.now());
+  const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
+  const unlock = await lockLake(settings.root, 'promote', opts, io.err);
+  const lake = await openLake({ root: settings.root });
+  let result: PromoteRunResult;
+  try {
+    result = await runPromote({
+      catalog,
+      lake,
+      runId,
+      datasets: list(opts.datasets),
+      maxWorkers: opts.maxWorkers ?? settings.maxWorkers,
+      dryRun: opts.dryRun === true,
+      reportDir: opts.qualityDir ? path.resolve(opts.qualityDir) : undefined,
+      configuration: {
+        'delta.logRetentionDuration': `interval ${settings.retention.logHours} hours`,
+        'delta.deletedFileRetentionDuration': `interval ${settings.retention.deletedFileHours} hours`,
+      },
+      cwd: process.cwd(),
+      logger,
+    });
+    if (result.commits > 0) await refreshDuckdbViews(lake);
+  } finally {
+    await unlock();
+    lake.close();
+    logger.flush();
+  }
+  io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderPromote(result));
+  if (result.failures > 0) {
+    const failed = result.datasets.filter((d) => d.status === 'failed');
+    const first = failed[0]!.error!;
+    throw new LakeError(first.code, `${failed.length} of ${result.datasets.length} datasets failed: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} (run ${result.runId}; the other datasets are unaffected)`, {
+      hint: `${first.hint ?? ''} Details: ${path.relative(process.cwd(), logFile)}`.trim(),
+    });
+  }
+}
+
+async function lineage(io: PromoteIo, table: string, opts: { json?: boolean }): Promise<void> {
+  const lake = await openLake();
+  try {
+    const result = await tableLineage(lake, resolveTable(lake, table));
+    if (opts.json) printJson(io, result);
+    else io.out(renderLineage(result));
+  } finally {
+    lake.close();
+  }
+}
+
+async function profile(io: PromoteIo, opts: { layer: Layer; datasets?: string; json?: boolean; catalog: string }): Promise<void> {
+  loadDotEnv();
+  const catalog = loadCatalog(opts.catalog);
+  const lake = await openLake({ root: resolveSettings(catalog).root });
+  try {
+    const run = await profileLayer(lake, catalog, opts.layer, list(opts.datasets));
+    if (opts.json) printJson(io, run);
+    else io.out(renderProfile(run));
+  } finally {
+    lake.close();
+  }
+}
+
 export function registerPromoteCommands(program: Command, io: PromoteIo = defaultIo): void {
   program
     .command('promote')
@@ -127,59 +204,15 @@ export function registerPromoteCommands(program: Command, io: PromoteIo = defaul
     .option('--quality-dir <dir>', 'where quality reports go (default: quality/ next to the catalog, i.e. catalog/quality)')
     .option('--json', 'machine-readable output')
     .addOption(catalogOption())
-    .action(async (opts: { datasets?: string; maxWorkers?: number; dryRun?: boolean; qualityDir?: string; json?: boolean; catalog: string }) => {
-      loadDotEnv();
-      const catalog = loadCatalog(opts.catalog);
-      const settings = resolveSettings(catalog);
-      const runId = newRunId(Date.now());
-      const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
-      const lake = await openLake({ root: settings.root });
-      let result: PromoteRunResult;
-      try {
-        result = await runPromote({
-          catalog,
-          lake,
-          runId,
-          datasets: list(opts.datasets),
-          maxWorkers: opts.maxWorkers ?? settings.maxWorkers,
-          dryRun: opts.dryRun === true,
-          reportDir: opts.qualityDir ? path.resolve(opts.qualityDir) : undefined,
-          configuration: {
-            'delta.logRetentionDuration': `interval ${settings.retention.logHours} hours`,
-            'delta.deletedFileRetentionDuration': `interval ${settings.retention.deletedFileHours} hours`,
-          },
-          logger,
-        });
-        if (result.commits > 0) await refreshDuckdbViews(lake);
-      } finally {
-        lake.close();
-        logger.flush();
-      }
-      io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderPromote(result));
-      if (result.failures > 0) {
-        const failed = result.datasets.filter((d) => d.status === 'failed');
-        const first = failed[0]!.error!;
-        throw errorWithCode(first.code, result.exitCode, `${failed.length} of ${result.datasets.length} datasets failed: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} (run ${result.runId}; the other datasets are unaffected)`, {
-          hint: `${first.hint ?? ''} Details: ${path.relative(process.cwd(), logFile)}`.trim(),
-        });
-      }
-    });
+    .addOption(waitOption())
+    .action((opts: PromoteCommandOptions) => promote(io, opts));
 
   program
     .command('lineage')
     .description("where a table's runs, datasets and partitions came from, derived from its Delta log alone (fingerprints from lake promote)")
     .argument('<table>', 'layer.dataset (e.g. silver.pbp) or a path')
     .option('--json', 'machine-readable output')
-    .action(async (table: string, opts: { json?: boolean }) => {
-      const lake = await openLake();
-      try {
-        const lineage = await tableLineage(lake, resolveTable(lake, table));
-        if (opts.json) printJson(io, lineage);
-        else io.out(renderLineage(lineage));
-      } finally {
-        lake.close();
-      }
-    });
+    .action((table: string, opts: { json?: boolean }) => lineage(io, table, opts));
 
   program
     .command('profile')
@@ -188,16 +221,5 @@ export function registerPromoteCommands(program: Command, io: PromoteIo = defaul
     .option('--datasets <names>', 'comma-separated datasets (default: every enabled dataset)')
     .option('--json', 'machine-readable output')
     .addOption(catalogOption())
-    .action(async (opts: { layer: Layer; datasets?: string; json?: boolean; catalog: string }) => {
-      loadDotEnv();
-      const catalog = loadCatalog(opts.catalog);
-      const lake = await openLake({ root: resolveSettings(catalog).root });
-      try {
-        const run = await profileLayer(lake, catalog, opts.layer, list(opts.datasets));
-        if (opts.json) printJson(io, run);
-        else io.out(renderProfile(run));
-      } finally {
-        lake.close();
-      }
-    });
+    .action((opts: { layer: Layer; datasets?: string; json?: boolean; catalog: string }) => profile(io, opts));
 }

@@ -1,8 +1,11 @@
 /**
  * One error base for the whole project. `code` and `exitCode` are the stable contract
- * (DESIGN.md exit codes: 2 usage/config, 3 data/quality, 4 conflict/lock, 5 upstream, 1 unexpected).
+ * (README.md "Commands", exit codes: 2 usage/config, 3 data/quality, 4 conflict/lock,
+ * 5 upstream, 1 unexpected).
  * Messages name the table/file/value; `hint` says what to do next.
  */
+
+/** Process exit codes, one per kind of failure. */
 export const EXIT = {
   ok: 0,
   unexpected: 1,
@@ -20,6 +23,8 @@ export const ERROR_CODES = {
   CATALOG_INVALID: EXIT.usage,
   TABLE_NOT_FOUND: EXIT.usage,
   TABLE_EXISTS: EXIT.usage,
+  /** A new table was asked for in a folder holding files the lake did not write. */
+  NOT_A_TABLE: EXIT.usage,
   VERSION_NOT_FOUND: EXIT.usage,
   TIMESTAMP_BEFORE_TABLE: EXIT.usage,
   SQL_ERROR: EXIT.usage,
@@ -36,6 +41,8 @@ export const ERROR_CODES = {
   INGEST_HTTP_STATUS: EXIT.upstream,
   /** Network error or timeout on every attempt. */
   INGEST_UNREACHABLE: EXIT.upstream,
+  /** The disk (or quota) holding the lake, its temp folder or the raw files is full: nothing was committed; free space and rerun. */
+  DISK_FULL: EXIT.upstream,
   INTERNAL: EXIT.unexpected,
 } as const satisfies Record<string, ExitCode>;
 
@@ -84,4 +91,29 @@ export function errnoCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+const OUT_OF_SPACE_ERRNO = new Set(['ENOSPC', 'EDQUOT']);
+const OUT_OF_SPACE_TEXT = /no space left on device|disk quota exceeded|not enough space on the disk/i;
+
+/** Whether `error` (or any error in its `cause` chain) says the disk or quota is full. */
+export function isOutOfSpace(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const code = errnoCode(e);
+    if (code !== undefined && OUT_OF_SPACE_ERRNO.has(code)) return true;
+    if (e instanceof Error && OUT_OF_SPACE_TEXT.test(e.message)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * The DISK_FULL error for a failure `isOutOfSpace` recognised while writing `what` (a table, a
+ * file): says where the bytes were going and where the lake spills, and that nothing was committed.
+ */
+export function diskFullError(what: string, cause: unknown, spillDir?: string): LakeError {
+  return new LakeError('DISK_FULL', `out of disk space while writing ${what}; nothing was committed`, {
+    cause,
+    hint: `Free space on the disk holding ${what}${spillDir ? ` and DuckDB's spill folder ${spillDir}` : ''} (or point LAKE_ROOT / LAKE_TEMP_DIR at a larger disk), then run the command again; the table is at its last version.`,
+  });
 }

@@ -1,7 +1,13 @@
-export { EXIT, ERROR_CODES, LakeError, isLakeError, errnoCode } from './errors.js';
+/**
+ * core: what every room shares and nothing else: the error base with its stable codes and exit
+ * codes, the injected clock, the logger and the version. Uses no other room; reads no environment.
+ */
+export { EXIT, ERROR_CODES, LakeError, isLakeError, errnoCode, isOutOfSpace, diskFullError } from './errors.js';
+export { FAULT_POINTS, configureFaults, faultPoint } from './faults.js';
+export type { FaultAction, FaultPointName } from './faults.js';
 export type { ErrorCode, ExitCode, LakeErrorOptions } from './errors.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { createLogger, logger, setLogger } from './logger.js';
-export type { Logger } from './logger.js';
+export { configureLogging, createLogger, logger } from './logger.js';
+export type { Logger, LoggingOptions } from './logger.js';
 export { PIPELINE_VERSION, ENGINE_INFO } from './version.js';

@@ -1,24 +1,36 @@
+/**
+ * The process logger: pino, constant messages, data in fields. Writes to stderr so that command
+ * output on stdout stays machine-readable. The level is `warn` until the entry point (the CLI,
+ * from `--log-level` or LAKE_LOG_LEVEL) calls `configureLogging`; nothing below it reads the
+ * environment.
+ */
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/**
- * The process logger. Structured, constant messages, data in fields. Writes to stderr so that
- * command output on stdout stays machine-readable. Level from LAKE_LOG_LEVEL (default `warn`).
- */
+export interface LoggingOptions {
+  /** pino level: trace, debug, info, warn, error, fatal or silent. */
+  level?: string;
+}
+
+const DEFAULT_LEVEL = 'warn';
+let configuredLevel = DEFAULT_LEVEL;
+let current: Logger | undefined;
+
+/** Sets the level of the process logger and of loggers created later without one. */
+export function configureLogging(options: LoggingOptions): void {
+  configuredLevel = options.level ?? DEFAULT_LEVEL;
+  if (current) current.level = configuredLevel;
+}
+
+/** A logger to stderr, or to `destination` (a file, created with its folder). Level default: `configureLogging`'s. */
 export function createLogger(options: { level?: string; destination?: string } = {}): Logger {
-  const level = options.level ?? process.env['LAKE_LOG_LEVEL'] ?? 'warn';
+  const level = options.level ?? configuredLevel;
   const destination = options.destination === undefined ? pino.destination(2) : pino.destination({ dest: options.destination, mkdir: true, sync: true });
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
-let current: Logger | undefined;
-
 export function logger(): Logger {
   current ??= createLogger();
   return current;
-}
-
-export function setLogger(next: Logger): void {
-  current = next;
 }

@@ -1,6 +1,6 @@
+/** Delta actions, with the spec's field names verbatim (PROTOCOL.md "Actions"). */
 import { LakeError } from '../core/index.js';
 
-/** Delta actions, with the spec's field names verbatim (PROTOCOL.md "Actions"). */
 export interface ProtocolAction {
   minReaderVersion: number;
   minWriterVersion: number;

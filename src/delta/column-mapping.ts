@@ -1,6 +1,3 @@
-import { LakeError } from '../core/index.js';
-import { isArray, isMap, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructField } from './schema.js';
-
 /**
  * Column mapping (PROTOCOL.md "Column Mapping", "Reader Requirements for Column Mapping"): how each
  * logical column, nested struct fields included, is found in one Parquet data file.
@@ -9,6 +6,8 @@ import { isArray, isMap, isStruct, physicalName, type ColumnMappingMode, type Da
  * - `id`: by the Parquet `field_id` equal to `delta.columnMapping.id`.
  * A column the file does not hold reads as NULL. Pure: the file's schema tree is handed in.
  */
+import { LakeError } from '../core/index.js';
+import { isArray, isMap, isStruct, physicalName, type ColumnMappingMode, type DataType, type StructField } from './schema.js';
 
 /** One element of a Parquet file's schema tree (as DuckDB's `parquet_schema` lists it). */
 export interface ParquetNode {

@@ -1,5 +1,10 @@
+/**
+ * Committing a version (PROTOCOL.md "Delta Log Entries"): the commit file is published with
+ * put-if-absent through the storage port; a lost race is resolved by reading the winners and
+ * either retrying on top of them or returning a conflict (a value, not an exception).
+ */
 import path from 'node:path';
-import { LakeError } from '../core/index.js';
+import { LakeError, systemClock, type Clock } from '../core/index.js';
 import { putIfAbsent } from '../storage/index.js';
 import { serializeCommit, type Action, type CommitInfoAction } from './actions.js';
 import { listLog, logRootOf, readCommit } from './log.js';
@@ -7,11 +12,14 @@ import { commitFileName } from './log-path.js';
 import { partitionKey } from './partition.js';
 
 /**
- * What a transaction may tolerate from commits that won the race (DESIGN.md decision 3):
- * - `append`: blind append; conflicts only with metadata/protocol changes.
+ * What a transaction may tolerate from commits that won the race (README.md "How tables are
+ * stored", optimistic concurrency). Whatever the kind, a winner that changed metadata or protocol,
+ * or advanced the `txn` version of one of our application ids, conflicts.
+ * - `append`: blind append; nothing else conflicts.
  * - `replace`: replaces the listed partitions (keys from `partitionKey`); conflicts with any
- *   winner that added or removed files in one of them.
+ *   winner that added or removed files (`dataChange`) in one of them.
  * - `overwrite`: replaces the whole table; conflicts with any winner that changed data.
+ * - `metadata`: changes metadata or protocol (schema change, restore); conflicts as `overwrite`.
  * - `create`: version 0; any winner means the table exists now.
  */
 export type Isolation =
@@ -31,6 +39,8 @@ export interface CommitRequest {
   commitInfo: CommitInfoAction;
   isolation: Isolation;
   maxAttempts?: number;
+  /** The time stamped into commitInfo when it has no `timestamp` (default the system clock). */
+  clock?: Clock;
 }
 
 export type CommitOutcome =
@@ -67,19 +77,21 @@ export function conflictReason(winner: readonly Action[], ours: readonly Action[
 }
 
 /**
- * Commits with put-if-absent and optimistic retries. Returns a value on conflict; the caller turns
- * it into DELTA_COMMIT_CONFLICT (or retries the whole operation, if it can).
+ * Commits with put-if-absent and optimistic retries: only the serialized commit is rebuilt per
+ * attempt, the actions are prepared once. Returns a value on conflict; the caller turns it into
+ * DELTA_COMMIT_CONFLICT (`conflictError`) or retries the whole operation, if it can.
  */
 export async function commitWithRetry(request: CommitRequest): Promise<CommitOutcome> {
   const logRoot = logRootOf(request.tableRoot);
   const maxAttempts = request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   let readVersion = request.readVersion;
   let version = readVersion + 1;
+  const clock = request.clock ?? systemClock;
   for (let attempt = 1; ; attempt++) {
-    const commitInfo: CommitInfoAction = { ...request.commitInfo, timestamp: request.commitInfo.timestamp ?? Date.now() };
+    const commitInfo: CommitInfoAction = { ...request.commitInfo, timestamp: request.commitInfo.timestamp ?? clock.now() };
     if (readVersion >= 0) commitInfo.readVersion = readVersion;
     const body = serializeCommit([{ kind: 'commitInfo', commitInfo }, ...request.actions]);
-    const result = await putIfAbsent(path.join(logRoot, commitFileName(version)), body);
+    const result = await putIfAbsent(path.join(logRoot, commitFileName(version)), body, { written: 'commit.temp-written', linked: 'commit.linked' });
     if (result.status === 'written') return { status: 'committed', version, attempts: attempt };
     // Lost the race: check every commit that won since we read.
     const listing = await listLog(request.tableRoot);

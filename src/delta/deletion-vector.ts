@@ -1,11 +1,3 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { crc32 } from 'node:zlib';
-import { LakeError, errnoCode } from '../core/index.js';
-import type { DeletionVectorDescriptor } from './actions.js';
-import { decodeAddPath, isAbsoluteUri } from './partition.js';
-import { dvUniqueId } from './replay.js';
-
 /**
  * Deletion vectors (PROTOCOL.md "Deletion Vectors", appendix "Deletion Vector Format"): the set of
  * row positions (0-based, in Parquet file order) that a logical file no longer contains.
@@ -21,6 +13,13 @@ import { dvUniqueId } from './replay.js';
  * RoaringBitmap in the portable format: bucket count (u64 LE), then per bucket the high 32 bits
  * (u32 LE) and a standard 32-bit RoaringBitmap (RoaringFormatSpec), all little-endian.
  */
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { LakeError } from '../core/index.js';
+import { readFileIfExists } from '../storage/index.js';
+import type { DeletionVectorDescriptor } from './actions.js';
+import { decodeAddPath, isAbsoluteUri } from './partition.js';
+import { dvUniqueId } from './replay.js';
 
 const Z85_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
 const Z85_VALUES = new Map([...Z85_ALPHABET].map((c, i) => [c, i]));
@@ -215,17 +214,12 @@ export async function loadDeletionVector(tableRoot: string, dv: DeletionVectorDe
     rows = decodeRoaringBitmapArray(bytes.subarray(0, dv.sizeInBytes), 'inline');
   } else {
     const file = deletionVectorPath(tableRoot, dv);
-    let content: Buffer;
-    try {
-      content = await fs.readFile(file);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') {
-        throw new LakeError('DATA_FILE_MISSING', `deletion vector file ${file} is missing`, {
-          hint: 'The table references a deletion vector file that is gone (vacuumed or not copied); read an older or newer version, or restore the file.',
-          details: { file },
-        });
-      }
-      throw error;
+    const content = await readFileIfExists(file);
+    if (content === undefined) {
+      throw new LakeError('DATA_FILE_MISSING', `deletion vector file ${file} is missing`, {
+        hint: 'The table references a deletion vector file that is gone (vacuumed or not copied); read an older or newer version, or restore the file.',
+        details: { file },
+      });
     }
     rows = decodeRoaringBitmapArray(parseDeletionVectorFile(content, dv.offset ?? 0, dv.sizeInBytes, file), file);
   }

@@ -1,4 +1,6 @@
 /** File names inside `_delta_log/` (PROTOCOL.md "Delta Log Entries", "Checkpoints", "Log Compaction Files"). */
+
+/** A `_delta_log` file name, classified. */
 export type LogFile =
   | { type: 'commit'; version: number; name: string }
   | { type: 'checkpoint'; version: number; name: string; part?: number; parts?: number; uuid?: string }

@@ -1,9 +1,12 @@
-import { promises as fs } from 'node:fs';
+/**
+ * Reading `_delta_log/` (PROTOCOL.md "Delta Log Entries", "Checkpoints"): listing it, choosing the
+ * log segment that rebuilds a version, and reading commits. All I/O goes through the storage port.
+ */
 import path from 'node:path';
-import { LakeError, errnoCode } from '../core/index.js';
-import { listNames, readTextIfExists } from '../storage/index.js';
+import { LakeError } from '../core/index.js';
+import { listNames, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
 import { parseCommitText, type Action } from './actions.js';
-import { LAST_CHECKPOINT, LOG_DIR, commitFileName, parseLogFileName } from './log-path.js';
+import { LOG_DIR, commitFileName, parseLogFileName } from './log-path.js';
 
 /** What `_delta_log/` holds: commits by version and complete checkpoints by version. */
 export interface LogListing {
@@ -134,64 +137,33 @@ export async function readCommit(tableRoot: string, version: number): Promise<Ac
   return parseCommitText(text, file);
 }
 
+/** How much of a commit `readCommitInfo` reads first, hoping the first line is commitInfo. */
+const COMMIT_HEAD_BYTES = 64 * 1024;
+
 /**
  * The commitInfo of a commit, reading only as much of the file as needed: writers put commitInfo
  * first, so the first line usually suffices; otherwise the whole commit is parsed.
  */
 export async function readCommitInfo(tableRoot: string, version: number): Promise<Record<string, unknown> | undefined> {
   const file = path.join(logRootOf(tableRoot), commitFileName(version));
-  let handle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8');
-    const newline = head.indexOf('\n');
-    if (newline > 0) {
-      try {
-        const first = JSON.parse(head.slice(0, newline)) as Record<string, unknown>;
-        if (first['commitInfo']) return first['commitInfo'] as Record<string, unknown>;
-      } catch {
-        // pretty-printed or unusual layout: fall through to a full parse
-      }
+  const bytes = await readRangeIfExists(file, 0, COMMIT_HEAD_BYTES);
+  if (bytes === undefined) return undefined;
+  const head = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const newline = head.indexOf('\n');
+  if (newline > 0) {
+    try {
+      const first = JSON.parse(head.slice(0, newline)) as Record<string, unknown>;
+      if (first['commitInfo']) return first['commitInfo'] as Record<string, unknown>;
+    } catch {
+      // pretty-printed or unusual layout: fall through to a full parse
     }
-  } finally {
-    await handle.close();
   }
   const actions = await readCommit(tableRoot, version);
   const info = actions.find((a) => a.kind === 'commitInfo');
   return info?.kind === 'commitInfo' ? info.commitInfo : undefined;
 }
 
-export interface LastCheckpointHint {
-  version: number;
-  size?: number;
-  parts?: number;
-}
-
-/** `_last_checkpoint` is only a hint: missing, unreadable or stale is tolerated (listing decides). */
-export async function readLastCheckpoint(tableRoot: string): Promise<LastCheckpointHint | undefined> {
-  const text = await readTextIfExists(path.join(logRootOf(tableRoot), LAST_CHECKPOINT));
-  if (text === undefined) return undefined;
-  try {
-    const value = JSON.parse(text) as LastCheckpointHint;
-    return typeof value.version === 'number' ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Modification time of a commit file (PROTOCOL.md: the commit time when commitInfo has none). */
 export async function commitMtime(tableRoot: string, version: number): Promise<number | undefined> {
-  try {
-    return (await fs.stat(path.join(logRootOf(tableRoot), commitFileName(version)))).mtimeMs;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  return (await statIfExists(path.join(logRootOf(tableRoot), commitFileName(version))))?.mtimeMs;
 }

@@ -1,3 +1,7 @@
+/**
+ * Protocol versions and table features (PROTOCOL.md "Protocol Evolution", "Table Features"): which
+ * tables this implementation reads and writes, checked before anything is read or written.
+ */
 import { LakeError } from '../core/index.js';
 import type { MetadataAction, ProtocolAction } from './actions.js';
 import { parseSchemaString, type StructType } from './schema.js';
@@ -6,15 +10,14 @@ import { parseSchemaString, type StructType } from './schema.js';
  * The reader and writer features this implementation supports. Anything else is refused with
  * DELTA_PROTOCOL_UNSUPPORTED naming the feature: never wrong rows.
  */
-export const SUPPORTED_READER_FEATURES = new Set<string>(['timestampNtz', 'deletionVectors', 'columnMapping', 'v2Checkpoint']);
-export const SUPPORTED_WRITER_FEATURES = new Set<string>(['appendOnly', 'invariants', 'timestampNtz']);
+export const SUPPORTED_READER_FEATURES: ReadonlySet<string> = new Set(['timestampNtz', 'deletionVectors', 'columnMapping', 'v2Checkpoint']);
+export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set(['appendOnly', 'invariants', 'timestampNtz']);
 
-/** The protocol our writer creates tables with (DESIGN.md decision 1). */
+/**
+ * The protocol our writer creates tables with: reader 1 / writer 2 and no table features, so every
+ * Delta reader accepts our tables (README.md "How tables are stored", "Compatibility").
+ */
 export const DEFAULT_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVersion: 2 };
-
-export function registerReaderFeature(feature: string): void {
-  SUPPORTED_READER_FEATURES.add(feature);
-}
 
 function legacyReaderFeatures(version: number): string[] {
   // Reader version 2 introduced column mapping; version 3 lists features explicitly.

@@ -1,12 +1,12 @@
-import { LakeError } from '../core/index.js';
-import type { Action, AddAction, DeletionVectorDescriptor, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
-import { decodeAddPath } from './partition.js';
-
 /**
  * Log replay (PROTOCOL.md "Action Reconciliation"), pure: feed it the checkpoint's actions, then
  * each commit's actions in version order. A logical file is identified by its decoded path plus
  * its deletion vector's unique id.
  */
+import { LakeError } from '../core/index.js';
+import type { Action, AddAction, DeletionVectorDescriptor, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
+import { decodeAddPath } from './partition.js';
+
 export interface ReplayState {
   version: number;
   protocol: ProtocolAction | undefined;

@@ -1,6 +1,6 @@
+/** Delta schema model (PROTOCOL.md "Schema Serialization Format"). */
 import { LakeError } from '../core/index.js';
 
-/** Delta schema model (PROTOCOL.md "Schema Serialization Format"). */
 export type PrimitiveTypeName =
   | 'string'
   | 'long'

@@ -1,3 +1,8 @@
+/**
+ * Snapshots (PROTOCOL.md "Action Reconciliation"): the state of a table at one version, rebuilt
+ * from the newest usable checkpoint plus the commits after it. Checkpoint Parquet is read through
+ * the `CheckpointReader` port; the log through `log.ts`.
+ */
 import path from 'node:path';
 import { LakeError, isLakeError, logger } from '../core/index.js';
 import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
@@ -31,7 +36,7 @@ export interface Snapshot {
 
 export interface SnapshotOptions {
   version?: number;
-  /** Milliseconds since the epoch: the last version committed at or before it (DESIGN.md decision 6). */
+  /** Milliseconds since the epoch: the last version committed at or before it (see `versionAtTimestamp`). */
   timestamp?: number;
   /** Skip the reader-feature check (history and vacuum read the log of any table). */
   skipReadCheck?: boolean;
@@ -104,7 +109,10 @@ export async function commitTimestamp(tableRoot: string, listing: LogListing, ve
   return typeof ts === 'number' ? ts : commitMtime(tableRoot, version);
 }
 
-/** DESIGN.md decision 6: the last version whose commit timestamp is ≤ T. */
+/**
+ * Timestamp time travel: the last version whose commit timestamp (`commitTimestamp`) is ≤ T,
+ * among the versions the log can still rebuild; TIMESTAMP_BEFORE_TABLE when there is none.
+ */
 export async function versionAtTimestamp(tableRoot: string, listing: LogListing, timestamp: number, table: string): Promise<number> {
   const latest = latestVersion(listing);
   const earliest = earliestVersion(listing);

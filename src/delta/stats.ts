@@ -1,11 +1,11 @@
-import { type DataType, type StructType, isStruct, parseDecimal } from './schema.js';
-
 /**
  * Delta per-file statistics (PROTOCOL.md "Per-file Statistics") from the column statistics that
  * DuckDB's `COPY … RETURN_STATS` returns. Keys there are quoted column paths (`"a"."b"`), values
  * are strings. Min/max are written only where they are exact and comparable by every reader:
  * numbers, dates, timestamps (widened to whole milliseconds) and short strings.
  */
+import { type DataType, type StructType, isStruct, parseDecimal } from './schema.js';
+
 export interface FileStats {
   numRecords: number;
   minValues: Record<string, unknown>;

@@ -1,20 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LakeError, logger } from '../core/index.js';
+import { LakeError, faultPoint, logger } from '../core/index.js';
 import {
-  LAST_CHECKPOINT,
   checkpointFileName,
   dvUniqueId,
   logRootOf,
-  readLastCheckpoint,
+  unexpiredTombstones,
+  writeLastCheckpoint,
   writerFeatures,
   type AddAction,
   type RemoveAction,
   type Snapshot,
 } from '../delta/index.js';
-import { exists, putIfAbsent } from '../storage/index.js';
+import { exists, putIfAbsent, statIfExists } from '../storage/index.js';
 import { ident, literal, type Engine } from './session.js';
 
 export interface CheckpointOptions {
@@ -34,9 +33,6 @@ export interface CheckpointResult {
   /** `exists` when a checkpoint for this version was already there and was left untouched. */
   status: 'written' | 'exists';
 }
-
-/** PROTOCOL.md "Table Properties": default `delta.deletedFileRetentionDuration`. */
-export const DEFAULT_DELETED_FILE_RETENTION = 'interval 1 week';
 
 const MAP = 'MAP(VARCHAR, VARCHAR)';
 const DV = 'STRUCT(storageType VARCHAR, pathOrInlineDv VARCHAR, "offset" INTEGER, sizeInBytes INTEGER, cardinality BIGINT)';
@@ -94,48 +90,6 @@ export const CHECKPOINT_COLUMNS: readonly (readonly [string, string])[] = [
   ],
   ['protocol', 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])'],
 ];
-
-const UNIT_MS: Record<string, number> = {
-  microsecond: 0.001,
-  millisecond: 1,
-  second: 1_000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-  week: 604_800_000,
-};
-
-/**
- * Parses a Delta duration property such as `interval 7 days`, `interval 1 week`, `168 hours` or
- * `interval 1 day 12 hours` into milliseconds; `undefined` when it is not such a duration
- * (months and years are not durations: Delta rejects them too).
- */
-export function parseIntervalMs(text: string): number | undefined {
-  const tokens = text.trim().toLowerCase().split(/\s+/);
-  if (tokens[0] === 'interval') tokens.shift();
-  if (tokens.length === 0 || tokens.length % 2 !== 0) return undefined;
-  let total = 0;
-  for (let i = 0; i < tokens.length; i += 2) {
-    const amount = tokens[i]!;
-    const unit = tokens[i + 1]!.replace(/s$/, '');
-    const factor = UNIT_MS[unit];
-    if (!/^\d+$/.test(amount) || factor === undefined) return undefined;
-    total += Number(amount) * factor;
-  }
-  return total;
-}
-
-/** `delta.deletedFileRetentionDuration` of the table, in milliseconds. */
-export function deletedFileRetentionMs(snapshot: Snapshot): number {
-  const text = snapshot.metadata.configuration['delta.deletedFileRetentionDuration'] ?? DEFAULT_DELETED_FILE_RETENTION;
-  const ms = parseIntervalMs(text);
-  if (ms === undefined) {
-    throw new LakeError('USAGE', `${snapshot.table}: table property delta.deletedFileRetentionDuration = '${text}' is not a duration`, {
-      hint: "Set it to a value like 'interval 7 days' (units: week, day, hour, minute, second, millisecond).",
-    });
-  }
-  return ms;
-}
 
 /** The rows of one part file: JSON lines for protocol, metaData and txns, and file actions. */
 interface PartRows {
@@ -205,7 +159,7 @@ function splitRows(lines: string[], adds: readonly AddAction[], removes: readonl
 }
 
 /**
- * Writes a V1 checkpoint of `snapshot` (DESIGN.md decision 7): protocol, metaData, every txn,
+ * Writes a V1 checkpoint of `snapshot` (PROTOCOL.md "Checkpoints"): protocol, metaData, every txn,
  * every active add and the unexpired remove tombstones, as `<version>.checkpoint.parquet` or as a
  * multi-part checkpoint, then points `_last_checkpoint` at it.
  *
@@ -235,13 +189,11 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
     });
   }
 
-  const now = options.now ?? Date.now();
-  const horizon = now - deletedFileRetentionMs(snapshot);
   const sorted = parts > 1;
   const lines = tableLines(snapshot, sorted);
   const adds = sorted ? [...snapshot.files].sort(byFile) : snapshot.files;
-  // PROTOCOL.md: tombstones stay until they expire; a missing deletionTimestamp counts as 0.
-  const removes = snapshot.tombstones.filter((r) => (r.deletionTimestamp ?? 0) > horizon);
+  // PROTOCOL.md: tombstones stay in checkpoints until they expire.
+  const removes = unexpiredTombstones(snapshot, options.now ?? Date.now());
   if (sorted) removes.sort(byFile);
   const rows = splitRows(lines, adds, removes, parts);
 
@@ -263,6 +215,7 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
       if (existing[i]) continue;
       const bytes = await renderPart(engine, path.join(work, `part-${i}.parquet`), part);
       if ((await putIfAbsent(path.join(logRoot, names[i]!), bytes)).status === 'written') written++;
+      faultPoint('checkpoint.parquet-written');
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true });
@@ -273,6 +226,7 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
     return { ...result, sizeInBytes, status: 'exists' };
   }
   await writeLastCheckpoint(snapshot.tableRoot, { version, size: result.actions, parts, sizeInBytes, numOfAddFiles: result.numOfAddFiles });
+  faultPoint('checkpoint.last-written');
   logger().info({ table, version, parts, actions: result.actions, sizeInBytes }, 'checkpoint written');
   return { ...result, sizeInBytes, status: 'written' };
 }
@@ -359,38 +313,6 @@ function fieldColumn(field: FileField<never>, actions: readonly never[], param: 
 }
 
 async function totalSize(logRoot: string, names: readonly string[]): Promise<number> {
-  const stats = await Promise.all(names.map((n) => fs.stat(path.join(logRoot, n)).catch(() => undefined)));
+  const stats = await Promise.all(names.map((n) => statIfExists(path.join(logRoot, n)).catch(() => undefined)));
   return stats.reduce((sum, s) => sum + (s?.size ?? 0), 0);
-}
-
-interface LastCheckpoint {
-  version: number;
-  size: number;
-  parts: number;
-  sizeInBytes: number;
-  numOfAddFiles: number;
-}
-
-/**
- * `_last_checkpoint` (PROTOCOL.md "Last Checkpoint File Schema") is a hint that may be replaced:
- * written to a temp file and renamed over the old one. It never moves back to an older version.
- */
-async function writeLastCheckpoint(tableRoot: string, hint: LastCheckpoint): Promise<void> {
-  const current = await readLastCheckpoint(tableRoot);
-  if (current !== undefined && current.version > hint.version) return;
-  const body = JSON.stringify({
-    version: hint.version,
-    size: hint.size,
-    ...(hint.parts > 1 ? { parts: hint.parts } : {}),
-    sizeInBytes: hint.sizeInBytes,
-    numOfAddFiles: hint.numOfAddFiles,
-  });
-  const logRoot = logRootOf(tableRoot);
-  const temp = path.join(logRoot, `.${LAST_CHECKPOINT}.${randomUUID()}.tmp`);
-  try {
-    await fs.writeFile(temp, body, { flag: 'wx' });
-    await fs.rename(temp, path.join(logRoot, LAST_CHECKPOINT));
-  } finally {
-    await fs.rm(temp, { force: true });
-  }
 }

@@ -1,14 +1,16 @@
-import { DuckDBTypeId, type DuckDBType, type DuckDBDecimalType, type DuckDBListType, type DuckDBArrayType, type DuckDBStructType, type DuckDBMapType } from '@duckdb/node-api';
-import { LakeError } from '../core/index.js';
-import { isArray, isMap, isStruct, parseDecimal, type DataType, type StructField, type StructType } from '../delta/index.js';
-import { ident } from './session.js';
-
 /**
  * DuckDB ↔ Delta types. Delta has no unsigned, huge or nanosecond types, and our tables carry
- * no table features (DESIGN.md decision 1), so zone-less timestamps are stored as UTC `timestamp`.
+ * no table features (`DEFAULT_PROTOCOL`, so no `timestampNtz`), so zone-less timestamps are stored
+ * as UTC `timestamp`.
  * `toDeltaType` says which Delta type a DuckDB column is stored as; `storageCast` is the SQL that
  * converts the value to exactly that type before it is written.
  */
+import { DuckDBTypeId, type DuckDBType, type DuckDBDecimalType, type DuckDBListType, type DuckDBArrayType, type DuckDBStructType, type DuckDBMapType } from '@duckdb/node-api';
+import { LakeError } from '../core/index.js';
+import { isArray, isMap, isStruct, parseDecimal, type DataType } from '../delta/index.js';
+import { ident } from './session.js';
+
+/** The Delta type a DuckDB column named `column` is stored as; SCHEMA_MISMATCH when there is none. */
 export function toDeltaType(type: DuckDBType, column: string): DataType {
   switch (type.typeId) {
     case DuckDBTypeId.VARCHAR:
@@ -73,19 +75,6 @@ export function toDeltaType(type: DuckDBType, column: string): DataType {
         hint: 'Cast it in the query (for example to VARCHAR, BIGINT or TIMESTAMPTZ) before writing.',
       });
   }
-}
-
-export function toDeltaSchema(names: readonly string[], types: readonly DuckDBType[]): StructType {
-  const seen = new Set<string>();
-  const fields: StructField[] = names.map((name, i) => {
-    const lower = name.toLowerCase();
-    if (seen.has(lower)) {
-      throw new LakeError('SCHEMA_MISMATCH', `column name ${name} appears twice (Delta column names are case-insensitive)`, { hint: 'Rename one of the columns in the query.' });
-    }
-    seen.add(lower);
-    return { name, type: toDeltaType(types[i]!, name), nullable: true, metadata: {} };
-  });
-  return { type: 'struct', fields };
 }
 
 /** The DuckDB SQL type that holds a Delta type. */

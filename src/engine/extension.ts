@@ -1,3 +1,13 @@
+/**
+ * DuckDB's `delta` extension (the `extension` reader, README.md "Readers") on machines without
+ * internet.
+ * PyPI ships the extension binary as the `duckdb-extension-delta` package, one release per DuckDB
+ * version; its wheel holds `duckdb_extension_delta/extensions/v<version>/delta.duckdb_extension`.
+ * `installDeltaExtension` has DuckDB itself install that binary (`FORCE INSTALL '<file>'`, which
+ * checks the file's DuckDB version and platform) into the directory our in-process DuckDB loads
+ * from (`<extension_directory>/<version>/<platform>/delta.duckdb_extension`), then proves it with
+ * `LOAD delta` in a fresh database.
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -7,16 +17,6 @@ import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../core/index.js';
 import { literal, type Engine } from './session.js';
-
-/**
- * DuckDB's `delta` extension on machines without internet (DESIGN.md decision 5, extension path).
- * PyPI ships the extension binary as the `duckdb-extension-delta` package, one release per DuckDB
- * version; its wheel holds `duckdb_extension_delta/extensions/v<version>/delta.duckdb_extension`.
- * `installDeltaExtension` has DuckDB itself install that binary (`FORCE INSTALL '<file>'`, which
- * checks the file's DuckDB version and platform) into the directory our in-process DuckDB loads
- * from (`<extension_directory>/<version>/<platform>/delta.duckdb_extension`), then proves it with
- * `LOAD delta` in a fresh database.
- */
 
 const run = promisify(execFile);
 
@@ -29,7 +29,7 @@ export interface InstallDeltaExtensionOptions {
   from?: string;
   /** Where to install; DuckDB's own extension directory by default (`~/.duckdb/extensions`). */
   extensionDirectory?: string;
-  /** Python interpreter used for `pip download` (default `$LAKE_PYTHON` or `python3`). */
+  /** Python interpreter used for `pip download` (default `python3`; the CLI passes `$LAKE_PYTHON`). */
   python?: string;
   /** Reinstall even when a working delta extension is already installed. */
   force?: boolean;
@@ -195,7 +195,7 @@ function installError(target: Target, file: string, cause: unknown, code: 'USAGE
  * no source works.
  */
 export async function installDeltaExtension(options: InstallDeltaExtensionOptions = {}): Promise<DeltaExtensionInstall> {
-  const python = options.python ?? process.env['LAKE_PYTHON'] ?? 'python3';
+  const python = options.python ?? 'python3';
   const db = await openInstance(options.extensionDirectory);
   const skipped: DeltaExtensionInstall['skipped'] = [];
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'lake-delta-ext-'));

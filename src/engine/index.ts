@@ -1,10 +1,15 @@
+/**
+ * engine: DuckDB, the one place that turns Delta into SQL and Parquet. Sessions, Delta ↔ DuckDB
+ * types, data-file and checkpoint writing, checkpoint reading (the delta room's `CheckpointReader`),
+ * the native scan SQL and DuckDB's delta extension. May use core, storage and delta.
+ */
 export { openEngine, ident, literal } from './session.js';
 export type { Engine, EngineOptions } from './session.js';
-export { toDeltaType, toDeltaSchema, sqlType, storageCast, partitionValueSql, partitionStringSql } from './delta-types.js';
+export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionStringSql } from './delta-types.js';
 export { writeDataFiles, SCHEMA_WIDTH_TAG } from './parquet-writer.js';
 export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
 export type { ScanOptions } from './scan.js';
 export { duckdbCheckpointReader } from './checkpoint-reader.js';
-export { writeCheckpoint, parseIntervalMs, deletedFileRetentionMs, CHECKPOINT_COLUMNS, DEFAULT_DELETED_FILE_RETENTION, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';
+export { writeCheckpoint, CHECKPOINT_COLUMNS, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';
 export { installDeltaExtension, deltaExtensionStatus, DELTA_EXTENSION_PACKAGE, type InstallDeltaExtensionOptions, type DeltaExtensionInstall, type DeltaExtensionSource, type DeltaExtensionStatus } from './extension.js';

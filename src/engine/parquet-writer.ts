@@ -25,6 +25,8 @@ export interface WriteFilesOptions {
   rowGroupSize?: number;
   /** Target size of one data file; a partition larger than this is split into several files. */
   fileSizeBytes?: string;
+  /** File names start with this (default `part-`); a unique prefix per attempt lets a failed attempt find exactly its own files. */
+  filePrefix?: string;
   now?: number;
 }
 
@@ -37,9 +39,10 @@ interface ReturnStatsRow {
 }
 
 /**
- * Writes data files with one DuckDB `COPY … RETURN_STATS` (DESIGN.md decision 4) and returns the
- * `add` actions for them. Partition columns are not stored in the files; their log strings are
- * computed in SQL, so the values in `partitionValues` are exactly what DuckDB partitioned by.
+ * Writes data files with one DuckDB `COPY … RETURN_STATS` and returns the `add` actions for them,
+ * their Delta `stats` taken from the returned statistics (README.md "How tables are stored").
+ * Partition columns are not stored in the files; their log strings are computed in SQL, so the
+ * values in `partitionValues` are exactly what DuckDB partitioned by.
  */
 export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAction[]> {
   const { engine, tableRoot, schema, partitionColumns } = options;
@@ -55,7 +58,7 @@ export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAct
     'FORMAT parquet',
     `COMPRESSION ${options.compression ?? 'zstd'}`,
     'RETURN_STATS',
-    "FILENAME_PATTERN 'part-{uuid}.zstd'",
+    `FILENAME_PATTERN ${literal(`${options.filePrefix ?? 'part-'}{uuid}.zstd`)}`,
     'APPEND',
   ];
   if (partitionColumns.length > 0) copyOptions.push(`PARTITION_BY (${partitionColumns.map(ident).join(', ')})`);

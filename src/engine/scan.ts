@@ -192,68 +192,78 @@ export interface ScanOptions {
   dvInlineRanges?: number;
 }
 
+/** How one data file's columns resolve; files sharing `id` can be read by one `read_parquet`. */
+interface FileResolution {
+  id: string;
+  resolved: FieldResolution[];
+}
+
 /**
- * SQL that reads exactly the snapshot's active files with DuckDB (DESIGN.md decision 5, native
- * path). Files are read together when their columns resolve the same way (column mapping, schema
- * evolution), with partition values taken from the log; a file with a deletion vector is read on
- * its own, filtered on `file_row_number`.
+ * What a scan reads, decided before any SQL is written: the projected fields, and the active files
+ * in branches. Files without a deletion vector whose columns resolve the same way form one branch
+ * (one `read_parquet` across partitions); a file with a deletion vector is a branch of its own.
  */
-export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanOptions = {}): Promise<string> {
-  const mode: ColumnMappingMode = columnMappingMode(snapshot.metadata.configuration);
+interface ScanPlan {
+  /** The logical fields to project, in schema order. */
+  fields: StructField[];
+  partitioned: ReadonlySet<string>;
+  /** Absolute path of each file. */
+  pathOf: ReadonlyMap<AddAction, string>;
+  branches: Array<{ resolved: FieldResolution[]; groups: FileGroup[]; unionByName: boolean }>;
+  withDv: Array<{ resolved: FieldResolution[]; file: AddAction; group: FileGroup }>;
+}
+
+/**
+ * How each file's columns resolve, computed once per distinct footer (files whose footer was not
+ * read share one resolution), so large tables pay a map lookup per file. Footers are read where
+ * the file's columns are not known: untagged files (written by other tools) or tagged narrower
+ * than the schema, and every file in column mapping mode 'id'.
+ */
+async function fileResolver(
+  engine: Engine,
+  snapshot: Snapshot,
+  mode: ColumnMappingMode,
+  pathOf: ReadonlyMap<AddAction, string>,
+): Promise<{ resolutionOf(file: AddAction): FileResolution; fromFooters: ReadonlySet<string> }> {
   const partitioned = new Set(snapshot.partitionColumns);
-  const wanted = options.columns ? new Set(options.columns) : undefined;
-  const fields = snapshot.schema.fields.filter((f) => !wanted || wanted.has(f.name));
   const dataFields = snapshot.schema.fields.filter((f) => !partitioned.has(f.name));
-
-  if (snapshot.files.length === 0) {
-    const cols = fields.map((f) => `CAST(NULL AS ${sqlType(f.type)}) AS ${ident(f.name)}`);
-    return `SELECT ${cols.length > 0 ? cols.join(', ') : '1 AS "__empty"'} WHERE false`;
-  }
-  const pathOf = new Map(snapshot.files.map((f) => [f, dataFilePath(snapshot.tableRoot, f.path)]));
-  await assertFilesExist(snapshot, [...new Set(pathOf.values())]);
-
-  // Footers are read where the file's columns are not known: untagged files (written by other
-  // tools) or tagged narrower than the schema, and every file in column mapping mode 'id'.
   const unsure = snapshot.files.filter((file) => {
     const width = Number(file.tags?.[SCHEMA_WIDTH_TAG] ?? NaN);
     return mode === 'id' || !(width >= snapshot.schema.fields.length);
   });
   const footers = await footerTrees(engine, [...new Set(unsure.map((f) => pathOf.get(f)!))]);
-
-  // How each file's columns resolve, computed once per distinct footer (files without a footer
-  // read share one resolution), so large tables pay a map lookup per file.
-  const resolutions = new Map<string, { id: string; resolved: FieldResolution[] }>();
-  const resolutionFromFooters = new Set<string>();
-  const resolutionOf = (file: AddAction): { id: string; resolved: FieldResolution[] } => {
+  const resolutions = new Map<string, FileResolution>();
+  const fromFooters = new Set<string>();
+  const resolutionOf = (file: AddAction): FileResolution => {
     const tree = footers.get(pathOf.get(file)!);
     const signature = tree === undefined ? '' : JSON.stringify(tree);
     let entry = resolutions.get(signature);
     if (!entry) {
       const resolved = resolveFields(dataFields, mode, tree);
       entry = { id: JSON.stringify(resolved), resolved };
-      if (tree !== undefined) resolutionFromFooters.add(entry.id);
+      if (tree !== undefined) fromFooters.add(entry.id);
       resolutions.set(signature, entry);
     }
     return entry;
   };
+  return { resolutionOf, fromFooters };
+}
 
-  const select = (resolved: FieldResolution[], partition: (field: StructField) => string): string => {
-    const byName = new Map(resolved.map((r) => [r.logical, r]));
-    const cols = fields.map((f) => {
-      if (partitioned.has(f.name)) return `${partition(f)} AS ${ident(f.name)}`;
-      return `CAST(${fieldSql(undefined, byName.get(f.name)!, 0)} AS ${sqlType(f.type)}) AS ${ident(f.name)}`;
-    });
-    return cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"';
-  };
+/**
+ * Plans the scan of a snapshot with at least one file. Fails with DATA_FILE_MISSING when a file is
+ * not on disk. Files whose columns resolve the same way share a branch across partitions: binding
+ * a `read_parquet` costs a footer read and a projection per branch, so one branch per partition
+ * made wide tables slow to bind. Partitions a query filters out were already dropped from the
+ * snapshot (partition pruning in the table room).
+ */
+async function planScan(engine: Engine, snapshot: Snapshot, fields: StructField[]): Promise<ScanPlan> {
+  const mode: ColumnMappingMode = columnMappingMode(snapshot.metadata.configuration);
+  const pathOf = new Map(snapshot.files.map((f) => [f, dataFilePath(snapshot.tableRoot, f.path)]));
+  await assertFilesExist(snapshot, [...new Set(pathOf.values())]);
+  const { resolutionOf, fromFooters } = await fileResolver(engine, snapshot, mode, pathOf);
 
-  // Files whose columns resolve the same way are read by ONE read_parquet across partitions:
-  // binding a read_parquet costs a footer read and a projection per branch, so one branch per
-  // partition made wide tables slow to bind. Partition values come from the log, joined on the
-  // file name when the files of a branch span several partitions. Partitions a query filters
-  // out were already dropped from the snapshot (src/lake/pruning.ts).
-  const parts: string[] = [];
   const byResolution = new Map<string, { resolved: FieldResolution[]; groups: FileGroup[] }>();
-  const withDv: Array<{ resolved: FieldResolution[]; file: AddAction; group: FileGroup }> = [];
+  const withDv: ScanPlan['withDv'] = [];
   for (const group of groupByPartition(snapshot, mode)) {
     const here = new Map<string, FileGroup>();
     for (const file of group.files) {
@@ -273,16 +283,37 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
       sub.files.push(file);
     }
   }
-  const wantedPartitions = fields.filter((f) => partitioned.has(f.name));
-  for (const [id, { resolved, groups }] of byResolution) {
+  // Files read from their footers may order or type columns differently: unify by name. Files
+  // our writer tagged all hold the same columns, and DuckDB maps them by name anyway.
+  const branches = [...byResolution].map(([id, { resolved, groups }]) => ({ resolved, groups, unionByName: fromFooters.has(id) }));
+  return { fields, partitioned: new Set(snapshot.partitionColumns), pathOf, branches, withDv };
+}
+
+/** The SELECT list of one branch: data columns from the file, partition columns from `partition`. */
+function selectList(plan: ScanPlan, resolved: FieldResolution[], partition: (field: StructField) => string): string {
+  const byName = new Map(resolved.map((r) => [r.logical, r]));
+  const cols = plan.fields.map((f) => {
+    if (plan.partitioned.has(f.name)) return `${partition(f)} AS ${ident(f.name)}`;
+    return `CAST(${fieldSql(undefined, byName.get(f.name)!, 0)} AS ${sqlType(f.type)}) AS ${ident(f.name)}`;
+  });
+  return cols.length > 0 ? cols.join(', ') : 'NULL AS "__empty"';
+}
+
+/**
+ * The SQL of a plan: one SELECT per branch, unioned. Partition values come from the log, as
+ * literals when a branch holds one partition, else joined on the file name.
+ */
+async function scanPlanSql(engine: Engine, snapshot: Snapshot, plan: ScanPlan, dvInlineRanges: number): Promise<string> {
+  const { pathOf } = plan;
+  const wantedPartitions = plan.fields.filter((f) => plan.partitioned.has(f.name));
+  const parts: string[] = [];
+  for (const { resolved, groups, unionByName } of plan.branches) {
     const files = groups.flatMap((g) => g.files);
     const list = `[${files.map((f) => literal(pathOf.get(f)!)).join(', ')}]`;
-    // Files read from their footers may order or type columns differently: unify by name. Files
-    // our writer tagged all hold the same columns, and DuckDB maps them by name anyway.
-    const options = resolutionFromFooters.has(id) ? ', union_by_name = true' : '';
+    const options = unionByName ? ', union_by_name = true' : '';
     if (groups.length === 1 || wantedPartitions.length === 0) {
       const values = groups[0]!.values;
-      parts.push(`SELECT ${select(resolved, (f) => partitionValueSql(values[f.name] ?? null, f.type))} FROM read_parquet(${list}${options})`);
+      parts.push(`SELECT ${selectList(plan, resolved, (f) => partitionValueSql(values[f.name] ?? null, f.type))} FROM read_parquet(${list}${options})`);
       continue;
     }
     const rows = groups.flatMap((g) =>
@@ -291,15 +322,31 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
     const partCols = wantedPartitions.map((_f, i) => `__p${i}`);
     const partIndex = new Map(wantedPartitions.map((f, i) => [f.name, i]));
     parts.push(
-      `SELECT ${select(resolved, (f) => partitionExprSql(`__parts.__p${partIndex.get(f.name)}`, f.type))} FROM read_parquet(${list}${options}, filename = '__lake_file') AS __data ` +
+      `SELECT ${selectList(plan, resolved, (f) => partitionExprSql(`__parts.__p${partIndex.get(f.name)}`, f.type))} FROM read_parquet(${list}${options}, filename = '__lake_file') AS __data ` +
         `JOIN (VALUES ${rows.join(', ')}) AS __parts(__file, ${partCols.join(', ')}) ON __data.__lake_file = __parts.__file`,
     );
   }
-  for (const { resolved, file, group } of withDv) {
-    const keep = await keepRowsSql(engine, snapshot, file, options.dvInlineRanges ?? DV_INLINE_RANGES);
+  for (const { resolved, file, group } of plan.withDv) {
+    const keep = await keepRowsSql(engine, snapshot, file, dvInlineRanges);
     parts.push(
-      `SELECT ${select(resolved, (f) => partitionValueSql(group.values[f.name] ?? null, f.type))} FROM read_parquet([${literal(pathOf.get(file)!)}], file_row_number = true) WHERE ${keep}`,
+      `SELECT ${selectList(plan, resolved, (f) => partitionValueSql(group.values[f.name] ?? null, f.type))} FROM read_parquet([${literal(pathOf.get(file)!)}], file_row_number = true) WHERE ${keep}`,
     );
   }
   return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join('\nUNION ALL\n');
+}
+
+/**
+ * SQL that reads exactly the snapshot's active files with DuckDB (the native reader, README.md
+ * "Readers"): partition values from the log, column mapping and schema evolution resolved per
+ * file, deletion vectors applied on `file_row_number`.
+ */
+export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanOptions = {}): Promise<string> {
+  const wanted = options.columns ? new Set(options.columns) : undefined;
+  const fields = snapshot.schema.fields.filter((f) => !wanted || wanted.has(f.name));
+  if (snapshot.files.length === 0) {
+    const cols = fields.map((f) => `CAST(NULL AS ${sqlType(f.type)}) AS ${ident(f.name)}`);
+    return `SELECT ${cols.length > 0 ? cols.join(', ') : '1 AS "__empty"'} WHERE false`;
+  }
+  const plan = await planScan(engine, snapshot, fields);
+  return scanPlanSql(engine, snapshot, plan, options.dvInlineRanges ?? DV_INLINE_RANGES);
 }

@@ -2,8 +2,9 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } 
 import { LakeError } from '../core/index.js';
 
 /**
- * One DuckDB database per process (in memory by default), always in UTC so that TIMESTAMPTZ
- * values print and cast the same on every machine.
+ * A DuckDB database (in memory by default) with one connection, always in UTC so that
+ * TIMESTAMPTZ values print and cast the same on every machine. One connection runs one
+ * statement at a time.
  */
 export interface Engine {
   connection: DuckDBConnection;

@@ -1,7 +1,13 @@
+/**
+ * The local-disk storage port: every byte the Delta protocol code reads or writes goes through
+ * these functions. Missing files are values (`undefined`, `false`, `[]`), not exceptions. Log
+ * entries are created only by `putIfAbsent`, and nothing here renames onto or overwrites a log
+ * entry or a data file; `replaceFile` is for hints that may be replaced (`_last_checkpoint`).
+ */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../core/index.js';
+import { errnoCode, faultPoint, type FaultPointName } from '../core/index.js';
 
 export type PutResult = { status: 'written' } | { status: 'exists' };
 
@@ -12,24 +18,34 @@ export interface FileEntry {
 }
 
 /**
- * Local-disk file store with put-if-absent semantics (DESIGN.md decision 2): the bytes go to a
- * unique temp file in the same directory, which is then hard-linked to the final name. `link()`
- * fails with EEXIST when the name exists, so exactly one writer wins; a crash leaves at most an
- * orphan `.tmp` file that readers ignore. Nothing here renames onto or overwrites a file.
+ * Writes `data` to `target` only if `target` does not exist (README.md "How tables are stored":
+ * commits are put-if-absent). The bytes go to a unique temp file in the same directory, which is
+ * then hard-linked to the final name. `link()` fails with EEXIST when the name exists, so exactly
+ * one writer wins (`exists`); a crash leaves at most an orphan `.tmp` file that readers ignore.
  */
-export async function putIfAbsent(target: string, data: string | Uint8Array): Promise<PutResult> {
+export interface PutFaults {
+  /** Passed once the temp file is written and synced, before the link publishes it. */
+  written: FaultPointName;
+  /** Passed once the link published the file, before the temp file is removed. */
+  linked: FaultPointName;
+}
+
+export async function putIfAbsent(target: string, data: string | Uint8Array, faults?: PutFaults): Promise<PutResult> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(target)}.${randomUUID()}.tmp`);
-  await fs.writeFile(temp, data, { flag: 'wx' });
   try {
+    // Inside the try: a write that fails half-way (ENOSPC) must not leave its temp file behind.
+    await fs.writeFile(temp, data, { flag: 'wx' });
     const handle = await fs.open(temp, 'r');
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
+    if (faults) faultPoint(faults.written);
     await fs.link(temp, target);
+    if (faults) faultPoint(faults.linked);
     return { status: 'written' };
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return { status: 'exists' };
@@ -49,27 +65,61 @@ export async function readTextIfExists(file: string): Promise<string | undefined
   }
 }
 
-/** Lists the regular files directly inside `dir` (no recursion); empty when `dir` is missing. */
-export async function listFiles(dir: string): Promise<FileEntry[]> {
-  let names: string[];
+/** Reads a whole file as bytes; `undefined` when it does not exist. */
+export async function readFileIfExists(file: string): Promise<Uint8Array | undefined> {
   try {
-    names = await fs.readdir(dir);
+    return await fs.readFile(file);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return [];
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-  const entries = await Promise.all(
-    names.map(async (name): Promise<FileEntry | undefined> => {
-      try {
-        const stat = await fs.stat(path.join(dir, name));
-        return stat.isFile() ? { name, size: stat.size, mtimeMs: stat.mtimeMs } : undefined;
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') return undefined;
-        throw error;
-      }
-    }),
-  );
-  return entries.filter((e): e is FileEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Reads at most `length` bytes of `file` starting at byte `offset` (fewer at the end of the file);
+ * `undefined` when the file does not exist.
+ */
+export async function readRangeIfExists(file: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+  let handle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Size and modification time of a file; `undefined` when it does not exist. */
+export async function statIfExists(file: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  try {
+    const stat = await fs.stat(file);
+    return { size: stat.size, mtimeMs: stat.mtimeMs };
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes `data` to `target`, replacing it if present: written to a unique temp file in the same
+ * directory and renamed over `target`, so a reader sees the old or the new content, never a part.
+ * For replaceable hints only (`_last_checkpoint`); log entries and data files use `putIfAbsent`.
+ */
+export async function replaceFile(target: string, data: string | Uint8Array): Promise<void> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomUUID()}.tmp`);
+  try {
+    await fs.writeFile(temp, data, { flag: 'wx' });
+    await fs.rename(temp, target);
+  } finally {
+    await fs.rm(temp, { force: true });
+  }
 }
 
 /** Names of the entries directly inside `dir`, sorted; empty when `dir` is missing. No stat calls. */

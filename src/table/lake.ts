@@ -42,14 +42,48 @@ export interface TableRef {
   dataset?: string;
 }
 
-const CATALOG_NAME = /^(bronze|silver|gold)\.([A-Za-z_][A-Za-z0-9_]*)$/;
+const NAME_PART = /^[a-z0-9_]+$/;
+const URI = /^([a-z][a-z0-9+.-]*):\/\//i;
 
-/** `layer.dataset` resolves under the lake root; anything else is a path to a Delta table. */
+/** A path as the user must write one: absolute, `./x`, `../x`, `.`, `..`, or anything with a `/`. */
+export function looksLikePath(name: string): boolean {
+  return name === '.' || name === '..' || name.includes('/') || name.includes('\\');
+}
+
+/**
+ * Resolves a table reference. `layer.dataset` (one dot, no slash) is a lake table under the lake
+ * root: an unknown layer or a name outside `[a-z0-9_]` is a USAGE error, never a folder. Anything
+ * else must look like a path (see `looksLikePath`) and is taken as one; a bare word is an error,
+ * so a typo never creates a table in the working folder.
+ */
 export function resolveTable(lake: Pick<Lake, 'root'>, name: string): TableRef {
-  const m = CATALOG_NAME.exec(name);
-  if (m) return { name, tableRoot: path.join(lake.root, m[1]!, m[2]!), layer: m[1] as Layer, dataset: m[2]! };
-  if (name.trim() === '') throw new LakeError('USAGE', 'empty table name', { hint: 'Name a table as layer.dataset (e.g. silver.pbp) or give a path.' });
-  return { name, tableRoot: path.resolve(name) };
+  const uri = URI.exec(name);
+  if (uri) {
+    if (uri[1]!.toLowerCase() === 'file') return { name, tableRoot: path.resolve(decodeURIComponent(name.slice('file://'.length))) };
+    throw new LakeError('USAGE', `${name}: ${uri[1]}:// tables are not supported; the lake reads and writes local folders`, {
+      hint: 'Give a local path (./x or /x) or a lake table (layer.dataset).',
+    });
+  }
+  if (looksLikePath(name)) return { name, tableRoot: path.resolve(name) };
+  const parts = name.split('.');
+  if (parts.length === 2) {
+    const [layer, dataset] = parts as [string, string];
+    if (!(LAYERS as readonly string[]).includes(layer)) {
+      throw new LakeError('USAGE', `${name}: unknown layer '${layer}'; lake tables are ${LAYERS.map((l) => `${l}.<dataset>`).join(', ')}`, {
+        hint: `Use one of the layers ${LAYERS.join(', ')}, or write a path as ./${name} to mean a folder.`,
+      });
+    }
+    if (!NAME_PART.test(dataset)) {
+      throw new LakeError('USAGE', `${name}: '${dataset}' is not a dataset name (lowercase letters, digits and _ only)`, {
+        hint: 'Rename it, or write a path as ./<folder> to mean a folder.',
+      });
+    }
+    return { name, tableRoot: path.join(lake.root, layer, dataset), layer: layer as Layer, dataset };
+  }
+  if (name.trim() === '') throw new LakeError('USAGE', 'empty table name', { hint: 'Name a table as layer.dataset (e.g. silver.pbp) or give a path (./x, /x).' });
+  throw new LakeError('USAGE', `${name}: not a table name; name a lake table as layer.dataset (${LAYERS.join(', ')}) or a folder as a path`, {
+    hint: `Did you mean ./${name} (a folder here) or silver.${name.replace(/[^a-z0-9_]/g, '_')}?`,
+  });
 }
 
 export async function tableSnapshot(lake: Lake, ref: TableRef, options: SnapshotOptions = {}): Promise<Snapshot> {

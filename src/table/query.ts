@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LakeError } from '../core/index.js';
+import { LakeError, isLakeError } from '../core/index.js';
 import { LOG_DIR, type Snapshot } from '../delta/index.js';
 import { prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
@@ -59,6 +59,16 @@ function isDeltaTable(tableRoot: string): boolean {
   return existsSync(path.join(tableRoot, LOG_DIR));
 }
 
+/** A `layer.dataset` reference in SQL, or undefined when it cannot name a lake table (DuckDB then resolves it). */
+function catalogTable(lake: Lake, name: string): TableRef | undefined {
+  try {
+    return resolveTable(lake, name);
+  } catch (error) {
+    if (isLakeError(error, 'USAGE')) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Replaces every Delta table reference in `sql` by a temp view over the snapshot it names, so
  * DuckDB runs the query over exactly the files of that version. Catalog names whose table does
@@ -72,8 +82,8 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
   let out = '';
   let cursor = 0;
   for (const ref of refs) {
-    const table: TableRef = ref.kind === 'catalog' ? resolveTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
-    if (ref.kind === 'catalog' && !isDeltaTable(table.tableRoot)) continue;
+    const table = ref.kind === 'catalog' ? catalogTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
+    if (!table || (ref.kind === 'catalog' && !isDeltaTable(table.tableRoot))) continue;
     const at = ref.at ?? defaultAt;
     // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
     const snapshot = await tableSnapshot(lake, table, {

@@ -139,7 +139,7 @@ export function findTableRefs(sql: string): SqlTableRef[] {
         end = tokens[clause.next - 1]!.end;
         next = clause.next;
       }
-      refs.push({ start: t.start, end, kind: 'catalog', name: `${t.value.toLowerCase()}.${dataset.value}`, at });
+      refs.push({ start: t.start, end, kind: 'catalog', name: `${t.value.toLowerCase()}.${dataset.value.toLowerCase()}`, at });
       i = next - 1;
     }
   }

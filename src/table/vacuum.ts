@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LakeError, errnoCode, logger, systemClock, type Clock } from '../core/index.js';
+import { LakeError, errnoCode, faultPoint, logger, systemClock, type Clock } from '../core/index.js';
 import {
   LOG_DIR,
   assertWritable,
@@ -12,13 +12,21 @@ import {
   type LogListing,
   type Snapshot,
 } from '../delta/index.js';
-import { dataFilePath, deletedFileRetentionMs, parseIntervalMs } from '../engine/index.js';
+import { dataFilePath } from '../engine/index.js';
+import { deletedFileRetentionMs, parseIntervalMs } from '../delta/index.js';
 import { deleteFile } from '../storage/index.js';
 import { LAYERS, tableSnapshot, type Lake, type TableRef } from './lake.js';
+import { ownershipOf } from './ownership.js';
 
 /**
  * VACUUM: deletes the data files that no version inside the retention window references and
- * that are older than the window; never touches `_delta_log` (except the opt-in log cleanup).
+ * that are older than the window; in `_delta_log` it only removes stale temp files of commits
+ * a killed writer never linked (and, opt-in, old log entries: `cleanupLog`).
+ *
+ * Ownership first (ownership.ts): only files the table could have written are candidates —
+ * data-file names (`part-….parquet`, `deletion_vector_….bin`) inside the table root, in
+ * `column=value` folders of the table's columns, regular files (never symlinks), never hidden
+ * paths. Anything else under the root is reported in `ignored` and never touched.
  *
  * The window starts at the horizon `now - retention`. The versions inside it are the version
  * that was current at the horizon and every later one, so time travel to any moment inside the
@@ -64,6 +72,10 @@ export interface VacuumMetrics {
   untrackedFilesDeleted: number;
   /** Paths relative to the table root. */
   deleted: string[];
+  /** The same files with their size and why each goes (expired: removed by a commit before the oldest kept version; untracked: no commit names it). */
+  deletedFiles: { path: string; bytes: number; reason: 'expired' | 'untracked' | 'stale-temp' }[];
+  /** Visible files and folders under the table root that the table does not own: never deleted. */
+  ignored: IgnoredEntry[];
   logFilesDeleted: number;
   logBytesDeleted: number;
   /** Log file names removed by the log cleanup. */
@@ -101,17 +113,22 @@ interface DataFile {
   mtimeMs: number;
 }
 
+/** A file or folder under the table root that vacuum leaves alone because the table does not own it. */
+export interface IgnoredEntry {
+  path: string;
+  reason: string;
+}
+
 /**
- * Files a vacuum may consider: everything under the table root except hidden entries (names
- * starting with `_` or `.`, which covers `_delta_log`, `_change_data` and temp files), unless
- * the name is a partition folder of a partition column that itself starts with `_`.
+ * The files a vacuum may consider, and the visible entries it will never touch. Candidates are
+ * the regular files `ownershipOf` accepts (data-file names inside `column=value` folders of the
+ * table's columns); hidden entries (`_delta_log`, `_change_data`, `.crc`, temp files) are skipped
+ * silently; any other file, folder or symlink is reported as ignored, with the reason.
  */
-async function listDataFiles(tableRoot: string, partitionColumns: readonly string[]): Promise<DataFile[]> {
-  const out: DataFile[] = [];
-  const hidden = (name: string, isDir: boolean): boolean => {
-    if (!name.startsWith('_') && !name.startsWith('.')) return false;
-    return !(isDir && partitionColumns.some((c) => name.startsWith(`${c}=`)));
-  };
+async function listDataFiles(tableRoot: string, columns: ReadonlySet<string>): Promise<{ files: DataFile[]; ignored: IgnoredEntry[] }> {
+  const files: DataFile[] = [];
+  const ignored: IgnoredEntry[] = [];
+  const hidden = (name: string): boolean => name.startsWith('.') || (name.startsWith('_') && !columns.has(name.split('=')[0]!));
   async function walk(rel: string): Promise<void> {
     let entries;
     try {
@@ -122,19 +139,46 @@ async function listDataFiles(tableRoot: string, partitionColumns: readonly strin
     }
     for (const entry of entries) {
       const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
-      if (hidden(entry.name, entry.isDirectory())) continue;
-      if (entry.isDirectory()) await walk(childRel);
-      else if (entry.isFile()) {
+      if (hidden(entry.name)) continue;
+      if (entry.isSymbolicLink()) {
+        ignored.push({ path: childRel, reason: 'a symbolic link' });
+      } else if (entry.isDirectory()) {
+        const eq = entry.name.indexOf('=');
+        if (eq > 0 && columns.has(entry.name.slice(0, eq))) await walk(childRel);
+        else ignored.push({ path: `${childRel}/`, reason: 'not a partition folder of this table (column=value)' });
+      } else if (entry.isFile()) {
+        const ownership = ownershipOf(childRel, columns);
+        if (!ownership.owned) {
+          ignored.push({ path: childRel, reason: ownership.reason });
+          continue;
+        }
         const full = path.join(tableRoot, childRel);
         const stat = await lstat(full).catch((error: unknown) => {
           if (errnoCode(error) === 'ENOENT') return undefined;
           throw error;
         });
-        if (stat) out.push({ rel: childRel, full, size: stat.size, mtimeMs: stat.mtimeMs });
+        if (stat?.isFile()) files.push({ rel: childRel, full, size: stat.size, mtimeMs: stat.mtimeMs });
+      } else {
+        ignored.push({ path: childRel, reason: 'not a regular file' });
       }
     }
   }
   await walk('');
+  return { files, ignored: ignored.sort((a, b) => (a.path < b.path ? -1 : 1)) };
+}
+
+const TEMP_NAME = /^\.\d{20}\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** The log's temp files (our put-if-absent's `.<20-digit name>.<uuid>.tmp`), the only files in `_delta_log` a vacuum removes besides log cleanup. */
+async function listStaleTemps(tableRoot: string): Promise<DataFile[]> {
+  const logRoot = path.join(tableRoot, LOG_DIR);
+  const names = await readdir(logRoot).catch(() => [] as string[]);
+  const out: DataFile[] = [];
+  for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+    const full = path.join(logRoot, name);
+    const stat = await lstat(full).catch(() => undefined);
+    if (stat?.isFile()) out.push({ rel: `${LOG_DIR}/${name}`, full, size: stat.size, mtimeMs: stat.mtimeMs });
+  }
   return out;
 }
 
@@ -213,7 +257,8 @@ export async function vacuumTable(lake: Lake, options: VacuumOptions): Promise<V
 
   // Everything any commit still in the log ever added: to tell untracked files apart.
   const everAdded = new Set(referenced);
-  const files = await listDataFiles(table.tableRoot, snapshot.partitionColumns);
+  const columns = new Set([...snapshot.schema.fields.map((f) => f.name), ...snapshot.partitionColumns]);
+  const { files, ignored } = await listDataFiles(table.tableRoot, columns);
   let candidates = files.filter((f) => f.mtimeMs < horizon && !referenced.has(f.full));
   if (candidates.length > 0) {
     for (let v = earliest; v < oldestRetained; v++) {
@@ -226,8 +271,11 @@ export async function vacuumTable(lake: Lake, options: VacuumOptions): Promise<V
     candidates = candidates.filter((f) => !referenced.has(f.full));
   }
 
+  // Temp files of commits and checkpoints a killed writer never linked (`.<name>.<uuid>.tmp`, written by putIfAbsent).
+  const staleTemps = (await listStaleTemps(table.tableRoot)).filter((f) => f.mtimeMs < horizon);
   const deleted: DataFile[] = [];
-  for (const file of candidates) {
+  for (const file of [...staleTemps, ...candidates]) {
+    if (deleted.length === Math.ceil(candidates.length / 2)) faultPoint('vacuum.midway');
     if (options.dryRun || (await deleteFile(file.full))) deleted.push(file);
   }
   const metrics: VacuumMetrics = {
@@ -240,8 +288,12 @@ export async function vacuumTable(lake: Lake, options: VacuumOptions): Promise<V
     filesScanned: files.length,
     filesDeleted: deleted.length,
     bytesDeleted: deleted.reduce((n, f) => n + f.size, 0),
-    untrackedFilesDeleted: deleted.filter((f) => !everAdded.has(f.full)).length,
+    untrackedFilesDeleted: deleted.filter((f) => !everAdded.has(f.full) && !f.rel.startsWith(`${LOG_DIR}/`)).length,
     deleted: deleted.map((f) => f.rel).sort(),
+    deletedFiles: deleted
+      .map((f) => ({ path: f.rel, bytes: f.size, reason: f.rel.startsWith(`${LOG_DIR}/`) ? ('stale-temp' as const) : everAdded.has(f.full) ? ('expired' as const) : ('untracked' as const) }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1)),
+    ignored,
     logFilesDeleted: 0,
     logBytesDeleted: 0,
     logDeleted: [],

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DuckDBType, DuckDBTypeId } from '@duckdb/node-api';
-import { ENGINE_INFO, LakeError, logger } from '../core/index.js';
-import { deleteFile } from '../storage/index.js';
+import { ENGINE_INFO, LakeError, faultPoint, logger } from '../core/index.js';
 import {
   DEFAULT_PROTOCOL,
   assertWritable,
@@ -9,25 +7,24 @@ import {
   conflictError,
   isAppendOnly,
   isPartitionableType,
-  parseDecimal,
   partitionKey,
-  sameColumns,
   serializeSchema,
   statsNumRecords,
   typeKey,
   type Action,
   type AddAction,
   type CommitInfoAction,
-  type DataType,
   type Isolation,
   type MetadataAction,
   type RemoveAction,
   type Snapshot,
-  type StructField,
   type StructType,
 } from '../delta/index.js';
-import { dataFilePath, toDeltaType, writeDataFiles, writeCheckpoint } from '../engine/index.js';
+import { writeCheckpoint } from '../engine/index.js';
 import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
+import { assertCreatable } from './ownership.js';
+import { asDiskFull, writeAttemptFiles } from './write-attempt.js';
+import { describeSource, targetSchema } from './write-schema.js';
 
 export type WriteMode = 'append' | 'overwrite' | 'replace';
 /** strict: columns must match the table; merge: new columns are added; overwrite: replace the schema (mode overwrite only). */
@@ -73,86 +70,27 @@ export type WriteResult =
     }
   | { status: 'skipped'; table: string; version: number; reason: string };
 
-const WIDENING: Record<string, string[]> = {
-  byte: ['short', 'integer', 'long', 'float', 'double'],
-  short: ['integer', 'long', 'float', 'double'],
-  integer: ['long', 'double'],
-  long: [],
-  float: ['double'],
-};
-
-function assignable(from: DataType, to: DataType): boolean {
-  if (typeKey(from) === typeKey(to)) return true;
-  if (typeof from !== 'string' || typeof to !== 'string') return false;
-  if ((WIDENING[from] ?? []).includes(to)) return true;
-  // Decimals widen when neither the integer digits nor the scale shrink.
-  const target = parseDecimal(to);
-  const INTEGER_DIGITS: Record<string, number> = { byte: 3, short: 5, integer: 10, long: 19 };
-  const source = parseDecimal(from) ?? (INTEGER_DIGITS[from] ? { precision: INTEGER_DIGITS[from]!, scale: 0 } : undefined);
-  return target !== undefined && source !== undefined && target.scale >= source.scale && target.precision - target.scale >= source.precision - source.scale;
-}
-
-interface InputColumn {
-  name: string;
-  type: DataType;
-  isNull: boolean;
-}
-
-async function describeSource(lake: Lake, source: string): Promise<InputColumn[]> {
-  let names: string[];
-  let types: DuckDBType[];
-  try {
-    const result = await lake.engine.connection.run(`SELECT * FROM (${source}) AS src LIMIT 0`);
-    names = result.columnNames();
-    types = result.columnTypes();
-  } catch (cause) {
-    throw new LakeError('SQL_ERROR', `the input query failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, hint: 'Check the --from query or file.' });
-  }
-  return names.map((name, i) => ({ name, type: toDeltaType(types[i]!, name), isNull: types[i]!.typeId === DuckDBTypeId.SQLNULL }));
-}
-
-/** The schema the commit leaves the table with, and whether it changed. */
-function targetSchema(table: string, input: InputColumn[], snapshot: Snapshot | undefined, options: WriteOptions): { schema: StructType; changed: boolean } {
-  const inputSchema: StructType = { type: 'struct', fields: input.map((c) => ({ name: c.name, type: c.type, nullable: true, metadata: {} })) };
-  if (!snapshot) return { schema: inputSchema, changed: true };
-  const mode = options.schemaMode ?? 'strict';
-  if (mode === 'overwrite') {
-    if (options.mode !== 'overwrite') throw new LakeError('USAGE', `schema mode 'overwrite' needs --mode overwrite (table ${table})`);
-    return { schema: inputSchema, changed: !sameColumns(inputSchema, snapshot.schema) };
-  }
-  const byName = new Map(snapshot.schema.fields.map((f) => [f.name.toLowerCase(), f]));
-  const added: StructField[] = [];
-  for (const column of input) {
-    const field = byName.get(column.name.toLowerCase());
-    if (!field) {
-      if (mode === 'merge') added.push({ name: column.name, type: column.type, nullable: true, metadata: {} });
-      else
-        throw new LakeError('SCHEMA_MISMATCH', `${table}: the input has column ${column.name}, which the table does not have`, {
-          hint: 'Drop the column from the input, or add it to the table with --schema-mode merge.',
-          details: { column: column.name },
-        });
-      continue;
-    }
-    if (!column.isNull && !assignable(column.type, field.type)) {
-      throw new LakeError('SCHEMA_MISMATCH', `${table}: column ${field.name} is ${typeKey(field.type)} in the table but ${typeKey(column.type)} in the input`, {
-        hint: 'Cast the column in the input query, or rewrite the table with --mode overwrite --schema-mode overwrite.',
-        details: { column: field.name, tableType: typeKey(field.type), inputType: typeKey(column.type) },
-      });
-    }
-  }
-  if (added.length === 0) return { schema: snapshot.schema, changed: false };
-  return { schema: { type: 'struct', fields: [...snapshot.schema.fields, ...added] }, changed: true };
-}
-
 function modeName(mode: WriteMode): string {
   return mode === 'append' ? 'Append' : 'Overwrite';
 }
 
+/** What a write will do, decided before any data file is written. */
+interface WritePlan {
+  snapshot: Snapshot | undefined;
+  schema: StructType;
+  partitionColumns: string[];
+  /** protocol (new table) and metaData (new or changed schema) actions, first in the commit. */
+  prelude: Action[];
+  metadata: MetadataAction | undefined;
+  sourceColumns: Set<string>;
+}
+
 /**
  * Writes rows into a Delta table as one commit: append, overwrite (the whole table) or replace
- * (exactly the partitions present in the input). Data files are written once; only the small
- * commit is retried on a lost race (DESIGN.md decision 3). On failure nothing is committed and
- * the files written for the attempt are removed.
+ * (exactly the partitions present in the input). Plan (schema, partitioning, refusals) → data
+ * files, written once → commit, where only the small commit is retried on a lost race. On any
+ * failure nothing is committed and the attempt's files and new folders are removed; running out
+ * of disk space is DISK_FULL.
  */
 export async function writeTable(lake: Lake, options: WriteOptions): Promise<WriteResult> {
   const table = options.table.name;
@@ -168,8 +106,32 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
     if (options.txn && (snapshot.txns.get(options.txn.appId) ?? -1) >= options.txn.version) {
       return { status: 'skipped', table, version: snapshot.version, reason: `application ${options.txn.appId} already committed version ${snapshot.txns.get(options.txn.appId)}` };
     }
+  } else {
+    await assertCreatable(table, options.table.tableRoot);
   }
+  const plan = await planWrite(lake, options, snapshot, now);
+  const attempt = await writeAttemptFiles(lake, options.table, {
+    source: options.source,
+    schema: plan.schema,
+    partitionColumns: plan.partitionColumns,
+    sourceColumns: plan.sourceColumns,
+    compression: options.compression,
+    rowGroupSize: options.rowGroupSize,
+    fileSizeBytes: options.fileSizeBytes,
+    now: now(),
+  });
+  try {
+    faultPoint('write.data-files');
+    return await commitWrite(lake, options, plan, attempt.adds, now);
+  } catch (error) {
+    // Nothing references these files: remove them so a failed write leaves no trace.
+    await attempt.discard();
+    throw asDiskFull(options.table, error);
+  }
+}
 
+async function planWrite(lake: Lake, options: WriteOptions, snapshot: Snapshot | undefined, now: () => number): Promise<WritePlan> {
+  const table = options.table.name;
   const input = await describeSource(lake, options.source);
   const { schema, changed } = targetSchema(table, input, snapshot, options);
   const recreate = !snapshot || options.schemaMode === 'overwrite';
@@ -187,12 +149,9 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
   if (schema.fields.length > 0 && schema.fields.every((f) => partitionColumns.includes(f.name))) {
     throw new LakeError('USAGE', `${table}: every column is a partition column; a Delta table needs at least one data column`);
   }
-
-  const actions: Action[] = [];
+  const prelude: Action[] = [];
   let metadata: MetadataAction | undefined;
-  if (!snapshot) {
-    actions.push({ kind: 'protocol', protocol: DEFAULT_PROTOCOL });
-  }
+  if (!snapshot) prelude.push({ kind: 'protocol', protocol: DEFAULT_PROTOCOL });
   if (changed || recreate) {
     metadata = {
       id: snapshot?.metadata.id ?? randomUUID(),
@@ -204,103 +163,92 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
     };
     if (snapshot?.metadata.name) metadata.name = snapshot.metadata.name;
     if (snapshot?.metadata.description) metadata.description = snapshot.metadata.description;
-    actions.push({ kind: 'metaData', metaData: metadata });
+    prelude.push({ kind: 'metaData', metaData: metadata });
+  }
+  return { snapshot, schema, partitionColumns, prelude, metadata, sourceColumns: new Set(input.map((c) => c.name)) };
+}
+
+/** Builds the commit for the written files (removes, adds, txn, commitInfo with metrics) and commits it with retries. */
+async function commitWrite(lake: Lake, options: WriteOptions, plan: WritePlan, adds: AddAction[], now: () => number): Promise<WriteResult> {
+  const table = options.table.name;
+  const { snapshot, partitionColumns, metadata } = plan;
+  const actions: Action[] = [...plan.prelude];
+  const writtenPartitions = new Map<string, Record<string, string | null>>();
+  for (const add of adds) writtenPartitions.set(partitionKey(partitionColumns, add.partitionValues), add.partitionValues);
+  for (const values of options.replacePartitions ?? []) {
+    // '' is stored as NULL in partition columns (partitionStringSql), so here it names the NULL partition too.
+    const normalized = Object.fromEntries(partitionColumns.map((c) => [c, values[c] === '' ? null : (values[c] ?? null)]));
+    writtenPartitions.set(partitionKey(partitionColumns, normalized), normalized);
   }
 
-  const adds = await writeDataFiles({
-    engine: lake.engine,
+  const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys())) : [];
+  const deletionTimestamp = now();
+  for (const file of removed) actions.push({ kind: 'remove', remove: removeFor(file, deletionTimestamp) });
+  for (const add of adds) actions.push({ kind: 'add', add });
+  if (options.txn) actions.push({ kind: 'txn', txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now() } });
+
+  const rowsAdded = adds.reduce((n, a) => n + (statsNumRecords(a.stats) ?? 0), 0);
+  const bytesAdded = adds.reduce((n, a) => n + a.size, 0);
+  const replacing = options.mode === 'replace' && partitionColumns.length > 0;
+  const operation = options.operation ?? (!snapshot ? 'CREATE TABLE' : 'WRITE');
+  const operationParameters: Record<string, unknown> = {
+    mode: modeName(options.mode),
+    partitionBy: JSON.stringify(partitionColumns),
+    ...(replacing ? { predicate: partitionPredicate(partitionColumns, [...writtenPartitions.values()]) } : {}),
+    ...(options.operationParameters ?? {}),
+  };
+  const commitInfo: CommitInfoAction = {
+    timestamp: now(),
+    operation,
+    operationParameters: stringValues(operationParameters),
+    isBlindAppend: options.mode === 'append' && !metadata,
+    engineInfo: ENGINE_INFO,
+    operationMetrics: {
+      numFiles: String(adds.length),
+      numOutputRows: String(rowsAdded),
+      numOutputBytes: String(bytesAdded),
+      numRemovedFiles: String(removed.length),
+    },
+    ...(options.commitMetadata ?? {}),
+  };
+  const isolation: Isolation = !snapshot
+    ? { kind: 'create' }
+    : metadata
+      ? { kind: 'metadata' }
+      : options.mode === 'append'
+        ? { kind: 'append' }
+        : replacing
+          ? { kind: 'replace', partitionColumns, partitions: new Set(writtenPartitions.keys()) }
+          : { kind: 'overwrite' };
+  const outcome = await commitWithRetry({
     tableRoot: options.table.tableRoot,
-    source: options.source,
-    schema,
-    partitionColumns,
-    sourceColumns: new Set(input.map((c) => c.name)),
-    compression: options.compression,
-    rowGroupSize: options.rowGroupSize,
-    fileSizeBytes: options.fileSizeBytes,
-    now: now(),
+    table,
+    readVersion: snapshot?.version ?? -1,
+    actions,
+    commitInfo,
+    isolation,
+    maxAttempts: options.maxAttempts,
   });
-  try {
-    const writtenPartitions = new Map<string, Record<string, string | null>>();
-    for (const add of adds) writtenPartitions.set(partitionKey(partitionColumns, add.partitionValues), add.partitionValues);
-    for (const values of options.replacePartitions ?? []) {
-      // '' is stored as NULL in partition columns (partitionStringSql), so here it names the NULL partition too.
-      const normalized = Object.fromEntries(partitionColumns.map((c) => [c, values[c] === '' ? null : (values[c] ?? null)]));
-      writtenPartitions.set(partitionKey(partitionColumns, normalized), normalized);
-    }
-
-    const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys())) : [];
-    const deletionTimestamp = now();
-    for (const file of removed) actions.push({ kind: 'remove', remove: removeFor(file, deletionTimestamp) });
-    for (const add of adds) actions.push({ kind: 'add', add });
-    if (options.txn) actions.push({ kind: 'txn', txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now() } });
-
-    const rowsAdded = adds.reduce((n, a) => n + (statsNumRecords(a.stats) ?? 0), 0);
-    const bytesAdded = adds.reduce((n, a) => n + a.size, 0);
-    const replacing = options.mode === 'replace' && partitionColumns.length > 0;
-    const operation = options.operation ?? (!snapshot ? 'CREATE TABLE' : 'WRITE');
-    const operationParameters: Record<string, unknown> = {
-      mode: modeName(options.mode),
-      partitionBy: JSON.stringify(partitionColumns),
-      ...(replacing ? { predicate: partitionPredicate(partitionColumns, [...writtenPartitions.values()]) } : {}),
-      ...(options.operationParameters ?? {}),
-    };
-    const commitInfo: CommitInfoAction = {
-      timestamp: now(),
-      operation,
-      operationParameters: stringValues(operationParameters),
-      isBlindAppend: options.mode === 'append' && !metadata,
-      engineInfo: ENGINE_INFO,
-      operationMetrics: {
-        numFiles: String(adds.length),
-        numOutputRows: String(rowsAdded),
-        numOutputBytes: String(bytesAdded),
-        numRemovedFiles: String(removed.length),
-      },
-      ...(options.commitMetadata ?? {}),
-    };
-    const isolation: Isolation = !snapshot
-      ? { kind: 'create' }
-      : metadata
-        ? { kind: 'metadata' }
-        : options.mode === 'append'
-          ? { kind: 'append' }
-          : replacing
-            ? { kind: 'replace', partitionColumns, partitions: new Set(writtenPartitions.keys()) }
-            : { kind: 'overwrite' };
-    const outcome = await commitWithRetry({
-      tableRoot: options.table.tableRoot,
-      table,
-      readVersion: snapshot?.version ?? -1,
-      actions,
-      commitInfo,
-      isolation,
-      maxAttempts: options.maxAttempts,
-    });
-    if (outcome.status === 'conflict') throw conflictError(table, outcome);
-    // The commit is durable now: a failed checkpoint (only an optimization) must neither fail the
-    // write nor reach the catch below, which would delete the files the commit refers to.
-    const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata).catch((error: unknown) => {
-      logger().warn({ table, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
-      return false;
-    });
-    return {
-      status: 'committed',
-      table,
-      version: outcome.version,
-      operation,
-      filesAdded: adds.length,
-      filesRemoved: removed.length,
-      rowsAdded,
-      bytesAdded,
-      partitions: [...writtenPartitions.values()],
-      attempts: outcome.attempts,
-      checkpointed,
-    };
-  } catch (error) {
-    // Nothing references these files: remove them so a failed write leaves no trace.
-    await Promise.all(adds.map((a) => deleteFile(dataFilePath(options.table.tableRoot, a.path)).catch(() => false)));
-    throw error;
-  }
+  if (outcome.status === 'conflict') throw conflictError(table, outcome);
+  // The commit is durable now: a failed checkpoint (only an optimization) must neither fail the
+  // write nor reach the caller's cleanup, which would delete the files the commit refers to.
+  const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata).catch((error: unknown) => {
+    logger().warn({ table, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
+    return false;
+  });
+  return {
+    status: 'committed',
+    table,
+    version: outcome.version,
+    operation,
+    filesAdded: adds.length,
+    filesRemoved: removed.length,
+    rowsAdded,
+    bytesAdded,
+    partitions: [...writtenPartitions.values()],
+    attempts: outcome.attempts,
+    checkpointed,
+  };
 }
 
 function filesToRemove(snapshot: Snapshot, mode: WriteMode, partitionColumns: readonly string[], written: ReadonlySet<string>): AddAction[] {

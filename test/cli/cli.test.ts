@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -80,5 +80,49 @@ describe('lake CLI (real process, built dist/)', () => {
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(/Usage: lake/);
     }
+  });
+});
+
+describe('lake doctor (real process, built dist/)', () => {
+  let doctorRoot: string;
+  beforeAll(() => {
+    doctorRoot = mkdtempSync(path.join(tmpdir(), 'lake-doctor-'));
+  });
+  afterAll(() => rmSync(doctorRoot, { recursive: true, force: true }));
+
+  it('exits 3 (data error) when a table in the lake does not open', async () => {
+    const env = { ...process.env, LAKE_ROOT: doctorRoot, LAKE_READER: 'native' };
+    await run(process.execPath, [main, 'write', 'bronze.good', '--from', 'SELECT 1 AS id'], { env });
+    const log = path.join(doctorRoot, 'bronze', 'broken', '_delta_log');
+    mkdirSync(log, { recursive: true });
+    writeFileSync(path.join(log, '00000000000000000000.json'), 'this is not a Delta commit\n');
+
+    const result = await run(process.execPath, [main, 'doctor', '--json'], { env }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    expect(result.code).toBe(3);
+    const report = JSON.parse(result.stdout) as { tables: { table: string; ok: boolean }[] };
+    expect(report.tables.map((t) => [t.table, t.ok])).toEqual([
+      ['bronze.broken', false],
+      ['bronze.good', true],
+    ]);
+  });
+});
+
+describe('lake logging (real process, built dist/)', () => {
+  let logRoot: string;
+  beforeAll(() => {
+    logRoot = mkdtempSync(path.join(tmpdir(), 'lake-log-'));
+  });
+  afterAll(() => rmSync(logRoot, { recursive: true, force: true }));
+
+  it('takes the level from LAKE_LOG_LEVEL, and --log-level over it', async () => {
+    const env = { ...process.env, LAKE_ROOT: logRoot };
+    await run(process.execPath, [main, 'write', 'bronze.logged', '--from', 'SELECT 1 AS id'], { env });
+    const fromEnv = await run(process.execPath, [main, 'checkpoint', 'bronze.logged'], { env: { ...env, LAKE_LOG_LEVEL: 'info' } });
+    expect(fromEnv.stderr).toMatch(/"msg":"checkpoint (written|exists, left untouched)"/);
+    const fromFlag = await run(process.execPath, [main, '--log-level', 'error', 'checkpoint', 'bronze.logged'], { env: { ...env, LAKE_LOG_LEVEL: 'info' } });
+    expect(fromFlag.stderr).toBe('');
   });
 });

@@ -25,7 +25,7 @@ import {
   type Snapshot,
   type StructType,
 } from '../../src/delta/index.js';
-import { duckdbCheckpointReader, openEngine, parseIntervalMs, writeCheckpoint, writeDataFiles, type Engine } from '../../src/engine/index.js';
+import { duckdbCheckpointReader, openEngine, writeCheckpoint, writeDataFiles, type Engine } from '../../src/engine/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
 const dirs = tempDirs('checkpoint');
@@ -475,24 +475,6 @@ describe('reading checkpoints back', () => {
     const reread = await loadSnapshot(rewritten, reader, { skipReadCheck: true });
     expect(snapshotView(reread).files).toEqual(snapshotView(snapshot).files);
     expect(compact(reread.protocol)).toEqual(compact(snapshot.protocol));
-  });
-});
-
-describe('parseIntervalMs', () => {
-  it.each([
-    ['interval 7 days', 7 * 86_400_000],
-    ['interval 1 week', 7 * 86_400_000],
-    ['INTERVAL 168 HOURS', 168 * 3_600_000],
-    ['2 days', 2 * 86_400_000],
-    ['interval 1 day 12 hours', 36 * 3_600_000],
-    ['interval 30 minutes 15 seconds', 1_815_000],
-    ['interval 500 milliseconds', 500],
-    ['interval 1 month', undefined],
-    ['seven days', undefined],
-    ['interval', undefined],
-    ['', undefined],
-  ])('parses %j as %j ms', (text, ms) => {
-    expect(parseIntervalMs(text)).toBe(ms);
   });
 });
 

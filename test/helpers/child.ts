@@ -80,6 +80,13 @@ export function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
     .map((l) => JSON.parse(l) as T);
 }
 
+/** The error a `lake … --json` child printed on stderr (its JSON line `{ "error": … }`). */
+export function cliError(r: ChildResult): { code: string; exitCode: number; message: string } {
+  const line = jsonLines<{ error?: { code: string; exitCode: number; message: string } }>(r.stderr).find((l) => l.error);
+  if (!line?.error) throw new Error(`no JSON error on stderr\n${describeChild(r)}`);
+  return line.error;
+}
+
 /** A description of a child's end, for assertion messages. */
 export function describeChild(r: ChildResult): string {
   return `child ${r.id} exited with code ${r.code} signal ${r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;

@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, resolveTable, writeTable, type Lake } from '../../src/table/index.js';
-import { describeChild, requireBuild, runCliProcess, type ChildResult } from '../helpers/child.js';
-import { tempDirs } from '../helpers/temp-dir.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveTable, writeTable } from '../../src/table/index.js';
+import { describeChild } from '../helpers/child.js';
+import { cliLake } from '../helpers/temp-lake.js';
 
 /** `lake diff` as a user runs it: the ledger of a stat correction, by the catalog's business key. */
-const dirs = tempDirs('lake-diff-cli');
-let lake: Lake;
-let root: string;
-
-const cli = (...args: string[]): Promise<ChildResult> => runCliProcess(args, { env: { LAKE_ROOT: root, LAKE_READER: 'native' } });
+const env = cliLake('lake-diff-cli');
+const { cli } = env;
 
 beforeAll(async () => {
-  requireBuild();
-  root = await dirs.make('lake');
-  lake = await openLake({ root, threads: 1 });
+  const { lake } = env;
   // silver.win_totals: the catalog's business key for win_totals is (team, season).
   const table = resolveTable(lake, 'silver.win_totals');
   await writeTable(lake, { table, source: "SELECT * FROM (VALUES ('ARI', 2020, 7.5::DOUBLE), ('BUF', 2020, 9.5), ('ARI', 2019, 5.0)) t(team, season, win_total)", mode: 'append', partitionBy: ['season'] });
   await writeTable(lake, { table, source: "SELECT * FROM (VALUES ('ARI', 2020, 7.5::DOUBLE), ('BUF', 2020, 10.5)) t(team, season, win_total)", mode: 'replace' });
-});
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
 });
 
 describe('lake diff (real process)', () => {

@@ -1,36 +1,27 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, resolveTable, writeTable, type Lake } from '../../src/table/index.js';
-import { describeChild, requireBuild, runCliProcess, type ChildResult } from '../helpers/child.js';
-import { tempDirs } from '../helpers/temp-dir.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveTable, writeTable } from '../../src/table/index.js';
+import { describeChild } from '../helpers/child.js';
+import { cliLake } from '../helpers/temp-lake.js';
 
 /** `lake duckdb` writes tables/lake.duckdb; `lake restore` then refreshes it (real processes). */
-const dirs = tempDirs('lake-duckdb-cli');
-let lake: Lake;
-let root: string;
-
-const cli = (...args: string[]): Promise<ChildResult> => runCliProcess(args, { env: { LAKE_ROOT: root, LAKE_READER: 'native' } });
+const env = cliLake('lake-duckdb-cli');
+const { cli } = env;
 
 beforeAll(async () => {
-  requireBuild();
-  root = await dirs.make('lake');
-  lake = await openLake({ root, threads: 1 });
+  const { lake } = env;
   const table = resolveTable(lake, 'silver.teams');
   await writeTable(lake, { table, source: "SELECT 'KC' AS team", mode: 'append' });
   await writeTable(lake, { table, source: "SELECT 'BUF' AS team", mode: 'append' });
-});
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
 });
 
 describe('lake duckdb (real process)', () => {
   it('writes <root>/lake.duckdb with a view per table; a committed restore refreshes it', async () => {
     const r = await cli('duckdb');
     expect(r.code, describeChild(r)).toBe(0);
-    const file = path.join(root, 'lake.duckdb');
+    const file = path.join(env.root, 'lake.duckdb');
     expect(r.stdout).toBe(`${file}: 1 view (silver.teams@v1)\nquery it with: duckdb ${file} -c "SELECT count(*) FROM silver.teams"\n`);
     expect(existsSync(file)).toBe(true);
     const restored = await cli('restore', 'silver.teams', '--version', '0', '--json');

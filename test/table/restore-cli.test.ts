@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, resolveTable, writeTable, type Lake } from '../../src/table/index.js';
-import { describeChild, requireBuild, runCliProcess, type ChildResult } from '../helpers/child.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveTable, writeTable } from '../../src/table/index.js';
+import { cliError, describeChild } from '../helpers/child.js';
+import { cliLake } from '../helpers/temp-lake.js';
 import { commitVersions, readRows } from '../helpers/lake.js';
-import { tempDirs } from '../helpers/temp-dir.js';
 
 /** `lake restore` and `lake rollback` as a user runs them: real processes, exit codes, JSON and text output. */
-const dirs = tempDirs('lake-restore-cli');
-let lake: Lake;
-let root: string;
-
-const cli = (...args: string[]): Promise<ChildResult> => runCliProcess(args, { env: { LAKE_ROOT: root, LAKE_READER: 'native' } });
-
-function errorOf(r: ChildResult): { code: string; exitCode: number; message: string } {
-  const line = r.stderr.split('\n').find((l) => l.startsWith('{"error"'));
-  if (!line) throw new Error(`no JSON error\n${describeChild(r)}`);
-  return (JSON.parse(line) as { error: { code: string; exitCode: number; message: string } }).error;
-}
+const env = cliLake('lake-restore-cli');
+const { cli } = env;
 
 beforeAll(async () => {
-  requireBuild();
-  root = await dirs.make('lake');
-  lake = await openLake({ root, threads: 1 });
+  const { lake } = env;
   const write = (table: string, runId: string, sql: string, mode: 'append' | 'replace' = 'append') =>
     writeTable(lake, { table: resolveTable(lake, table), source: sql, mode, partitionBy: ['season'], commitMetadata: { run_id: runId } });
   await write('silver.games', 'run-a', 'SELECT i AS id, 2023 + i % 2 AS season FROM range(0, 6) r(i)');
@@ -29,24 +18,20 @@ beforeAll(async () => {
   await write('gold.totals', 'run-b', 'SELECT 2024 AS season, 1 AS games');
   await write('gold.totals', 'run-c', 'SELECT 2025 AS season, 0 AS games');
 });
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
-});
 
 describe('lake restore / rollback (real process)', () => {
   it('restore --version, --dry-run, --json; usage errors exit 2', async () => {
     const dry = await cli('restore', 'silver.games', '--version', '0', '--dry-run');
     expect(dry.code, describeChild(dry)).toBe(0);
     expect(dry.stdout).toMatch(/^silver\.games: would restore version 0 on top of version 1: \+1 files .*, -1 files/);
-    expect(await commitVersions(resolveTable(lake, 'silver.games').tableRoot)).toEqual([0, 1]);
+    expect(await commitVersions(resolveTable(env.lake, 'silver.games').tableRoot)).toEqual([0, 1]);
     const done = await cli('restore', 'silver.games', '--version', '0', '--json');
     expect(done.code, describeChild(done)).toBe(0);
     expect(JSON.parse(done.stdout)).toMatchObject({ status: 'committed', version: 2, restoredVersion: 0, metrics: { numRestoredFiles: 1, numRemovedFiles: 1 } });
-    expect(await readRows(lake, resolveTable(lake, 'silver.games').tableRoot)).toHaveLength(6);
+    expect(await readRows(env.lake, resolveTable(env.lake, 'silver.games').tableRoot)).toHaveLength(6);
 
     const none = await cli('restore', 'silver.games', '--json');
-    expect([none.code, errorOf(none).code]).toEqual([2, 'USAGE']);
+    expect([none.code, cliError(none).code]).toEqual([2, 'USAGE']);
   });
 
   it('rollback --dry-run shows the plan; a blocked rollback exits 4; --force rolls back; a rerun is a no-op', async () => {
@@ -58,8 +43,8 @@ describe('lake restore / rollback (real process)', () => {
     expect(plan.stdout).toMatch(/silver\.games\s+run commits v1; at v2: already rolled back, nothing to do/);
 
     const blocked = await cli('rollback', '--run', 'run-b', '--json');
-    expect([blocked.code, errorOf(blocked).code]).toEqual([4, 'DELTA_COMMIT_CONFLICT']);
-    expect(errorOf(blocked).message).toContain('gold.totals (versions 2 by run-c)');
+    expect([blocked.code, cliError(blocked).code]).toEqual([4, 'DELTA_COMMIT_CONFLICT']);
+    expect(cliError(blocked).message).toContain('gold.totals (versions 2 by run-c)');
 
     const forced = await cli('rollback', '--run', 'run-b', '--force');
     expect(forced.code, describeChild(forced)).toBe(0);

@@ -1,12 +1,12 @@
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
 import { decodeAddPath, readCommit } from '../../src/delta/index.js';
-import { openLake, resolveTable, restoreTable, tableHistory, tableSnapshot, writeTable, type Lake, type TableRef, type WriteMode } from '../../src/table/index.js';
+import { resolveTable, restoreTable, tableHistory, tableSnapshot, writeTable, type TableRef, type WriteMode } from '../../src/table/index.js';
 import { commitVersions, readRows } from '../helpers/lake.js';
 import { canonicalRows } from '../helpers/rows.js';
-import { tempDirs } from '../helpers/temp-dir.js';
+import { tempLake } from '../helpers/temp-lake.js';
 
 /**
  * RESTORE: a new commit whose snapshot equals an earlier version, for every earlier version of a
@@ -24,28 +24,19 @@ const STEPS: { mode: WriteMode; sql: string; schemaMode?: 'merge' }[] = [
   { mode: 'replace', sql: "SELECT i AS id, 2024 AS season, 'f' || i AS name, 3.0 AS yards, 'y' AS team FROM range(50, 53) r(i)" },
 ];
 
-const dirs = tempDirs('lake-restore');
-let lake: Lake;
-
-beforeAll(async () => {
-  lake = await openLake({ root: await dirs.make('lake'), threads: 2 });
-});
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
-});
+const env = tempLake('lake-restore', { threads: 2 });
 
 async function buildTable(name: string): Promise<TableRef> {
-  const table = resolveTable(lake, name);
+  const table = resolveTable(env.lake, name);
   for (const [i, step] of STEPS.entries()) {
-    await writeTable(lake, { table, source: step.sql, mode: step.mode, partitionBy: ['season'], schemaMode: step.schemaMode, now: () => T0 + i * HOUR });
+    await writeTable(env.lake, { table, source: step.sql, mode: step.mode, partitionBy: ['season'], schemaMode: step.schemaMode, now: () => T0 + i * HOUR });
   }
   return table;
 }
 
 async function fingerprint(table: TableRef, version?: number): Promise<{ rows: string[]; columns: string[] }> {
-  const snapshot = await tableSnapshot(lake, table, version === undefined ? {} : { version });
-  return { rows: canonicalRows(await readRows(lake, table.tableRoot, version)), columns: snapshot.schema.fields.map((f) => f.name) };
+  const snapshot = await tableSnapshot(env.lake, table, version === undefined ? {} : { version });
+  return { rows: canonicalRows(await readRows(env.lake, table.tableRoot, version)), columns: snapshot.schema.fields.map((f) => f.name) };
 }
 
 describe('restoreTable', () => {
@@ -56,7 +47,7 @@ describe('restoreTable', () => {
     for (const v of STEPS.keys()) expected.push(await fingerprint(table, v));
     // Restore in an order that moves both backwards and forwards through the history.
     for (const target of [0, 4, 2, 5, 1, 3, 0]) {
-      const result = await restoreTable(lake, { table, version: target, now: () => T0 + 10 * HOUR });
+      const result = await restoreTable(env.lake, { table, version: target, now: () => T0 + 10 * HOUR });
       expect(result.status).toBe('committed');
       expect(result.restoredVersion).toBe(target);
       expect(await fingerprint(table)).toEqual(expected[target]);
@@ -67,8 +58,8 @@ describe('restoreTable', () => {
 
   it('writes a RESTORE commit with Delta’s operationParameters and operationMetrics, files re-added with dataChange', async () => {
     const table = await buildTable('silver.commit');
-    const before = await tableSnapshot(lake, table);
-    const result = await restoreTable(lake, { table, version: 1 });
+    const before = await tableSnapshot(env.lake, table);
+    const result = await restoreTable(env.lake, { table, version: 1 });
     expect(result).toMatchObject({ status: 'committed', version: 6, readVersion: 5, restoredVersion: 1, metadataChanged: true, protocolChanged: false });
     const actions = await readCommit(table.tableRoot, 6);
     const info = actions.find((a) => a.kind === 'commitInfo');
@@ -94,72 +85,72 @@ describe('restoreTable', () => {
     // Version 1 predates the merged column: the schema goes back with the metaData action.
     const meta = actions.find((a) => a.kind === 'metaData');
     expect(meta?.kind === 'metaData' && JSON.parse(meta.metaData.schemaString).fields.map((f: { name: string }) => f.name)).toEqual(['id', 'season', 'name', 'yards']);
-    const history = await tableHistory(lake, table, { limit: 1 });
+    const history = await tableHistory(env.lake, table, { limit: 1 });
     expect(history[0]).toMatchObject({ version: 6, operation: 'RESTORE', filesAdded: adds.length, filesRemoved: removes.length });
   });
 
   it('resolves --timestamp to the version current at that time, as history reports it', async () => {
     const table = await buildTable('silver.by_time');
-    const history = await tableHistory(lake, table);
+    const history = await tableHistory(env.lake, table);
     const v2 = history.find((h) => h.version === 2)!;
     const expected = await fingerprint(table, 2);
     // Exactly at version 2's commit time, and just before version 3's.
     for (const at of [v2.timestamp, v2.timestamp + HOUR - 1]) {
-      const result = await restoreTable(lake, { table, timestamp: at });
+      const result = await restoreTable(env.lake, { table, timestamp: at });
       expect(result).toMatchObject({ status: 'committed', restoredVersion: 2 });
       expect(await fingerprint(table)).toEqual(expected);
-      await restoreTable(lake, { table, version: 5 });
+      await restoreTable(env.lake, { table, version: 5 });
     }
-    await restoreTable(lake, { table, timestamp: v2.timestamp + HOUR - 1 });
+    await restoreTable(env.lake, { table, timestamp: v2.timestamp + HOUR - 1 });
     const after = await readCommit(table.tableRoot, (await commitVersions(table.tableRoot)).at(-1)!);
     const info = after.find((a) => a.kind === 'commitInfo');
     expect(info?.kind === 'commitInfo' && info.commitInfo.operationParameters).toEqual({ version: '2', timestamp: new Date(v2.timestamp + HOUR - 1).toISOString() });
-    await expect(restoreTable(lake, { table, timestamp: T0 - 1 })).rejects.toMatchObject({ code: 'TIMESTAMP_BEFORE_TABLE' });
+    await expect(restoreTable(env.lake, { table, timestamp: T0 - 1 })).rejects.toMatchObject({ code: 'TIMESTAMP_BEFORE_TABLE' });
   });
 
   it('is a no-op when the latest version already equals the target, and a dry run commits nothing', async () => {
     const table = await buildTable('silver.noop');
-    const dry = await restoreTable(lake, { table, version: 3, dryRun: true });
+    const dry = await restoreTable(env.lake, { table, version: 3, dryRun: true });
     expect(dry).toMatchObject({ status: 'dry-run', readVersion: 5, restoredVersion: 3 });
     expect(dry.metrics.numRemovedFiles).toBeGreaterThan(0);
     expect(await commitVersions(table.tableRoot)).toEqual([0, 1, 2, 3, 4, 5]);
-    await restoreTable(lake, { table, version: 3 });
-    const again = await restoreTable(lake, { table, version: 3 });
+    await restoreTable(env.lake, { table, version: 3 });
+    const again = await restoreTable(env.lake, { table, version: 3 });
     expect(again).toMatchObject({ status: 'noop', readVersion: 6 });
     expect(await commitVersions(table.tableRoot)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    const self = await restoreTable(lake, { table, version: 6 });
+    const self = await restoreTable(env.lake, { table, version: 6 });
     expect(self.status).toBe('noop');
   });
 
   it('refuses with DATA_FILE_MISSING, committing nothing, when a file of the target version was vacuumed', async () => {
     const table = await buildTable('silver.vacuumed');
-    const v0 = await tableSnapshot(lake, table, { version: 0 });
+    const v0 = await tableSnapshot(env.lake, table, { version: 0 });
     const gone = v0.files[0]!;
     await unlink(path.join(table.tableRoot, decodeAddPath(gone.path)));
-    const error = await restoreTable(lake, { table, version: 0 }).catch((e: unknown) => e);
+    const error = await restoreTable(env.lake, { table, version: 0 }).catch((e: unknown) => e);
     expect(isLakeError(error, 'DATA_FILE_MISSING')).toBe(true);
     expect((error as Error).message).toContain(decodeAddPath(gone.path));
     expect((error as Error).message).toContain('nothing was committed');
     expect(await commitVersions(table.tableRoot)).toEqual([0, 1, 2, 3, 4, 5]);
     // A later version whose files are all present restores fine.
-    expect((await restoreTable(lake, { table, version: 4 })).status).toBe('committed');
+    expect((await restoreTable(env.lake, { table, version: 4 })).status).toBe('committed');
   });
 
   it('restores an append-only table (the undo of a bad append), leaving the property set', async () => {
-    const table = resolveTable(lake, 'bronze.append_only');
+    const table = resolveTable(env.lake, 'bronze.append_only');
     const create = { 'delta.appendOnly': 'true' };
-    await writeTable(lake, { table, source: 'SELECT 1 AS id', mode: 'append', configuration: create });
-    await writeTable(lake, { table, source: 'SELECT 2 AS id', mode: 'append' });
-    await expect(writeTable(lake, { table, source: 'SELECT 3 AS id', mode: 'overwrite' })).rejects.toMatchObject({ code: 'DELTA_WRITE_UNSUPPORTED' });
-    const result = await restoreTable(lake, { table, version: 0 });
+    await writeTable(env.lake, { table, source: 'SELECT 1 AS id', mode: 'append', configuration: create });
+    await writeTable(env.lake, { table, source: 'SELECT 2 AS id', mode: 'append' });
+    await expect(writeTable(env.lake, { table, source: 'SELECT 3 AS id', mode: 'overwrite' })).rejects.toMatchObject({ code: 'DELTA_WRITE_UNSUPPORTED' });
+    const result = await restoreTable(env.lake, { table, version: 0 });
     expect(result.status).toBe('committed');
-    expect(canonicalRows(await readRows(lake, table.tableRoot))).toEqual(canonicalRows([{ id: 1 }]));
-    expect((await tableSnapshot(lake, table)).metadata.configuration['delta.appendOnly']).toBe('true');
+    expect(canonicalRows(await readRows(env.lake, table.tableRoot))).toEqual(canonicalRows([{ id: 1 }]));
+    expect((await tableSnapshot(env.lake, table)).metadata.configuration['delta.appendOnly']).toBe('true');
   });
 
   it('rejects an unknown version and a missing selector with usage errors', async () => {
     const table = await buildTable('silver.usage');
-    await expect(restoreTable(lake, { table, version: 99 })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND', exitCode: 2 });
-    await expect(restoreTable(lake, { table })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(restoreTable(env.lake, { table, version: 99 })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND', exitCode: 2 });
+    await expect(restoreTable(env.lake, { table })).rejects.toMatchObject({ code: 'USAGE' });
   });
 });

@@ -1,23 +1,18 @@
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAddPath } from '../../src/delta/index.js';
-import { openLake, resolveTable, tableSnapshot, writeTable, type Lake } from '../../src/table/index.js';
-import { describeChild, requireBuild, runCliProcess, type ChildResult } from '../helpers/child.js';
-import { tempDirs } from '../helpers/temp-dir.js';
+import { resolveTable, tableSnapshot, writeTable } from '../../src/table/index.js';
+import { describeChild } from '../helpers/child.js';
+import { cliLake } from '../helpers/temp-lake.js';
 
 /** `lake vacuum` as a user runs it (real process, system clock): the retention guard, a dry run, every table by default. */
 const DAY = 86_400_000;
-const dirs = tempDirs('lake-vacuum-cli');
-let lake: Lake;
-let root: string;
-
-const cli = (...args: string[]): Promise<ChildResult> => runCliProcess(args, { env: { LAKE_ROOT: root, LAKE_READER: 'native' } });
+const env = cliLake('lake-vacuum-cli');
+const { cli } = env;
 
 beforeAll(async () => {
-  requireBuild();
-  root = await dirs.make('lake');
-  lake = await openLake({ root, threads: 1 });
+  const { lake } = env;
   const old = Date.now() - 30 * DAY;
   for (const name of ['bronze.a', 'silver.b']) {
     const table = resolveTable(lake, name);
@@ -27,10 +22,6 @@ beforeAll(async () => {
     const file = path.join(table.tableRoot, decodeAddPath(first.files[0]!.path));
     await utimes(file, new Date(old), new Date(old));
   }
-});
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
 });
 
 describe('lake vacuum (real process)', () => {
@@ -45,6 +36,6 @@ describe('lake vacuum (real process)', () => {
       ['bronze.a', true, 1],
       ['silver.b', true, 1],
     ]);
-    expect((await tableSnapshot(lake, resolveTable(lake, 'bronze.a'), { version: 0 })).files.map((f) => decodeAddPath(f.path))).toEqual([metrics[0]!.deleted[0]]);
+    expect((await tableSnapshot(env.lake, resolveTable(env.lake, 'bronze.a'), { version: 0 })).files.map((f) => decodeAddPath(f.path))).toEqual([metrics[0]!.deleted[0]]);
   });
 });

@@ -1,12 +1,12 @@
 import { copyFile, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLakeError, type Clock } from '../../src/core/index.js';
 import { LOG_DIR, decodeAddPath, readCommit } from '../../src/delta/index.js';
-import { openLake, resolveTable, restoreTable, tableHistory, vacuumTable, vacuumTables, writeTable, type Lake, type TableRef, type WriteMode } from '../../src/table/index.js';
+import { openLake, resolveTable, restoreTable, tableHistory, vacuumTable, vacuumTables, writeTable, type TableRef, type WriteMode } from '../../src/table/index.js';
 import { checkpointVersions, commitVersions, readRows } from '../helpers/lake.js';
 import { canonicalRows } from '../helpers/rows.js';
-import { tempDirs } from '../helpers/temp-dir.js';
+import { tempLake } from '../helpers/temp-lake.js';
 
 /**
  * VACUUM with an injected clock: commit times come from writeTable's `now`, data file ages from
@@ -19,16 +19,7 @@ const T0 = Date.parse('2026-08-01T00:00:00Z');
 const at = (days: number): number => T0 + days * DAY;
 const clockAt = (days: number): Clock => ({ now: () => at(days), sleep: async () => undefined });
 
-const dirs = tempDirs('lake-vacuum');
-let lake: Lake;
-
-beforeAll(async () => {
-  lake = await openLake({ root: await dirs.make('lake'), threads: 2 });
-});
-afterAll(async () => {
-  lake.close();
-  await dirs.cleanup();
-});
+const env = tempLake('lake-vacuum', { threads: 2 });
 
 const rowsSql = (from: number, count: number, seasons: number[], tag: string): string =>
   `SELECT i AS id, ([${seasons.join(', ')}])[(i % ${seasons.length}) + 1] AS season, '${tag}' || i AS name FROM range(${from}, ${from + count}) r(i)`;
@@ -52,10 +43,10 @@ async function ageDataFiles(table: TableRef): Promise<void> {
 type Step = { day: number } & ({ mode: WriteMode; sql: string } | { restore: number });
 
 async function build(name: string, steps: Step[], configuration?: Record<string, string>): Promise<TableRef> {
-  const table = resolveTable(lake, name);
+  const table = resolveTable(env.lake, name);
   for (const step of steps) {
-    if ('restore' in step) await restoreTable(lake, { table, version: step.restore, now: () => at(step.day) });
-    else await writeTable(lake, { table, source: step.sql, mode: step.mode, partitionBy: ['season'], configuration, now: () => at(step.day) });
+    if ('restore' in step) await restoreTable(env.lake, { table, version: step.restore, now: () => at(step.day) });
+    else await writeTable(env.lake, { table, source: step.sql, mode: step.mode, partitionBy: ['season'], configuration, now: () => at(step.day) });
   }
   await ageDataFiles(table);
   return table;
@@ -66,7 +57,7 @@ async function readAll(table: TableRef): Promise<(string[] | string)[]> {
   const out: (string[] | string)[] = [];
   for (const v of await commitVersions(table.tableRoot)) {
     try {
-      out.push(canonicalRows(await readRows(lake, table.tableRoot, v)));
+      out.push(canonicalRows(await readRows(env.lake, table.tableRoot, v)));
     } catch (error) {
       if (!isLakeError(error)) throw error;
       out.push(error.code);
@@ -95,7 +86,7 @@ describe('vacuumTable', () => {
     const table = await build('silver.safety', HISTORY);
     const before = await readAll(table);
     const log = await logNames(table);
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(20) });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(20) });
     // Horizon: day 13, when version 5 (day 12) was current.
     expect(metrics).toMatchObject({ retentionHours: 168, horizon: new Date(at(13)).toISOString(), version: 6, oldestRetainedVersion: 5, dryRun: false, untrackedFilesDeleted: 0 });
     expect(metrics.filesDeleted).toBeGreaterThan(0);
@@ -107,10 +98,10 @@ describe('vacuumTable', () => {
     expect(after[3]).toBe('DATA_FILE_MISSING');
     expect(after[4]).toBe('DATA_FILE_MISSING');
     expect(await logNames(table)).toEqual(log);
-    const error = await readRows(lake, table.tableRoot, 3).catch((e: unknown) => e);
+    const error = await readRows(env.lake, table.tableRoot, 3).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/version 3: data file season=2025\/part-.*\.parquet is missing/);
     // Nothing left to do: a second vacuum deletes nothing.
-    expect((await vacuumTable(lake, { table, clock: clockAt(20) })).filesDeleted).toBe(0);
+    expect((await vacuumTable(env.lake, { table, clock: clockAt(20) })).filesDeleted).toBe(0);
   });
 
   it.each([
@@ -121,7 +112,7 @@ describe('vacuumTable', () => {
   ])('%s', async (_title, day, oldest) => {
     const table = await build(`silver.window_${day}`, HISTORY);
     const before = await readAll(table);
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(day) });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(day) });
     expect(metrics.oldestRetainedVersion).toBe(oldest);
     const after = await readAll(table);
     for (let v = oldest; v < before.length; v++) expect(after[v], `version ${v}`).toEqual(before[v]);
@@ -131,10 +122,10 @@ describe('vacuumTable', () => {
   it('a dry run lists exactly what a real run deletes, and deletes nothing', async () => {
     const table = await build('silver.dry', HISTORY);
     const before = await readAll(table);
-    const dry = await vacuumTable(lake, { table, clock: clockAt(20), dryRun: true });
+    const dry = await vacuumTable(env.lake, { table, clock: clockAt(20), dryRun: true });
     expect(dry.dryRun).toBe(true);
     expect(await readAll(table)).toEqual(before);
-    const real = await vacuumTable(lake, { table, clock: clockAt(20) });
+    const real = await vacuumTable(env.lake, { table, clock: clockAt(20) });
     expect(real.deleted).toEqual(dry.deleted);
     expect(real.bytesDeleted).toBe(dry.bytesDeleted);
   });
@@ -154,7 +145,7 @@ describe('vacuumTable', () => {
     await writeFile(path.join(table.tableRoot, '.tmp-file'), 'x');
     for (const f of [path.join(table.tableRoot, '_hidden', 'x.parquet'), path.join(table.tableRoot, '.tmp-file')]) await utimes(f, new Date(at(0)), new Date(at(0)));
     const before = await readAll(table);
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(20) });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(20) });
     expect(metrics.deleted).toEqual(['season=2023/part-orphan-old.zstd.parquet']);
     expect(metrics.untrackedFilesDeleted).toBe(1);
     expect((await readdir(dir)).sort()).toContain('part-orphan-young.zstd.parquet');
@@ -166,24 +157,24 @@ describe('vacuumTable', () => {
   it('refuses a retention under 168 hours without force (USAGE, nothing deleted); with force it honours it', async () => {
     const table = await build('silver.short', HISTORY);
     const before = await readAll(table);
-    const error = await vacuumTable(lake, { table, retentionHours: 24, clock: clockAt(20) }).catch((e: unknown) => e);
+    const error = await vacuumTable(env.lake, { table, retentionHours: 24, clock: clockAt(20) }).catch((e: unknown) => e);
     expect(isLakeError(error, 'USAGE')).toBe(true);
     expect((error as Error).message).toContain('168-hour minimum');
     expect(await readAll(table)).toEqual(before);
-    await expect(vacuumTables(lake, [table], { retentionHours: 1, clock: clockAt(20) })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
-    const metrics = await vacuumTable(lake, { table, retentionHours: 24, force: true, clock: clockAt(20) });
+    await expect(vacuumTables(env.lake, [table], { retentionHours: 1, clock: clockAt(20) })).rejects.toMatchObject({ code: 'USAGE', exitCode: 2 });
+    const metrics = await vacuumTable(env.lake, { table, retentionHours: 24, force: true, clock: clockAt(20) });
     expect(metrics).toMatchObject({ retentionHours: 24, oldestRetainedVersion: 6 });
     expect((await readAll(table))[6]).toEqual(before[6]);
   });
 
   it('takes the default retention from delta.deletedFileRetentionDuration', async () => {
     const table = await build('silver.property', HISTORY, { 'delta.deletedFileRetentionDuration': 'interval 10 days' });
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(20) });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(20) });
     expect(metrics).toMatchObject({ retentionHours: 240, oldestRetainedVersion: 4 });
   });
 
   it('vacuums every table under the lake root when none is named', async () => {
-    const root = await dirs.make('all');
+    const root = await env.make('all');
     const other = await openLake({ root, threads: 1 });
     try {
       for (const name of ['bronze.one', 'silver.two']) {
@@ -210,7 +201,7 @@ describe('vacuum log cleanup (opt-in)', () => {
     expect(await checkpointVersions(table.tableRoot)).toEqual([2, 4, 6, 8, 10]);
     const before = await readAll(table);
     // Day 57: the 30-day cutoff is day 27, when version 5 (day 25) was current → checkpoint 4.
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(57), logCleanup: true });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(57), logCleanup: true });
     expect(metrics.earliestVersion).toBe(4);
     expect(metrics.logDeleted).toEqual([
       '00000000000000000000.json',
@@ -225,19 +216,19 @@ describe('vacuum log cleanup (opt-in)', () => {
     expect(metrics.oldestRetainedVersion).toBe(10);
     const after = await readAll(table);
     for (let v = 4; v <= 11; v++) expect(v >= 10 ? [before[v]] : [before[v], 'DATA_FILE_MISSING'], `version ${v}`).toContainEqual(after[v - 4]);
-    await expect(readRows(lake, table.tableRoot, 3)).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
-    const history = await tableHistory(lake, table);
+    await expect(readRows(env.lake, table.tableRoot, 3)).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND' });
+    const history = await tableHistory(env.lake, table);
     expect(history.map((h) => h.version)).toEqual([11, 10, 9, 8, 7, 6, 5, 4]);
   });
 
   it('never removes log files the data retention window still needs, and does nothing without a checkpoint', async () => {
     const steps: Step[] = Array.from({ length: 8 }, (_, i) => ({ day: i * 10, mode: 'append', sql: rowsSql(i * 10, 2, [2023], `v${i}`) }) as Step);
     const noCheckpoint = await build('silver.no_checkpoint', steps);
-    const m1 = await vacuumTable(lake, { table: noCheckpoint, clock: clockAt(100), logCleanup: true });
+    const m1 = await vacuumTable(env.lake, { table: noCheckpoint, clock: clockAt(100), logCleanup: true });
     expect(m1.logFilesDeleted).toBe(0);
     // A 60-day data retention keeps versions from day 40 (version 4): checkpoint 4, not 6, bounds the cleanup.
     const table = await build('silver.long_retention', steps, { 'delta.checkpointInterval': '2' });
-    const metrics = await vacuumTable(lake, { table, clock: clockAt(100), retentionHours: 60 * 24, logCleanup: true });
+    const metrics = await vacuumTable(env.lake, { table, clock: clockAt(100), retentionHours: 60 * 24, logCleanup: true });
     expect(metrics.oldestRetainedVersion).toBe(4);
     expect(metrics.earliestVersion).toBe(4);
     expect(await commitVersions(table.tableRoot)).toEqual([4, 5, 6, 7]);

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { LakeError, PIPELINE_VERSION, isLakeError, type Logger } from '../../core/index.js';
+import { LakeError, PIPELINE_VERSION, type Logger } from '../../core/index.js';
 import { typeKey, type Snapshot } from '../../delta/index.js';
 import { ident, literal, sqlType, toDeltaType } from '../../engine/index.js';
 import { compareSchemas, isEmptyDrift, materializeRawFile, readSourceSql, typedColumns, type Asset, type ColumnType, type ManifestEntry, type SchemaDrift } from '../upstream/index.js';
-import { resolveTable, tableSnapshot, type Lake, type TableRef, writeTable } from '../../table/index.js';
+import { findSnapshot, resolveTable, type Lake, type TableRef, writeTable } from '../../table/index.js';
 import type { DatasetDef } from '../catalog/index.js';
 
 /**
  * Bronze: one append-only Delta table per dataset (`bronze.<dataset>`). Every upstream file
- * version is appended whole, typed (reader.ts) and stamped with `source`, `ingested_at` (UTC),
+ * version is appended whole, typed (upstream/raw-reader.ts) and stamped with `source`, `ingested_at` (UTC),
  * `pipeline_version`, `upstream_version` and `run_id`. One commit per file: its commitInfo
  * names the file (url, etag, size, sha256, nflverse_timestamp), the partitions it wrote and any
  * schema drift; a `txn` (appId per file, version = the file's manifest sequence) makes a replay
@@ -63,15 +63,6 @@ export function upstreamFileIdentity(entry: ManifestEntry, asset: Asset): Record
   };
 }
 
-async function trySnapshot(lake: Lake, table: TableRef) {
-  try {
-    return await tableSnapshot(lake, table);
-  } catch (error) {
-    if (isLakeError(error, 'TABLE_NOT_FOUND')) return undefined;
-    throw error;
-  }
-}
-
 async function columnTypes(lake: Lake, sql: string): Promise<ColumnType[]> {
   const result = await lake.engine.connection.run(`SELECT * FROM (${sql}) AS typed LIMIT 0`);
   const types = result.columnTypes();
@@ -81,7 +72,7 @@ async function columnTypes(lake: Lake, sql: string): Promise<ColumnType[]> {
 export async function writeBronze(lake: Lake, options: BronzeWriteOptions): Promise<BronzeWriteResult> {
   const { dataset: def, asset, entry } = options;
   const table = bronzeTable(lake, def.name);
-  const snapshot = await trySnapshot(lake, table);
+  const snapshot = await findSnapshot(lake, table);
   const committedTxn = snapshot?.txns.get(asset.appId);
   if (snapshot && committedTxn !== undefined && committedTxn >= entry.sequence) {
     return { status: 'skipped', table: table.name, version: snapshot.version, reason: `${asset.key} sequence ${entry.sequence} is already committed`, columns: entry.columns ?? {} };
@@ -96,8 +87,9 @@ export async function writeBronze(lake: Lake, options: BronzeWriteOptions): Prom
   }
 }
 
-async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table: TableRef, snapshot: Snapshot | undefined, from: string): Promise<BronzeWriteResult> {
-  const { dataset: def, asset, entry } = options;
+/** The file's rows typed for bronze: its columns, plus `season` and the variant column when the file implies them. */
+async function typedSelect(lake: Lake, options: BronzeWriteOptions, from: string): Promise<string> {
+  const { dataset: def, asset } = options;
   const columns = await typedColumns(lake.engine, from, asset, def, options.file);
   const names = new Set(columns.map((c) => c.name));
   const generated = new Set<string>([...STAMP_COLUMNS, ...(def.variantColumn ? [def.variantColumn] : [])]);
@@ -111,9 +103,19 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
   const select = columns.map((c) => `${c.expr} AS ${ident(c.name)}`);
   if (def.partitions.includes('season') && !names.has('season') && asset.season !== undefined) select.push(`CAST(${asset.season} AS INTEGER) AS season`);
   if (def.variantColumn && asset.variant !== undefined) select.push(`${literal(asset.variant)} AS ${ident(def.variantColumn)}`);
-  const typedSql = `SELECT ${select.join(', ')} FROM ${from}`;
+  return `SELECT ${select.join(', ')} FROM ${from}`;
+}
 
-  // Schema drift against the table and against this file's previous commit.
+/** What the append will write: the incoming columns, schema drift against the table and this file's previous commit, the casts that resolve it. */
+interface BronzePlan {
+  incoming: ColumnType[];
+  drift: SchemaDrift;
+  /** Column → the table's type, for columns the file retyped in a castable way. */
+  casts: Map<string, string>;
+}
+
+async function planAppend(lake: Lake, options: BronzeWriteOptions, snapshot: Snapshot | undefined, typedSql: string): Promise<BronzePlan> {
+  const { dataset: def, asset, entry } = options;
   let incoming: ColumnType[];
   try {
     incoming = await columnTypes(lake, typedSql);
@@ -130,6 +132,12 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
     });
   }
   const casts = new Map(report.drift.retyped.filter((r) => r.resolution === 'cast').map((r) => [r.name, tableTypes!.get(r.name)!]));
+  return { incoming, drift: report.drift, casts };
+}
+
+/** The stamped, cast and sorted SELECT that is appended. */
+function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): string {
+  const { dataset: def, entry } = options;
   const stamps = [
     `${literal(entry.url)} AS source`,
     `CAST(${literal(new Date(options.ingestedAt).toISOString())} AS TIMESTAMPTZ) AS ingested_at`,
@@ -137,23 +145,32 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
     `${literal(upstreamVersion(entry))} AS upstream_version`,
     `${literal(options.runId)} AS run_id`,
   ];
-  const body = incoming.map((c) => (casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
-  const order = def.sortBy.filter((c) => incoming.some((i) => i.name === c));
-  const source = `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}`;
+  const body = plan.incoming.map((c) => (plan.casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(plan.casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
+  const order = def.sortBy.filter((c) => plan.incoming.some((i) => i.name === c));
+  return `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}`;
+}
 
-  let partitions: Record<string, string | null>[] = [];
-  if (def.partitions.length > 0) {
-    const rows = await lake.engine.rows<Record<string, unknown>>(`SELECT DISTINCT ${def.partitions.map((p) => `CAST(${ident(p)} AS VARCHAR) AS ${ident(p)}`).join(', ')} FROM (${typedSql}) AS typed ORDER BY ALL`).catch((cause: unknown) => {
-      throw new LakeError('DATA_INVALID', `${asset.url}: the file cannot be read: ${cause instanceof Error ? cause.message.replace(/^DuckDB: /, '') : String(cause)}`, {
-        cause,
-        hint: 'Nothing was committed; the dataset stays at its last good version.',
-        details: { dataset: def.name, url: asset.url },
-      });
+/** The partition values present in the file (recorded as `changed_partitions`). */
+async function filePartitions(lake: Lake, options: BronzeWriteOptions, typedSql: string): Promise<Record<string, string | null>[]> {
+  const { dataset: def, asset } = options;
+  if (def.partitions.length === 0) return [];
+  const rows = await lake.engine.rows<Record<string, unknown>>(`SELECT DISTINCT ${def.partitions.map((p) => `CAST(${ident(p)} AS VARCHAR) AS ${ident(p)}`).join(', ')} FROM (${typedSql}) AS typed ORDER BY ALL`).catch((cause: unknown) => {
+    throw new LakeError('DATA_INVALID', `${asset.url}: the file cannot be read: ${cause instanceof Error ? cause.message.replace(/^DuckDB: /, '') : String(cause)}`, {
+      cause,
+      hint: 'Nothing was committed; the dataset stays at its last good version.',
+      details: { dataset: def.name, url: asset.url },
     });
-    partitions = rows.map((r) => Object.fromEntries(def.partitions.map((p) => [p, r[p] === null || r[p] === undefined ? null : String(r[p])])));
-  }
+  });
+  return rows.map((r) => Object.fromEntries(def.partitions.map((p) => [p, r[p] === null || r[p] === undefined ? null : String(r[p])])));
+}
 
-  const drift = report.drift;
+async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table: TableRef, snapshot: Snapshot | undefined, from: string): Promise<BronzeWriteResult> {
+  const { dataset: def, asset, entry } = options;
+  const typedSql = await typedSelect(lake, options, from);
+  const plan = await planAppend(lake, options, snapshot, typedSql);
+  const source = appendSql(options, plan, typedSql);
+  const partitions = await filePartitions(lake, options, typedSql);
+  const { drift } = plan;
   const result = await writeTable(lake, {
     table,
     source,
@@ -176,7 +193,7 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
     },
     now: options.now,
   });
-  const columnsAfter = Object.fromEntries(incoming.map((c) => [c.name, casts.get(c.name) ?? c.type]));
+  const columnsAfter = Object.fromEntries(plan.incoming.map((c) => [c.name, plan.casts.get(c.name) ?? c.type]));
   if (result.status === 'skipped') return { status: 'skipped', table: table.name, version: result.version, reason: result.reason, columns: columnsAfter };
   return { status: 'committed', table: table.name, version: result.version, rows: result.rowsAdded, files: result.filesAdded, partitions, drift, columns: columnsAfter };
 }

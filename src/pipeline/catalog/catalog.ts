@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LakeError, errnoCode } from '../../core/index.js';
@@ -242,6 +241,7 @@ export interface DatasetDef {
 }
 
 export interface Catalog {
+  /** The catalog file as the caller named it (relative paths resolve against the working directory). */
   file: string;
   lake: LakeSettings;
   upstreams: Record<string, Upstream>;
@@ -347,7 +347,7 @@ export function loadCatalog(file: string = DEFAULT_CATALOG_FILE): Catalog {
   } catch (cause) {
     throw invalid(file, '', errnoCode(cause) === 'ENOENT' ? 'no such file' : `cannot be read (${errnoCode(cause) ?? String(cause)})`, cause);
   }
-  return parseCatalog(text, path.relative(process.cwd(), path.resolve(file)) || file);
+  return parseCatalog(text, file);
 }
 
 export function findDataset(catalog: Catalog, dataset: string): DatasetDef | undefined {

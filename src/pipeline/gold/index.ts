@@ -1,2 +1,7 @@
-export { buildGold, describeMarts, loadMarts, parseMart, lastGoldBuild, teamCodeAliases, DEFAULT_GOLD_SQL_DIR } from './gold.js';
-export type { BuildGoldOptions, GoldRunResult, MartOutcome, MartRule, MartColumn, MartDescription } from './gold.js';
+export { buildGold, describeMarts } from './gold.js';
+export type { GoldRunResult, MartDescription } from './gold.js';
+export { DEFAULT_GOLD_SQL_DIR, loadMarts, parseMart, teamCodeAliases } from './mart-rule.js';
+export type { MartColumn, MartRule } from './mart-rule.js';
+export { lastGoldBuild } from './last-build.js';
+export type { BuildGoldOptions } from './plan.js';
+export type { MartOutcome } from './build.js';

@@ -1,5 +1,5 @@
 import { LakeError } from '../../core/index.js';
-import { commitMtime, listLog, partitionKey, readCommit, type Action, type AddAction } from '../../delta/index.js';
+import { commitMtime, listLog, partitionKey, readCommit, statsNumRecords, type Action, type AddAction } from '../../delta/index.js';
 import type { PartitionValues } from '../quality/index.js';
 import { tableSnapshot, type Lake, type TableRef } from '../../table/index.js';
 
@@ -79,8 +79,7 @@ function str(value: unknown): string | null {
 }
 
 function rowsOf(file: AddAction): number | null {
-  const n = (JSON.parse(file.stats ?? '{}') as { numRecords?: unknown }).numRecords;
-  return typeof n === 'number' ? n : null;
+  return statsNumRecords(file.stats) ?? null;
 }
 
 function promoteOf(info: Record<string, unknown> | undefined): Record<string, unknown> | undefined {

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { LakeError } from '../../core/index.js';
-import { listLog, readCommitInfo } from '../../delta/index.js';
+import { LakeError, faultPoint, systemClock } from '../../core/index.js';
+import { listLog, readCommitInfo, type Snapshot } from '../../delta/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef, applyRestore, planRestore, type RestoreResult, listLakeTables } from '../../table/index.js';
 import { newRunId } from '../run/index.js';
 
@@ -49,7 +49,7 @@ export interface DownstreamCommit {
   read: string;
 }
 
-export interface RollbackTable {
+export interface TableRollbackOutcome {
   table: string;
   /** The versions the run committed. */
   runVersions: number[];
@@ -68,17 +68,17 @@ export interface RollbackTable {
   result?: RestoreResult;
 }
 
-export interface RollbackResult {
+export interface RollbackRunResult {
   runId: string;
   rollbackRunId: string;
   dryRun: boolean;
   /** `committed`: at least one table changed; `noop`: nothing to do; `dry-run`: the plan only. */
   status: 'committed' | 'noop' | 'dry-run';
-  tables: RollbackTable[];
+  tables: TableRollbackOutcome[];
   /** Commits of other runs that read what this run wrote and are not rolled back. */
   downstream: DownstreamCommit[];
   /** Rollbacks of downstream runs done first (cascade). */
-  cascaded: RollbackResult[];
+  cascaded: RollbackRunResult[];
 }
 
 /** One table's log, read once: commitInfo per version. */
@@ -97,7 +97,7 @@ async function readTableLog(ref: TableRef): Promise<TableLog> {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-function planTable(log: TableLog, runId: string): RollbackTable | undefined {
+function planTable(log: TableLog, runId: string): TableRollbackOutcome | undefined {
   const { versions, infos } = log;
   const runVersions = versions.filter((_, i) => infos[i]?.['run_id'] === runId);
   if (runVersions.length === 0) return undefined;
@@ -122,7 +122,7 @@ function planTable(log: TableLog, runId: string): RollbackTable | undefined {
 }
 
 /** Commits of other runs, not since rolled back, whose source_versions name a version `runId` wrote. */
-function findDownstream(lake: Lake, logs: readonly TableLog[], plans: ReadonlyMap<string, RollbackTable>, runId: string): DownstreamCommit[] {
+function findDownstream(lake: Lake, logs: readonly TableLog[], plans: ReadonlyMap<string, TableRollbackOutcome>, runId: string): DownstreamCommit[] {
   const firstByRoot = new Map([...logs].filter((l) => plans.has(l.ref.tableRoot)).map((l) => [l.ref.tableRoot, plans.get(l.ref.tableRoot)!.runVersions[0]!]));
   const out: DownstreamCommit[] = [];
   for (const log of logs) {
@@ -143,7 +143,7 @@ function findDownstream(lake: Lake, logs: readonly TableLog[], plans: ReadonlyMa
   return out;
 }
 
-function describeBlocked(t: RollbackTable): string {
+function describeBlocked(t: TableRollbackOutcome): string {
   const runs = [...new Set(t.laterCommits.map((c) => c.runId ?? `an untagged ${c.operation ?? 'commit'}`))];
   return `${t.table} (versions ${t.laterCommits.map((c) => c.version).join(', ')} by ${runs.join(', ')})`;
 }
@@ -152,26 +152,92 @@ function describeDownstream(list: readonly DownstreamCommit[]): string {
   return list.map((d) => `${d.table} v${d.version} (${d.runId ? `run ${d.runId}` : 'an untagged commit'}) read ${d.read}`).join('; ');
 }
 
-export async function rollbackRun(lake: Lake, options: RollbackOptions): Promise<RollbackResult> {
+export async function rollbackRun(lake: Lake, options: RollbackOptions): Promise<RollbackRunResult> {
   return rollbackWith(lake, options, new Set());
 }
 
-async function rollbackWith(lake: Lake, options: RollbackOptions, visited: Set<string>): Promise<RollbackResult> {
+/** The run's commits in every table, and the downstream commits that read them. */
+interface RollbackPlan {
+  rollbackRunId: string;
+  now: () => number;
+  tables: { ref: TableRef; plan: TableRollbackOutcome }[];
+  downstream: DownstreamCommit[];
+}
+
+async function planRollback(lake: Lake, options: RollbackOptions): Promise<RollbackPlan> {
   const { runId } = options;
   if (runId.trim() === '') throw new LakeError('USAGE', 'rollback needs a run id', { hint: 'Find run ids with `lake history <table>` (run_id column).' });
-  visited.add(runId);
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock.now;
   const rollbackRunId = options.rollbackRunId ?? newRunId(now());
   const refs = options.tables ?? (await listLakeTables(lake));
   const logs = await Promise.all(refs.map(readTableLog));
-  const plans: { ref: TableRef; plan: RollbackTable }[] = [];
+  const tables: RollbackPlan['tables'] = [];
   for (const log of logs) {
     const plan = planTable(log, runId);
-    if (plan) plans.push({ ref: log.ref, plan });
+    if (plan) tables.push({ ref: log.ref, plan });
   }
-  const downstream = findDownstream(lake, logs, new Map(plans.map((p) => [p.ref.tableRoot, p.plan])), runId);
-  const result: RollbackResult = { runId, rollbackRunId, dryRun: options.dryRun ?? false, status: 'noop', tables: plans.map((p) => p.plan), downstream, cascaded: [] };
-  if (plans.length === 0) {
+  const downstream = findDownstream(lake, logs, new Map(tables.map((p) => [p.ref.tableRoot, p.plan])), runId);
+  return { rollbackRunId, now, tables, downstream };
+}
+
+/** The runs that read what this run wrote, not rolled back in this command yet, newest reader first (its own readers are handled by its cascade). */
+function readersToCascade(downstream: readonly DownstreamCommit[], visited: ReadonlySet<string>): string[] {
+  const readers = [...new Set(downstream.flatMap((d) => (d.runId !== undefined && !visited.has(d.runId) ? [d.runId] : [])))];
+  const newest = (id: string): number => Math.max(...downstream.filter((d) => d.runId === id).map((d) => d.version));
+  return readers.sort((a, b) => newest(b) - newest(a));
+}
+
+/**
+ * Settles the `blocked` tables: one already back at its pre-run state (restored by hand, or by a
+ * rollback whose commit was a no-op) has nothing to undo, whatever came after the run; `force`
+ * restores the others anyway; without it they stop the rollback (unless dry run).
+ */
+async function settleBlocked(lake: Lake, options: RollbackOptions, tables: RollbackPlan['tables']): Promise<void> {
+  for (const { ref, plan } of tables) {
+    if (plan.action !== 'blocked' || plan.restoreTo < 0) continue;
+    const change = planRestore(await tableSnapshot(lake, ref), await tableSnapshot(lake, ref, { version: plan.restoreTo }));
+    if (change.toAdd.length === 0 && change.toRemove.length === 0 && !change.metadata && !change.protocol) plan.action = 'already-rolled-back';
+  }
+  if (options.force) for (const { plan } of tables) if (plan.action === 'blocked') plan.action = 'restore';
+  const blocked = tables.filter((p) => p.plan.action === 'blocked');
+  if (blocked.length > 0 && !options.dryRun) {
+    throw new LakeError('DELTA_COMMIT_CONFLICT', `cannot roll back run ${options.runId}: later commits sit on top of it in ${blocked.map((p) => describeBlocked(p.plan)).join('; ')}; nothing was committed`, {
+      hint: 'Roll back the later runs first (`lake rollback --run <id>`, newest first), or pass --force to restore the pre-run versions anyway, which undoes those later commits too.',
+      details: { runId: options.runId, tables: blocked.map((p) => ({ table: p.plan.table, laterCommits: p.plan.laterCommits })) },
+    });
+  }
+}
+
+interface PreparedRestore {
+  ref: TableRef;
+  plan: TableRollbackOutcome;
+  current: Snapshot;
+  target: Snapshot;
+  op: { operation: string; operationParameters: Record<string, string> };
+}
+
+/** Plans every restore as a dry run (this also checks that the files of every target version exist) before any commit. */
+async function prepareRestores(lake: Lake, plan: RollbackPlan, commitMetadata: Record<string, unknown>): Promise<PreparedRestore[]> {
+  const prepared: PreparedRestore[] = [];
+  for (const { ref, plan: table } of plan.tables) {
+    if (table.action !== 'restore') continue;
+    const current = await tableSnapshot(lake, ref);
+    const empty = table.restoreTo < 0;
+    const target = empty ? { ...current, version: -1, files: [] } : await tableSnapshot(lake, ref, { version: table.restoreTo });
+    const op: PreparedRestore['op'] = empty ? { operation: 'DELETE', operationParameters: { predicate: 'true' } } : { operation: 'RESTORE', operationParameters: { version: String(table.restoreTo) } };
+    table.result = await applyRestore(lake, { table: ref, dryRun: true, commitMetadata, now: plan.now }, current, target, op);
+    prepared.push({ ref, plan: table, current, target, op });
+  }
+  return prepared;
+}
+
+async function rollbackWith(lake: Lake, options: RollbackOptions, visited: Set<string>): Promise<RollbackRunResult> {
+  const { runId } = options;
+  visited.add(runId);
+  const plan = await planRollback(lake, options);
+  const { rollbackRunId, downstream } = plan;
+  const result: RollbackRunResult = { runId, rollbackRunId, dryRun: options.dryRun ?? false, status: 'noop', tables: plan.tables.map((p) => p.plan), downstream, cascaded: [] };
+  if (plan.tables.length === 0) {
     if (options.dryRun) return { ...result, status: 'dry-run' };
     throw new LakeError('USAGE', `no table under ${lake.root} has a commit of run ${runId}`, {
       hint: 'Check the run id (`lake history <table>` shows run_id per commit; ingest logs are in logs/<run_id>.jsonl).',
@@ -179,11 +245,8 @@ async function rollbackWith(lake: Lake, options: RollbackOptions, visited: Set<s
     });
   }
 
-  const readers = [...new Set(downstream.flatMap((d) => (d.runId !== undefined && !visited.has(d.runId) ? [d.runId] : [])))];
+  const readers = readersToCascade(downstream, visited);
   if (options.cascade && readers.length > 0) {
-    // Newest reader first: its own readers are handled by its cascade.
-    const newest = (id: string): number => Math.max(...downstream.filter((d) => d.runId === id).map((d) => d.version));
-    readers.sort((a, b) => newest(b) - newest(a));
     for (const reader of readers) {
       if (visited.has(reader)) continue;
       result.cascaded.push(await rollbackWith(lake, { ...options, runId: reader, rollbackRunId }, visited));
@@ -201,39 +264,13 @@ async function rollbackWith(lake: Lake, options: RollbackOptions, visited: Set<s
     });
   }
 
-  // A table already back at its pre-run state (restored by hand, or by a rollback whose commit
-  // was a no-op) has nothing to undo, whatever came after the run.
-  for (const { ref, plan } of plans) {
-    if (plan.action !== 'blocked' || plan.restoreTo < 0) continue;
-    const change = planRestore(await tableSnapshot(lake, ref), await tableSnapshot(lake, ref, { version: plan.restoreTo }));
-    if (change.toAdd.length === 0 && change.toRemove.length === 0 && !change.metadata && !change.protocol) plan.action = 'already-rolled-back';
-  }
-  if (options.force) for (const { plan } of plans) if (plan.action === 'blocked') plan.action = 'restore';
-  const blocked = plans.filter((p) => p.plan.action === 'blocked');
-  if (blocked.length > 0 && !options.dryRun) {
-    throw new LakeError('DELTA_COMMIT_CONFLICT', `cannot roll back run ${runId}: later commits sit on top of it in ${blocked.map((p) => describeBlocked(p.plan)).join('; ')}; nothing was committed`, {
-      hint: 'Roll back the later runs first (`lake rollback --run <id>`, newest first), or pass --force to restore the pre-run versions anyway, which undoes those later commits too.',
-      details: { runId, tables: blocked.map((p) => ({ table: p.plan.table, laterCommits: p.plan.laterCommits })) },
-    });
-  }
-
-  // Plan every restore (this also checks that the files of every target version exist) before committing any.
+  await settleBlocked(lake, options, plan.tables);
   const commitMetadata = { run_id: rollbackRunId, rollback_of_run: runId };
-  const prepared = [];
-  for (const { ref, plan } of plans) {
-    if (plan.action !== 'restore') continue;
-    const current = await tableSnapshot(lake, ref);
-    const empty = plan.restoreTo < 0;
-    const target = empty ? { ...current, version: -1, files: [] } : await tableSnapshot(lake, ref, { version: plan.restoreTo });
-    const op: { operation: string; operationParameters: Record<string, string> } = empty
-      ? { operation: 'DELETE', operationParameters: { predicate: 'true' } }
-      : { operation: 'RESTORE', operationParameters: { version: String(plan.restoreTo) } };
-    plan.result = await applyRestore(lake, { table: ref, dryRun: true, commitMetadata, now }, current, target, op);
-    prepared.push({ ref, plan, current, target, op });
-  }
+  const prepared = await prepareRestores(lake, plan, commitMetadata);
   if (options.dryRun) return { ...result, status: 'dry-run' };
-  for (const { ref, plan, current, target, op } of prepared) {
-    plan.result = await applyRestore(lake, { table: ref, commitMetadata, now }, current, target, op);
+  for (const { ref, plan: table, current, target, op } of prepared) {
+    table.result = await applyRestore(lake, { table: ref, commitMetadata, now: plan.now }, current, target, op);
+    if (table.result.status === 'committed') faultPoint('restore.between-tables');
   }
   const committed = prepared.some((p) => p.plan.result?.status === 'committed') || result.cascaded.some((c) => c.status === 'committed');
   return { ...result, status: committed ? 'committed' : 'noop' };

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, errnoCode } from '../../core/index.js';
-import { partitionKey, readCommit, type AddAction, type Snapshot } from '../../delta/index.js';
+import { partitionKey, readCommit, statsNumRecords, type AddAction, type Snapshot } from '../../delta/index.js';
 import type { PartitionValues } from '../quality/index.js';
 import type { LastPromote } from './last-promote.js';
 import { ident, literal, scanSql, type Engine } from '../../engine/index.js';
@@ -17,10 +17,15 @@ import type { DatasetDef } from '../catalog/index.js';
  * canonical columns in a stable order with explicit types. The canonical column list is what the
  * rule outputs; a column the rule reads that bronze does not have (the upstream dropped it) reads
  * as NULL, and bronze columns the rule does not read are reported as upstream additions.
- * `sql/silver/_team_codes.sql` holds the one team-code mapping every rule uses.
+ * `sql/silver/_team_codes.sql` holds the one team-code mapping every rule uses. Column lists that
+ * several rules share (the lineage stamps, nflverse's stat groups) live in
+ * `sql/silver/_fragments/<name>.sql`; a rule line `-- @include _fragments/<name>.sql` stands for the
+ * fragment's lines, expanded before the rule is parsed or hashed.
  */
 export const DEFAULT_SILVER_SQL_DIR = fileURLToPath(new URL('../../../sql/silver/', import.meta.url));
 export const TEAM_CODES_FILE = '_team_codes.sql';
+const INCLUDE = /^[ \t]*--[ \t]*@include\b(.*)$/gm;
+const FRAGMENT = /^_fragments\/[a-z][a-z0-9_]*\.sql$/;
 const SNAKE = /^[a-z][a-z0-9_]*$/;
 
 export interface SilverColumn {
@@ -32,8 +37,9 @@ export interface SilverColumn {
 export interface SilverRule {
   dataset: string;
   file: string;
+  /** The rule's SELECT, its fragments expanded. */
   sql: string;
-  /** sha256 of the rule's text, the team-code mapping, the key and the dedupe strategy, recorded in every promote commit: when it changes, the next promote rebuilds every partition. */
+  /** sha256 of the rule's text (its fragments expanded), the team-code mapping, the key and the dedupe strategy, recorded in every promote commit: when it changes, the next promote rebuilds every partition. */
   sha256: string;
   /** Column names the rule reads from bronze_rows. */
   referenced: ReadonlySet<string>;
@@ -55,15 +61,25 @@ export function silverTable(lake: Pick<Lake, 'root'>, dataset: string): TableRef
   return resolveTable(lake, `silver.${dataset}`);
 }
 
-function readRule(file: string, what: string): string {
+function readRule(file: string, what: string, hint = 'Add the silver rule (a SELECT … FROM bronze_rows), or set silver.enabled: false for the dataset in the catalog.'): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (cause) {
-    if (errnoCode(cause) === 'ENOENT') {
-      throw new LakeError('CATALOG_INVALID', `${what}: ${file} does not exist`, { cause, hint: 'Add the silver rule (a SELECT … FROM bronze_rows), or set silver.enabled: false for the dataset in the catalog.' });
-    }
+    if (errnoCode(cause) === 'ENOENT') throw new LakeError('CATALOG_INVALID', `${what}: ${file} does not exist`, { cause, hint });
     throw cause;
   }
+}
+
+/** The rule's text with every `-- @include _fragments/<name>.sql` line replaced by the fragment's text (fragments include nothing themselves). */
+function expandIncludes(text: string, file: string, sqlDir: string): string {
+  return text.replace(INCLUDE, (_line, arg: string) => {
+    const target = arg.trim();
+    const hint = 'Write `-- @include _fragments/<name>.sql` on a line of its own, naming a file in sql/silver/_fragments/.';
+    if (!FRAGMENT.test(target)) throw new LakeError('CATALOG_INVALID', `${file}: @include ${JSON.stringify(target)} does not name a fragment`, { hint });
+    const fragment = readRule(path.join(sqlDir, target), `${file} includes ${target}`, hint).trimEnd();
+    if (new RegExp(INCLUDE.source, 'm').test(fragment)) throw new LakeError('CATALOG_INVALID', `${file}: the fragment ${target} has an @include of its own`, { hint: 'Inline the inner fragment: fragments do not nest.' });
+    return fragment;
+  });
 }
 
 /** The rule's text as one statement: trailing semicolons dropped, ending on a new line (comments stay closed). */
@@ -88,7 +104,7 @@ export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<str
 
 /** Names of every column reference in a query (the last part of `alias.column`), from DuckDB's own parser. */
 export async function columnRefs(engine: Engine, sql: string): Promise<Set<string>> {
-  const [row] = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${sqlString(sql)}) AS ast`);
+  const [row] = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`);
   const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string };
   if (ast.error) throw new LakeError('SQL_ERROR', `the silver rule does not parse: ${ast.error_message ?? 'unknown error'}`);
   const names = new Set<string>();
@@ -107,10 +123,6 @@ export async function columnRefs(engine: Engine, sql: string): Promise<Set<strin
   };
   walk(ast);
   return names;
-}
-
-function sqlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /** `bronze_rows` over a bronze relation: its columns, plus NULL for every column the rule reads that bronze lacks. */
@@ -136,7 +148,7 @@ export function schemaDrift(rule: SilverRule, bronzeColumns: readonly string[]):
 /** Loads and checks `sql/silver/<dataset>.sql`: its canonical columns, key and dedupe strategy. */
 export async function loadSilverRule(engine: Engine, def: DatasetDef, sqlDir: string = DEFAULT_SILVER_SQL_DIR): Promise<SilverRule> {
   const file = path.join(sqlDir, `${def.name}.sql`);
-  const sql = statement(readRule(file, `no silver rule for dataset ${def.name}`));
+  const sql = statement(expandIncludes(readRule(file, `no silver rule for dataset ${def.name}`), file, sqlDir));
   await loadTeamCodes(engine, sqlDir);
   const referenced = await columnRefs(engine, sql);
   // The canonical columns: the rule's output over an input where every column is NULL.
@@ -320,8 +332,8 @@ export async function changedPartitions(
 export function numRecords(files: readonly AddAction[]): number | null {
   let total = 0;
   for (const f of files) {
-    const n = (JSON.parse(f.stats ?? '{}') as { numRecords?: unknown }).numRecords;
-    if (typeof n !== 'number') return null;
+    const n = statsNumRecords(f.stats);
+    if (n === undefined) return null;
     total += n;
   }
   return total;

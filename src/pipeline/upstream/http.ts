@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import type { Clock } from '../../core/index.js';
-import { IngestError } from './errors.js';
+import { LakeError, type Clock } from '../../core/index.js';
 import { nextRetry, type Failure, type RetryPolicy } from './retry.js';
 
 /**
@@ -44,7 +43,7 @@ export type DownloadResult =
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
-type Attempt = { ok: true; result: DownloadResult } | { ok: false; failure: Failure; final?: IngestError };
+type Attempt = { ok: true; result: DownloadResult } | { ok: false; failure: Failure; final?: LakeError };
 
 class TimeoutAbort extends Error {
   constructor(readonly ms: number) {
@@ -156,14 +155,14 @@ async function streamBody(request: DownloadRequest, response: Response, signal: 
   };
 }
 
-function statusError(url: string, status: number, problem: string): IngestError {
-  return new IngestError('INGEST_HTTP_STATUS', `${url}: ${problem} (HTTP ${status})`, {
+function statusError(url: string, status: number, problem: string): LakeError {
+  return new LakeError('INGEST_HTTP_STATUS', `${url}: ${problem} (HTTP ${status})`, {
     hint: 'Check the URL and the base URL setting (NFLVERSE_BASE_URL or the upstream in catalog/datasets.yml).',
     details: { url, status },
   });
 }
 
-/** Downloads with retries. Throws IngestError (INGEST_HTTP_STATUS or INGEST_UNREACHABLE) when it gives up. */
+/** Downloads with retries. Throws a LakeError (INGEST_HTTP_STATUS or INGEST_UNREACHABLE) when it gives up. */
 export async function download(request: DownloadRequest): Promise<DownloadResult> {
   for (let attempt = 1; ; attempt++) {
     const outcome = await attemptOnce(request);
@@ -174,12 +173,12 @@ export async function download(request: DownloadRequest): Promise<DownloadResult
       const what = describeFailure(outcome.failure);
       const details = { url: request.url, attempts: attempt, failure: what, ...(outcome.failure.kind === 'status' ? { status: outcome.failure.status } : {}) };
       if (outcome.failure.kind === 'network') {
-        throw new IngestError('INGEST_UNREACHABLE', `${request.url}: ${what}; ${decision.reason}`, {
+        throw new LakeError('INGEST_UNREACHABLE', `${request.url}: ${what}; ${decision.reason}`, {
           hint: 'The upstream is unreachable or too slow. Check the network and the base URL, or raise lake.http.timeout_ms; run again later.',
           details,
         });
       }
-      throw new IngestError('INGEST_HTTP_STATUS', `${request.url}: ${what}; ${decision.reason}`, {
+      throw new LakeError('INGEST_HTTP_STATUS', `${request.url}: ${what}; ${decision.reason}`, {
         hint: outcome.failure.status === 429 || outcome.failure.status >= 500 ? 'The upstream is throttling or failing; run again later (nothing was committed).' : 'Check the URL and the base URL setting.',
         details,
       });

@@ -1,5 +1,3 @@
-export { INGEST_ERROR_CODES, IngestError, errorCode, errorWithCode } from './errors.js';
-export type { IngestErrorCode } from './errors.js';
 export { backoffDelay, isRetryableStatus, nextRetry, parseRetryAfter } from './retry.js';
 export type { Failure, RetryDecision, RetryPolicy } from './retry.js';
 export { download } from './http.js';
@@ -14,3 +12,4 @@ export { castRule, compareSchemas, isEmptyDrift } from './drift.js';
 export type { ColumnType, DriftReport, RetypedColumn, SchemaDrift } from './drift.js';
 export { isIdColumn, materializeRawFile, readSourceSql, typedColumns } from './raw-reader.js';
 export type { ReaderColumn } from './raw-reader.js';
+export { SAMPLE_ROUTES, UPSTREAM_MOUNTS, startLocalUpstream, type LocalUpstream, type LocalUpstreamOptions, type SampleRoute, type UpstreamFault, type UpstreamRequest } from './local-server.js';

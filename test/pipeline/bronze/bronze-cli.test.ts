@@ -42,7 +42,7 @@ describe('lake bootstrap / update / recache-pbp (real processes, built dist/)', 
     const codes = results.map((r) => r.code).sort();
     expect(codes, results.map(describeChild).join('\n')).toEqual([0, 4]);
     const loser = results.find((r) => r.code === 4)!;
-    expect(loser.stderr).toMatch(/error \[LOCK_BUSY\]: another ingest run holds the lock \S+ingest\.lock: run \d{8}T\d{6}Z-[0-9a-f]{6} \(lake update\), pid \d+ on \S+, started \S+/);
+    expect(loser.stderr).toMatch(/error \[LOCK_BUSY\]: another run holds the lock \S+\.lake\.lock: run \d{8}T\d{6}Z-[0-9a-f]{6} \(lake update\), pid \d+ on \S+, started \S+/);
     expect(loser.stderr).toMatch(/hint: Wait for that run to finish/);
     const log = await listLog(path.join(root, 'tables/bronze/teams'));
     expect([...log.commits.keys()]).toEqual([0]);

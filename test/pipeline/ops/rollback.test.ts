@@ -57,11 +57,16 @@ async function world(): Promise<World> {
 const plays = (from: number, count: number, season: number, tag: string): string =>
   `SELECT i AS play_id, ${season} AS season, '${tag}' AS src, i % 7 AS yards FROM range(${from}, ${from + count}) r(i)`;
 
-/** run1 creates all three tables; run2 appends to bronze (twice), replaces a silver season, rebuilds gold. */
-async function twoRuns(w: World): Promise<void> {
+/** run1 creates all three tables with good rows. */
+async function goodRun(w: World): Promise<void> {
   await w.write('bronze.plays', 'run1', plays(0, 20, 2023, 'good'));
   await w.write('silver.plays', 'run1', plays(0, 20, 2023, 'good'));
   await w.write('gold.team_week', 'run1', 'SELECT 2023 AS season, 20 AS plays');
+}
+
+/** run1, then run2 appends to bronze (twice), replaces a silver season, rebuilds gold. */
+async function twoRuns(w: World): Promise<void> {
+  await goodRun(w);
   await w.write('bronze.plays', 'run2', plays(0, 10, 2024, 'bad'));
   await w.write('bronze.plays', 'run2', plays(10, 10, 2024, 'bad'));
   await w.write('silver.plays', 'run2', plays(0, 10, 2024, 'bad'), 'replace');
@@ -87,9 +92,7 @@ async function fresh(): Promise<World> {
 describe('rollbackRun', () => {
   it('restores every table the run committed to, in all layers, to its pre-run rows; a rerun does nothing', async () => {
     const w = await fresh();
-    await w.write('bronze.plays', 'run1', plays(0, 20, 2023, 'good'));
-    await w.write('silver.plays', 'run1', plays(0, 20, 2023, 'good'));
-    await w.write('gold.team_week', 'run1', 'SELECT 2023 AS season, 20 AS plays');
+    await goodRun(w);
     const before = await w.fingerprints();
     await w.write('bronze.plays', 'run2', plays(0, 10, 2024, 'bad'));
     await w.write('bronze.plays', 'run2', plays(10, 10, 2024, 'bad'));
@@ -132,9 +135,7 @@ describe('rollbackRun', () => {
 
   it('refuses (DELTA_COMMIT_CONFLICT, nothing committed anywhere) when a later run committed on top; --force undoes both', async () => {
     const w = await fresh();
-    await w.write('bronze.plays', 'run1', plays(0, 20, 2023, 'good'));
-    await w.write('silver.plays', 'run1', plays(0, 20, 2023, 'good'));
-    await w.write('gold.team_week', 'run1', 'SELECT 2023 AS season, 20 AS plays');
+    await goodRun(w);
     const before = await w.fingerprints();
     await w.write('bronze.plays', 'run2', plays(0, 10, 2024, 'bad'));
     await w.write('silver.plays', 'run2', plays(0, 10, 2024, 'bad'), 'replace');

@@ -7,6 +7,7 @@ import { isLakeError } from '../../../src/core/index.js';
 import { partitionKey } from '../../../src/delta/index.js';
 import { openEngine, type Engine } from '../../../src/engine/index.js';
 import { parseCatalog, columnRefs, inputSql, NO_GATES, checkPartitions, checkTable, fingerprintPartitions, partitionKeySql, validateSpec, writeQualityReport, type CheckContext, type QualitySpec, type QualityReport } from '../../../src/pipeline/index.js';
+import { thingsCatalog } from '../../helpers/things-catalog.js';
 
 let engine: Engine;
 const dirs: string[] = [];
@@ -146,22 +147,9 @@ describe('silver input', () => {
 });
 
 describe('catalog quality: and silver:', () => {
-  const base = (extra: string): string => `
-version: 1
-lake: { http: {} }
-upstreams: { local: { base_url: "http://127.0.0.1" } }
-datasets:
-  things:
-    importer: raw_file
-    source: { upstream: local, path: things, format: csv }
-    years: ALL
-    season_rule: none
-    partitions: [season]
-    business_key: [id]
-${extra}`;
 
   it('parses the gates and silver settings (defaults filled in)', () => {
-    const catalog = parseCatalog(base('    silver: { key: [id, season] }\n    quality:\n      not_null: [id]\n      ranges: { season: { min: 1999, max: current_year } }\n      row_count: {}\n'), 'c.yml');
+    const catalog = parseCatalog(thingsCatalog('    silver: { key: [id, season] }\n    quality:\n      not_null: [id]\n      ranges: { season: { min: 1999, max: current_year } }\n      row_count: {}\n'), 'c.yml');
     const def = catalog.datasets[0]!;
     expect(def.silver).toEqual({ key: ['id', 'season'], dedupe: undefined, drop: [], enabled: true });
     expect(def.quality).toEqual({ unique: true, notNull: ['id'], acceptedValues: {}, ranges: { season: { min: 1999, max: 'current_year' } }, teamCodes: [], rowCount: { maxShrinkPct: 10, maxGrowthPct: undefined }, freshness: undefined });
@@ -175,7 +163,7 @@ ${extra}`;
     ] as const) {
       let error: unknown;
       try {
-        parseCatalog(base(extra), 'c.yml');
+        parseCatalog(thingsCatalog(extra), 'c.yml');
       } catch (e) {
         error = e;
       }

@@ -7,6 +7,7 @@ import { parseCatalog, DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, runPromote } fro
 import { openLake, resolveTable, runQuery, tableSnapshot, writeTable, type Lake } from '../../../src/table/index.js';
 import { valuesSource } from '../../helpers/lake.js';
 import { canonicalRows, rowObjects, type Row } from '../../helpers/rows.js';
+import { thingsCatalog } from '../../helpers/things-catalog.js';
 
 /**
  * Properties of the promote's dedupe (fast-check), on a small synthetic dataset written to bronze
@@ -14,20 +15,7 @@ import { canonicalRows, rowObjects, type Row } from '../../helpers/rows.js';
  * split into commits, promoting after every commit equals promoting once, a second promote
  * commits nothing, and each key keeps a row of its newest ingested_at.
  */
-const CATALOG = `
-version: 1
-lake: { http: {} }
-upstreams: { local: { base_url: "http://127.0.0.1" } }
-datasets:
-  things:
-    importer: raw_file
-    source: { upstream: local, path: things, format: csv }
-    years: ALL
-    season_rule: none
-    partitions: [season]
-    business_key: [id]
-    quality: { unique: false, not_null: [id] }
-`;
+const CATALOG = thingsCatalog('    quality: { unique: false, not_null: [id] }\n');
 const RULE = `-- test rule: ids as strings, values as integers
 SELECT CAST(id AS VARCHAR) AS id, CAST(season AS INTEGER) AS season, CAST(v AS BIGINT) AS v,
   CAST("source" AS VARCHAR) AS "source", CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at, CAST(pipeline_version AS VARCHAR) AS pipeline_version,

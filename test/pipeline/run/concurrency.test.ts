@@ -1,12 +1,13 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOG_DIR, decodeAddPath } from '../../../src/delta/index.js';
-import { openLake, runQuery, writeTable, type Lake } from '../../../src/table/index.js';
-import { CLI_CHILD, READER_CHILD, WRITER_CHILD, commitGateEnv, describeChild, jsonLines, requireBuild, runCliProcess, runTogether, startTogether, type ChildResult } from '../../helpers/child.js';
+import { runQuery, writeTable, type Lake } from '../../../src/table/index.js';
+import { CLI_CHILD, READER_CHILD, WRITER_CHILD, cliError, commitGateEnv, describeChild, jsonLines, runTogether, startTogether, type ChildResult } from '../../helpers/child.js';
+import { cliLake } from '../../helpers/temp-lake.js';
 import { checkpointVersions, commitActions, commitVersions, range, readRows, sqlValue, valuesSource } from '../../helpers/lake.js';
 import { rowObjects } from '../../helpers/rows.js';
-import { subdir, tempDirs } from '../../helpers/temp-dir.js';
+import { subdir } from '../../helpers/temp-dir.js';
 
 /**
  * Optimistic concurrency (DESIGN.md decisions 2 and 3) with real processes. Children start
@@ -41,38 +42,21 @@ function cliResult(r: ChildResult): CliWriteResult {
   }
 }
 
-/** The error `lake … --json` printed on stderr (one JSON line `{ "error": … }`). */
-function cliError(r: ChildResult): { code: string; exitCode: number; message: string } {
-  const line = jsonLines<{ error?: { code: string; exitCode: number; message: string } }>(r.stderr).find((l) => l.error);
-  if (!line?.error) throw new Error(`no JSON error on stderr\n${describeChild(r)}`);
-  return line.error;
-}
-
 /** Rows `writer` puts into partition `p` in `round`: `count` of them, tagged. */
 function replaceRows(p: string, writer: string, round: number, count: number): Record<string, unknown>[] {
   return range(count).map((i) => ({ p, writer, round, i }));
 }
 
 describe('concurrent writers (real processes)', () => {
-  const dirs = tempDirs('lake-concurrency');
-  let lake: Lake;
-
-  beforeAll(async () => {
-    requireBuild();
-    lake = await openLake({ root: await dirs.make('lake'), threads: 1 });
-  });
-  afterAll(async () => {
-    lake.close();
-    await dirs.cleanup();
-  });
+  const env = cliLake('lake-concurrency');
 
   it('6 processes appending 5 times each at once: 30 contiguous commits, no lost or duplicated rows', async () => {
     const WRITERS = 6;
     const APPENDS = 5;
     const ROWS = 3;
-    const base = await dirs.make('append');
+    const base = await env.make('append');
     const root = path.join(base, 'table');
-    await writeTable(lake, {
+    await writeTable(env.lake, {
       table: { name: root, tableRoot: root },
       source: valuesSource(APPEND_COLUMNS, [{ writer: 'seed', seq: 0, i: 0 }]),
       mode: 'append',
@@ -120,10 +104,10 @@ describe('concurrent writers (real processes)', () => {
 
     // Every version is readable and holds the seed plus ROWS rows per commit so far.
     for (const v of range(total + 1)) {
-      const rows = await readRows(lake, root, v);
+      const rows = await readRows(env.lake, root, v);
       expect(rows, `version ${v}`).toHaveLength(1 + ROWS * v);
     }
-    const final = await readRows(lake, root);
+    const final = await readRows(env.lake, root);
     const keys = final.map((r) => `${String(r['writer'])}/${String(r['seq'])}/${String(r['i'])}`);
     expect(new Set(keys).size).toBe(keys.length);
     const expected = ['seed/0/0', ...range(WRITERS).flatMap((w) => range(APPENDS).flatMap((s) => range(ROWS).map((i) => `w${w}/${s}/${i}`)))];
@@ -139,20 +123,20 @@ describe('concurrent writers (real processes)', () => {
     }
 
     // The CLI reads the same table through `lake sql`.
-    const sql = await runCliProcess([
+    const sql = await env.cli(
       'sql',
       `SELECT count(*) AS n, count(DISTINCT writer || '/' || seq || '/' || i) AS d FROM delta_scan(${sqlValue(root)})`,
       '--format',
       'json',
-    ]);
+    );
     expect(sql.code, describeChild(sql)).toBe(0);
     expect(jsonLines(sql.stdout)).toEqual([{ n: 1 + total * ROWS, d: 1 + total * ROWS }]);
   }, 120_000);
 
   it('two processes replacing the same partition at once: one wins, the other fails with DELTA_COMMIT_CONFLICT (exit 4), never a mix', async () => {
-    const base = await dirs.make('replace-same');
+    const base = await env.make('replace-same');
     const root = path.join(base, 'table');
-    await writeTable(lake, {
+    await writeTable(env.lake, {
       table: { name: root, tableRoot: root },
       source: valuesSource(REPLACE_COLUMNS, [...replaceRows('shared', 'init', 0, 1), ...replaceRows('other', 'init', 0, 2)]),
       mode: 'append',
@@ -190,7 +174,7 @@ describe('concurrent writers (real processes)', () => {
       version += outcomes.length;
 
       const last = outcomes.at(-1)!;
-      expect(await partitionGroups(lake, root, undefined)).toEqual({
+      expect(await partitionGroups(env.lake, root, undefined)).toEqual({
         shared: [{ writer: last.writer, round, n: SIZE[last.writer] }],
         other: [{ writer: 'init', round: 0, n: 2 }],
       });
@@ -199,7 +183,7 @@ describe('concurrent writers (real processes)', () => {
     // Every version is readable, and in each one the partition holds exactly one writer's rows.
     expect(await commitVersions(root)).toEqual(range(version + 1));
     for (const v of range(version + 1)) {
-      const groups = await partitionGroups(lake, root, v);
+      const groups = await partitionGroups(env.lake, root, v);
       expect(groups['shared'], `version ${v}`).toHaveLength(1);
       const [only] = groups['shared']!;
       expect(only!.n, `version ${v}`).toBe(SIZE[only!.writer as string]);
@@ -210,7 +194,7 @@ describe('concurrent writers (real processes)', () => {
   }, 150_000);
 
   it('two processes creating the same table at once: one creates it, the other fails with DELTA_COMMIT_CONFLICT and leaves no files', async () => {
-    const base = await dirs.make('create');
+    const base = await env.make('create');
     const root = path.join(base, 'table');
     const gate = commitGateEnv(await subdir(base, 'gate'), 2);
     const specs = ['A', 'B'].map((writer) => ({
@@ -226,15 +210,15 @@ describe('concurrent writers (real processes)', () => {
     expect(cliError(loser!), describeChild(loser!)).toMatchObject({ code: 'DELTA_COMMIT_CONFLICT', exitCode: 4 });
     expect(cliResult(winners[0]!)).toMatchObject({ status: 'committed', version: 0 });
     expect(await commitVersions(root)).toEqual([0]);
-    expect(await partitionGroups(lake, root, 0)).toEqual({ x: [{ writer: winners[0]!.id, round: 0, n: 2 }], y: [{ writer: winners[0]!.id, round: 0, n: 1 }] });
+    expect(await partitionGroups(env.lake, root, 0)).toEqual({ x: [{ writer: winners[0]!.id, round: 0, n: 2 }], y: [{ writer: winners[0]!.id, round: 0, n: 1 }] });
     expect(await dataFilesOnDisk(root)).toEqual(await dataFilesInLog(root, 0));
   }, 60_000);
 
   it('processes replacing different partitions at once all succeed, retrying only the commit', async () => {
-    const base = await dirs.make('replace-different');
+    const base = await env.make('replace-different');
     const root = path.join(base, 'table');
     const writers = ['x', 'y', 'z'];
-    await writeTable(lake, {
+    await writeTable(env.lake, {
       table: { name: root, tableRoot: root },
       source: valuesSource(REPLACE_COLUMNS, [...writers.flatMap((p) => replaceRows(p, 'init', 0, 1)), ...replaceRows('other', 'init', 0, 2)]),
       mode: 'append',
@@ -263,7 +247,7 @@ describe('concurrent writers (real processes)', () => {
       }
       version += writers.length;
 
-      const groups = await partitionGroups(lake, root, undefined);
+      const groups = await partitionGroups(env.lake, root, undefined);
       expect(groups).toEqual({
         ...Object.fromEntries(writers.map((p, w) => [p, [{ writer: p, round, n: w + 1 }]])),
         other: [{ writer: 'init', round: 0, n: 2 }],
@@ -276,7 +260,7 @@ describe('concurrent writers (real processes)', () => {
       }
     }
     expect(await commitVersions(root)).toEqual(range(version + 1));
-    for (const v of range(version + 1)) await expect(readRows(lake, root, v)).resolves.toBeDefined();
+    for (const v of range(version + 1)) await expect(readRows(env.lake, root, v)).resolves.toBeDefined();
   }, 120_000);
 });
 

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOG_DIR } from '../../../src/delta/index.js';
 import { writeCheckpoint } from '../../../src/engine/index.js';
 import { openLake, runQuery, tableSnapshot, writeTable, type Lake, type TableRef, type WriteOptions } from '../../../src/table/index.js';
-import { StartBarrier, WRITER_CHILD, describeChild, jsonLines, requireBuild, runCliProcess, runTogether, startNode, type ChildResult } from '../../helpers/child.js';
+import { StartBarrier, WRITER_CHILD, describeChild, jsonLines, runTogether, startNode, type ChildResult } from '../../helpers/child.js';
+import { cliLake } from '../../helpers/temp-lake.js';
 import { checkpointVersions, commitActions, commitVersions, range, readRows, sqlValue, valuesSource } from '../../helpers/lake.js';
 import { canonicalRows, rowObjects } from '../../helpers/rows.js';
-import { subdir, tempDirs } from '../../helpers/temp-dir.js';
+import { subdir } from '../../helpers/temp-dir.js';
 
 /**
  * Crash safety (DESIGN.md decision 2): a writer killed with SIGKILL at any point leaves the table
@@ -52,27 +53,17 @@ async function expectVersions(lake: Lake, root: string, models: readonly Row[][]
 }
 
 describe('writers killed with SIGKILL', () => {
-  const dirs = tempDirs('lake-crash');
-  let lake: Lake;
-
-  beforeAll(async () => {
-    requireBuild();
-    lake = await openLake({ root: await dirs.make('lake'), threads: 1 });
-  });
-  afterAll(async () => {
-    lake.close();
-    await dirs.cleanup();
-  });
+  const env = cliLake('lake-crash');
 
   /** v0: a(2) b(3); v1: +a(1); checkpoint every 2 versions, so a commit of v2 checkpoints. */
   async function baseTable(name: string): Promise<{ base: string; root: string; table: TableRef; models: Row[][] }> {
-    const base = await dirs.make(name);
+    const base = await env.make(name);
     const root = path.join(base, 'table');
     const table = { name: root, tableRoot: root };
     const v0 = [...rows('a', 'init', 2), ...rows('b', 'init', 3)];
-    await writeTable(lake, { table, source: valuesSource(COLUMNS, v0), mode: 'append', partitionBy: ['p'], configuration: { 'delta.checkpointInterval': '2' } });
+    await writeTable(env.lake, { table, source: valuesSource(COLUMNS, v0), mode: 'append', partitionBy: ['p'], configuration: { 'delta.checkpointInterval': '2' } });
     const v1 = [...v0, ...rows('a', 'second', 1)];
-    await writeTable(lake, { table, source: valuesSource(COLUMNS, rows('a', 'second', 1)), mode: 'append' });
+    await writeTable(env.lake, { table, source: valuesSource(COLUMNS, rows('a', 'second', 1)), mode: 'append' });
     return { base, root, table, models: [v0, v1] };
   }
 
@@ -99,8 +90,8 @@ describe('writers killed with SIGKILL', () => {
     expect(jsonLines(result.stdout), describeChild(result)).toContainEqual({ crash: point });
 
     if (committed) models.push(afterVictim(models[1]!));
-    await expectVersions(lake, root, models);
-    expect(canonicalRows(await readRows(lake, root))).toEqual(canonicalRows(models.at(-1)!));
+    await expectVersions(env.lake, root, models);
+    expect(canonicalRows(await readRows(env.lake, root))).toEqual(canonicalRows(models.at(-1)!));
 
     const log = await logNames(root);
     const temps = log.filter((n) => n.endsWith('.tmp'));
@@ -116,10 +107,10 @@ describe('writers killed with SIGKILL', () => {
     }
 
     // Re-running the write succeeds on top of whatever the crash left.
-    const rerun = await writeTable(lake, { table, ...victimOp });
+    const rerun = await writeTable(env.lake, { table, ...victimOp });
     expect(rerun).toMatchObject({ status: 'committed', version: models.length, attempts: 1 });
     models.push(afterVictim(models.at(-1)!));
-    await expectVersions(lake, root, models);
+    await expectVersions(env.lake, root, models);
     // A fresh reader (its own DuckDB) agrees, whichever checkpoint it starts from.
     const fresh = await openLake({ root: base, threads: 1 });
     try {
@@ -130,10 +121,10 @@ describe('writers killed with SIGKILL', () => {
   }, 60_000);
 
   it('a writer killed while others append: the others commit, the log stays contiguous, each commit is all or nothing', async () => {
-    const base = await dirs.make('with-others');
+    const base = await env.make('with-others');
     const root = path.join(base, 'table');
     const table = { name: root, tableRoot: root };
-    await writeTable(lake, { table, source: valuesSource(COLUMNS, rows('seed', 'seed', 1)), mode: 'append', partitionBy: ['p'], configuration: { 'delta.checkpointInterval': '3' } });
+    await writeTable(env.lake, { table, source: valuesSource(COLUMNS, rows('seed', 'seed', 1)), mode: 'append', partitionBy: ['p'], configuration: { 'delta.checkpointInterval': '3' } });
     const appenders = ['w0', 'w1', 'w2'];
     const APPENDS = 4;
     const specs = [
@@ -158,7 +149,7 @@ describe('writers killed with SIGKILL', () => {
     let previous = 0;
     let keptAt: number | undefined;
     for (const v of range(latest + 1)) {
-      const groups = await writerCounts(lake, root, v);
+      const groups = await writerCounts(env.lake, root, v);
       const added = (await commitActions(root, v)).flatMap((a) => (a.kind === 'commitInfo' ? [Number(a.commitInfo.operationMetrics?.['numOutputRows'])] : []));
       const total = Object.values(groups).reduce((s, n) => s + n, 0);
       expect(total, `version ${v}`).toBe(previous + added[0]!);
@@ -173,17 +164,17 @@ describe('writers killed with SIGKILL', () => {
     expect(previous).toBe(1 + appenders.length * APPENDS * 2 + 7);
 
     // The lost write can be re-run.
-    const rerun = await writeTable(lake, { table, mode: 'append', source: valuesSource(COLUMNS, rows('lost', 'lost', 5)) });
+    const rerun = await writeTable(env.lake, { table, mode: 'append', source: valuesSource(COLUMNS, rows('lost', 'lost', 5)) });
     expect(rerun).toMatchObject({ status: 'committed', version: latest + 1 });
-    expect((await writerCounts(lake, root, undefined))['lost']).toBe(5);
+    expect((await writerCounts(env.lake, root, undefined))['lost']).toBe(5);
   }, 90_000);
 
   it('SIGKILL at random moments of a sequence of writes: every version is one of the model states', async () => {
     const RUNS = 10;
-    const base = await dirs.make('random');
+    const base = await env.make('random');
     const root = path.join(base, 'table');
     const table = { name: root, tableRoot: root };
-    await writeTable(lake, {
+    await writeTable(env.lake, {
       table,
       source: `SELECT (i % 8)::VARCHAR AS p, 'init' AS writer, i::INTEGER AS n FROM range(1000) t(i)`,
       mode: 'append',
@@ -215,30 +206,30 @@ describe('writers killed with SIGKILL', () => {
       const done = latest - before;
       for (const op of ops.slice(0, done)) models.push(op.apply(models.at(-1)!));
       for (const v of range(done + 1).map((i) => before + i)) {
-        expect(await partitionCounts(lake, root, v), `run ${run} (killed after ${delay} ms), version ${v}`).toEqual(models[v]);
+        expect(await partitionCounts(env.lake, root, v), `run ${run} (killed after ${delay} ms), version ${v}`).toEqual(models[v]);
       }
       // Re-running the interrupted write (if any) succeeds.
       const next = ops[done];
       if (next) {
-        const rerun = await writeTable(lake, { table, ...next.spec });
+        const rerun = await writeTable(env.lake, { table, ...next.spec });
         expect(rerun).toMatchObject({ status: 'committed', version: latest + 1 });
         models.push(next.apply(models.at(-1)!));
-        expect(await partitionCounts(lake, root, latest + 1)).toEqual(models.at(-1));
+        expect(await partitionCounts(env.lake, root, latest + 1)).toEqual(models.at(-1));
       }
     }
     // Every version of the whole history is still readable and right.
     expect(await commitVersions(root)).toEqual(range(models.length));
-    for (const [v, model] of models.entries()) expect(await partitionCounts(lake, root, v), `version ${v}`).toEqual(model);
+    for (const [v, model] of models.entries()) expect(await partitionCounts(env.lake, root, v), `version ${v}`).toEqual(model);
   }, 150_000);
 
   it('a checkpoint that fails after the commit neither fails the write nor removes the files it committed', async () => {
     const { root, table, models } = await baseTable('checkpoint-fails');
     // A damaged `_last_checkpoint` (a directory): the checkpoint of version 2 fails while updating it.
     await mkdir(path.join(root, LOG_DIR, '_last_checkpoint'));
-    const result = await writeTable(lake, { table, ...victimOp });
+    const result = await writeTable(env.lake, { table, ...victimOp });
     expect(result).toMatchObject({ status: 'committed', version: 2, checkpointed: false });
     models.push(afterVictim(models[1]!));
-    await expectVersions(lake, root, models);
+    await expectVersions(env.lake, root, models);
   }, 60_000);
 
   it('orphan temp files in _delta_log are ignored by readers, and the next commit and checkpoint succeed', async () => {
@@ -255,20 +246,20 @@ describe('writers killed with SIGKILL', () => {
     };
     for (const [name, body] of Object.entries(orphans)) await writeFile(path.join(logRoot, name), body);
 
-    await expectVersions(lake, root, models);
-    const next = await writeTable(lake, { table, ...victimOp });
+    await expectVersions(env.lake, root, models);
+    const next = await writeTable(env.lake, { table, ...victimOp });
     expect(next).toMatchObject({ status: 'committed', version: 2, checkpointed: true });
     models.push(afterVictim(models[1]!));
-    await expectVersions(lake, root, models);
+    await expectVersions(env.lake, root, models);
     expect(await checkpointVersions(root)).toEqual([2]);
-    const more = await writeTable(lake, { table, mode: 'append', source: valuesSource(COLUMNS, rows('d', 'more', 2)) });
+    const more = await writeTable(env.lake, { table, mode: 'append', source: valuesSource(COLUMNS, rows('d', 'more', 2)) });
     expect(more).toMatchObject({ status: 'committed', version: 3 });
     models.push([...models[2]!, ...rows('d', 'more', 2)]);
-    await writeCheckpoint(lake.engine, await tableSnapshot(lake, table));
-    await expectVersions(lake, root, models);
+    await writeCheckpoint(env.lake.engine, await tableSnapshot(env.lake, table));
+    await expectVersions(env.lake, root, models);
     // The orphans are still there, untouched, and the CLI reads past them too.
     expect(await logNames(root)).toEqual(expect.arrayContaining(Object.keys(orphans)));
-    const sql = await runCliProcess(['sql', `SELECT count(*) AS n FROM delta_scan(${sqlValue(root)})`, '--format', 'json']);
+    const sql = await env.cli('sql', `SELECT count(*) AS n FROM delta_scan(${sqlValue(root)})`, '--format', 'json');
     expect(sql.code, describeChild(sql)).toBe(0);
     expect(jsonLines(sql.stdout)).toEqual([{ n: models[3]!.length }]);
   }, 60_000);

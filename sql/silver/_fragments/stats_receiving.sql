@@ -1,0 +1,13 @@
+-- Receiving columns of nflverse stats_player and stats_team (player_stats_weekly,
+-- player_stats_seasonal, team_stats_weekly).
+  CAST(receptions AS INTEGER) AS receptions,
+  CAST(targets AS INTEGER) AS targets,
+  CAST(receiving_yards AS INTEGER) AS receiving_yards,
+  CAST(receiving_tds AS INTEGER) AS receiving_tds,
+  CAST(receiving_fumbles AS INTEGER) AS receiving_fumbles,
+  CAST(receiving_fumbles_lost AS INTEGER) AS receiving_fumbles_lost,
+  CAST(receiving_air_yards AS INTEGER) AS receiving_air_yards,
+  CAST(receiving_yards_after_catch AS INTEGER) AS receiving_yards_after_catch,
+  CAST(receiving_first_downs AS INTEGER) AS receiving_first_downs,
+  CAST(receiving_epa AS DOUBLE) AS receiving_epa,
+  CAST(receiving_2pt_conversions AS INTEGER) AS receiving_2pt_conversions,

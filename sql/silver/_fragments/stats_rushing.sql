@@ -1,0 +1,10 @@
+-- Rushing columns of nflverse stats_player and stats_team (player_stats_weekly,
+-- player_stats_seasonal, team_stats_weekly).
+  CAST(carries AS INTEGER) AS carries,
+  CAST(rushing_yards AS INTEGER) AS rushing_yards,
+  CAST(rushing_tds AS INTEGER) AS rushing_tds,
+  CAST(rushing_fumbles AS INTEGER) AS rushing_fumbles,
+  CAST(rushing_fumbles_lost AS INTEGER) AS rushing_fumbles_lost,
+  CAST(rushing_first_downs AS INTEGER) AS rushing_first_downs,
+  CAST(rushing_epa AS DOUBLE) AS rushing_epa,
+  CAST(rushing_2pt_conversions AS INTEGER) AS rushing_2pt_conversions,

@@ -1,0 +1,79 @@
+import { Option } from 'commander';
+import { acquireLock, describeHolder, lakeLockFile, newRunId } from '../pipeline/index.js';
+import { openLake, type Lake } from '../table/index.js';
+
+/**
+ * How CLI commands hold a lake: readers just open it; every command that writes to the lake
+ * also takes the lake lock (`<root>/.lake.lock`) for its whole run, so two writers never commit
+ * the same rebuild. A busy lock is LOCK_BUSY (exit 4) naming its holder, or, with `--wait <s>`,
+ * waited for with a progress line every few seconds; a stale lock of a dead process is taken over.
+ * Nested takes of the same lake in one process (an ingest with `--build-gold`) share the lock.
+ */
+export async function withLake<T>(fn: (lake: Lake) => Promise<T>, root?: string): Promise<T> {
+  const lake = await openLake(root === undefined ? {} : { root });
+  try {
+    return await fn(lake);
+  } finally {
+    lake.close();
+  }
+}
+
+export interface LockOptions {
+  /** `--wait <seconds>`: how long to wait for a busy lake lock. */
+  wait?: number;
+}
+
+let held: { root: string; depth: number } | undefined;
+
+/** Takes the lake lock of `root` (see the file header); returns its release. A dry run passes `dryRun` and takes nothing. */
+export async function lockLake(root: string, command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void): Promise<() => Promise<void>> {
+  if (options.dryRun) return async () => undefined;
+  if (held?.root === root) {
+    held.depth++;
+    return async () => {
+      if (held) held.depth--;
+    };
+  }
+  let lastNotice = -Infinity;
+  const lock = await acquireLock(
+    lakeLockFile(root),
+    { runId: newRunId(Date.now()), command: `lake ${command}`, startedAt: new Date().toISOString() },
+    {
+      waitMs: (options.wait ?? 0) * 1000,
+      onWait: (holder, waitedMs) => {
+        if (waitedMs - lastNotice < 5000) return;
+        lastNotice = waitedMs;
+        err(`waiting for the lake lock (${Math.round(waitedMs / 1000)} of ${options.wait} s): held by ${holder ? describeHolder(holder) : 'another run'}\n`);
+      },
+    },
+  );
+  held = { root, depth: 1 };
+  return async () => {
+    held = undefined;
+    await lock.release();
+  };
+}
+
+/** Runs `fn` holding the lake lock of `root`. */
+export async function withLakeLock<T>(root: string, command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: () => Promise<T>): Promise<T> {
+  const release = await lockLake(root, command, options, err);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+/** Opens the lake and runs `fn` under its lock (a dry run only reads, so it takes no lock). */
+export async function withWritableLake<T>(command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: (lake: Lake) => Promise<T>, root?: string): Promise<T> {
+  return withLake((lake) => withLakeLock(lake.root, command, options, err, () => fn(lake)), root);
+}
+
+/** The `--wait <seconds>` option of every command that writes to the lake. */
+export function waitOption(): Option {
+  return new Option('--wait <seconds>', 'wait up to this long for the lake lock when another writer holds it (default: fail at once with LOCK_BUSY, exit 4)').argParser((v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--wait takes a number of seconds, got ${v}`);
+    return n;
+  });
+}

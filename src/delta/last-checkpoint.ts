@@ -1,0 +1,55 @@
+/**
+ * `_last_checkpoint` (PROTOCOL.md "Last Checkpoint File Schema"): a hint pointing readers at the
+ * newest checkpoint. It is only a hint: a missing, unreadable or stale one is tolerated (the log
+ * listing decides). Unlike log entries it may be replaced, but never moves back to an older version.
+ */
+import path from 'node:path';
+import { readTextIfExists, replaceFile } from '../storage/index.js';
+import { logRootOf } from './log.js';
+import { LAST_CHECKPOINT } from './log-path.js';
+
+/** What a reader takes from `_last_checkpoint`. */
+export interface LastCheckpointHint {
+  version: number;
+  size?: number;
+  parts?: number;
+}
+
+/** What a writer records in `_last_checkpoint` after writing the checkpoint of `version`. */
+export interface LastCheckpoint {
+  version: number;
+  /** Number of actions (rows) in the checkpoint. */
+  size: number;
+  parts: number;
+  sizeInBytes: number;
+  numOfAddFiles: number;
+}
+
+export async function readLastCheckpoint(tableRoot: string): Promise<LastCheckpointHint | undefined> {
+  const text = await readTextIfExists(path.join(logRootOf(tableRoot), LAST_CHECKPOINT));
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as LastCheckpointHint;
+    return typeof value.version === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file's JSON, fields in the spec's order; `parts` only for a multi-part checkpoint. */
+export function lastCheckpointJson(hint: LastCheckpoint): string {
+  return JSON.stringify({
+    version: hint.version,
+    size: hint.size,
+    ...(hint.parts > 1 ? { parts: hint.parts } : {}),
+    sizeInBytes: hint.sizeInBytes,
+    numOfAddFiles: hint.numOfAddFiles,
+  });
+}
+
+/** Points `_last_checkpoint` at `hint.version`, unless it already points at a newer version. */
+export async function writeLastCheckpoint(tableRoot: string, hint: LastCheckpoint): Promise<void> {
+  const current = await readLastCheckpoint(tableRoot);
+  if (current !== undefined && current.version > hint.version) return;
+  await replaceFile(path.join(logRootOf(tableRoot), LAST_CHECKPOINT), lastCheckpointJson(hint));
+}

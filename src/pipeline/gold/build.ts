@@ -1,0 +1,184 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { LakeError, PIPELINE_VERSION } from '../../core/index.js';
+import type { Snapshot } from '../../delta/index.js';
+import { ident, literal } from '../../engine/index.js';
+import { findSnapshot, prepareQuery, resolveTable, writeTable, type TableRef, type WriteResult } from '../../table/index.js';
+import { displayPath, toRunError, type RunError } from '../run/index.js';
+import type { MartRule } from './mart-rule.js';
+import { pinnedSql, planScope, sourceStates, type GoldContext, type Scope, type SourceState } from './plan.js';
+
+/**
+ * One mart of a build-gold run: plan (sources, scope), stage the rows of the scope to one Parquet
+ * file, check the grain on the staged rows, commit them as one Delta commit (a partition replace
+ * of the seasons, or an overwrite) recording the source versions read.
+ */
+export interface MartOutcome {
+  mart: string;
+  table: string;
+  /** committed | unchanged (no source change) | planned (dry run) | failed | skipped (a gold source failed). */
+  status: 'committed' | 'unchanged' | 'planned' | 'failed' | 'skipped';
+  /** Partitioned by season (else rebuilt whole). */
+  partitioned: boolean;
+  /** full: every season (or an unpartitioned mart); seasons: the seasons listed. */
+  mode: 'full' | 'seasons' | null;
+  reason: string;
+  seasons: number[] | null;
+  versionBefore: number | null;
+  version: number | null;
+  /** The version of every existing source read. */
+  sourceVersions: Record<string, number>;
+  /** Sources that do not exist yet (read as empty relations with their canonical columns). */
+  missingSources: string[];
+  rows: number | null;
+  rowsBySeason: Record<string, number>;
+  filesAdded: number;
+  filesRemoved: number;
+  error?: RunError;
+  ms: number;
+}
+
+/** A mart as planned: its table, current snapshot, sources and scope. */
+interface MartPlan {
+  rule: MartRule;
+  ref: TableRef;
+  mart: Snapshot | undefined;
+  sources: SourceState[];
+  scope: Scope;
+}
+
+function emptyOutcome(rule: MartRule): MartOutcome {
+  return { mart: rule.mart, table: rule.table, status: 'unchanged', partitioned: rule.partitionBy.length > 0, mode: null, reason: '', seasons: null, versionBefore: null, version: null, sourceVersions: {}, missingSources: [], rows: null, rowsBySeason: {}, filesAdded: 0, filesRemoved: 0, ms: 0 };
+}
+
+/** Builds one mart; `failedSources` are gold sources that failed in this run (the mart is skipped). */
+export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources: string[]): Promise<MartOutcome> {
+  const t0 = ctx.clock.now();
+  const outcome = emptyOutcome(rule);
+  const staged = path.join(ctx.stagingRoot, `${rule.mart}.parquet`);
+  try {
+    if (failedSources.length > 0) {
+      outcome.status = 'skipped';
+      outcome.reason = `${failedSources.join(', ')} failed`;
+      return outcome;
+    }
+    const plan = await planMart(ctx, rule, outcome);
+    if (plan.scope.mode === null) return outcome;
+    if (ctx.options.dryRun) {
+      outcome.status = 'planned';
+      ctx.planned.set(rule.table, plan.scope.seasons ? new Set(plan.scope.seasons) : 'all');
+      return outcome;
+    }
+    await stageMart(ctx, plan, staged);
+    await checkGrain(ctx, rule, staged);
+    await measureStaged(ctx, rule, staged, outcome);
+    const result = await commitMart(ctx, plan, staged, outcome);
+    if (result.status === 'committed') {
+      outcome.status = 'committed';
+      outcome.version = result.version;
+      outcome.filesAdded = result.filesAdded;
+      outcome.filesRemoved = result.filesRemoved;
+    }
+    return outcome;
+  } catch (error) {
+    outcome.status = 'failed';
+    outcome.error = toRunError(error);
+    return outcome;
+  } finally {
+    await rm(staged, { force: true });
+    outcome.ms = ctx.clock.now() - t0;
+  }
+}
+
+/** Reads the mart and its sources, records their versions in `outcome`, and decides the scope. */
+async function planMart(ctx: GoldContext, rule: MartRule, outcome: MartOutcome): Promise<MartPlan> {
+  const ref = resolveTable(ctx.lake, rule.table);
+  const mart = await findSnapshot(ctx.lake, ref);
+  outcome.versionBefore = mart?.version ?? null;
+  outcome.version = outcome.versionBefore;
+  const sources = await sourceStates(ctx, rule, false);
+  for (const s of sources) {
+    if (s.snapshot) outcome.sourceVersions[s.name] = s.snapshot.version;
+    else outcome.missingSources.push(s.name);
+  }
+  const scope = await planScope(ctx, rule, mart, sources);
+  outcome.mode = scope.mode;
+  outcome.seasons = scope.seasons;
+  outcome.reason = scope.reason;
+  return { rule, ref, mart, sources, scope };
+}
+
+/** Writes the rows of the scope (the pinned SELECT, filtered to its seasons) to `staged`. */
+async function stageMart(ctx: GoldContext, plan: MartPlan, staged: string): Promise<void> {
+  const { scope } = plan;
+  const prepared = await prepareQuery(ctx.lake, await pinnedSql(ctx, plan.rule, plan.sources, scope.seasons));
+  const filter = scope.seasons ? ` WHERE season IN (${scope.seasons.join(', ')})` : '';
+  await mkdir(ctx.stagingRoot, { recursive: true });
+  await ctx.lake.engine.run(`COPY (SELECT * FROM (${prepared.sql}) AS mart${filter}) TO ${literal(staged)} (FORMAT parquet, COMPRESSION ${ctx.options.catalog.lake.compression})`);
+}
+
+/** Grain keys unique and non-NULL in the staged rows, else QUALITY_GATE_FAILED (nothing committed). */
+async function checkGrain(ctx: GoldContext, rule: MartRule, staged: string): Promise<void> {
+  const keys = rule.grain.map(ident).join(', ');
+  const [row] = await ctx.lake.engine.rows<{ nulls: bigint; dups: bigint; example: string | null }>(
+    `SELECT (SELECT count(*) FROM read_parquet(${literal(staged)}) WHERE ${rule.grain.map((c) => `${ident(c)} IS NULL`).join(' OR ')}) AS nulls,
+            (SELECT count(*) FROM (SELECT ${keys} FROM read_parquet(${literal(staged)}) GROUP BY ALL HAVING count(*) > 1)) AS dups,
+            (SELECT CAST(to_json(struct_pack(${rule.grain.map((c) => `${ident(c)} := ${ident(c)}`).join(', ')})) AS VARCHAR) FROM read_parquet(${literal(staged)}) GROUP BY ALL HAVING count(*) > 1 LIMIT 1) AS example`,
+  );
+  const nulls = Number(row?.nulls ?? 0);
+  const dups = Number(row?.dups ?? 0);
+  if (nulls === 0 && dups === 0) return;
+  throw new LakeError('QUALITY_GATE_FAILED', `${rule.table}: the grain (${rule.grain.join(', ')}) is not a key of the built rows: ${dups} key${dups === 1 ? '' : 's'} held by several rows${row?.example ? ` (e.g. ${row.example})` : ''}, ${nulls} row${nulls === 1 ? '' : 's'} with a NULL key part; nothing was committed`, {
+    hint: `Fix ${displayPath(rule.file, ctx.options.cwd)} (or the silver data it reads), then run lake build-gold again.`,
+  });
+}
+
+/** Rows staged, in total and per season (a season-partitioned mart). */
+async function measureStaged(ctx: GoldContext, rule: MartRule, staged: string, outcome: MartOutcome): Promise<void> {
+  const { engine } = ctx.lake;
+  if (rule.partitionBy.length > 0) {
+    const counts = await engine.rows<{ season: number | null; n: bigint }>(`SELECT season, count(*) AS n FROM read_parquet(${literal(staged)}) GROUP BY ALL ORDER BY ALL`);
+    for (const c of counts) outcome.rowsBySeason[String(c.season)] = Number(c.n);
+  }
+  const [total] = await engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(${literal(staged)})`);
+  outcome.rows = Number(total?.n ?? 0);
+}
+
+/** One Delta commit of the staged rows, recording the rule and the source versions read. */
+async function commitMart(ctx: GoldContext, plan: MartPlan, staged: string, outcome: MartOutcome): Promise<WriteResult> {
+  const { rule, scope, sources } = plan;
+  return writeTable(ctx.lake, {
+    table: plan.ref,
+    source: `SELECT * FROM read_parquet(${literal(staged)})`,
+    mode: scope.seasons ? 'replace' : 'overwrite',
+    partitionBy: scope.seasons ? undefined : rule.partitionBy,
+    schemaMode: scope.recreate ? 'overwrite' : 'strict',
+    replacePartitions: scope.seasons?.map((s) => ({ season: String(s) })),
+    configuration: plan.mart ? undefined : ctx.options.configuration,
+    compression: ctx.options.catalog.lake.compression,
+    rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
+    operationParameters: { source: Object.entries(outcome.sourceVersions).map(([t, v]) => `${t}@${v}`).join(', ') },
+    commitMetadata: {
+      run_id: ctx.runId,
+      pipeline_version: PIPELINE_VERSION,
+      mart: rule.mart,
+      business_key: rule.grain,
+      source_versions: outcome.sourceVersions,
+      gold: {
+        mart: rule.mart,
+        rule: { file: `sql/gold/${path.basename(rule.file)}`, sha256: rule.sha256 },
+        rule_sha256: rule.sha256,
+        grain: rule.grain,
+        mode: scope.mode,
+        reason: scope.reason,
+        seasons: scope.seasons,
+        source_versions: outcome.sourceVersions,
+        source_table_ids: Object.fromEntries(sources.filter((s) => s.snapshot).map((s) => [s.name, s.snapshot!.metadata.id])),
+        missing_sources: outcome.missingSources,
+        rows: outcome.rows,
+        rows_by_season: outcome.rowsBySeason,
+      },
+    },
+    now: () => ctx.clock.now(),
+  });
+}

@@ -1,0 +1,62 @@
+import { PIPELINE_VERSION } from '../../core/index.js';
+import { literal } from '../../engine/index.js';
+import { reportPath, summarizeChecks } from '../quality/index.js';
+import { writeTable } from '../../table/index.js';
+import { displayPath } from '../run/index.js';
+import type { DatasetPromoteOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
+import { reportPartition } from './promote-report.js';
+
+/**
+ * The commit of a promote: one Delta commit replacing exactly the staged partitions, carrying the
+ * lineage (bronze version read, per-partition fingerprints, quality summary) in its commitInfo.
+ */
+export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, staged: string[], outcome: DatasetPromoteOutcome, started: number): Promise<number> {
+  const result = await writeTable(ctx.lake, {
+    table: plan.silver,
+    source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])`,
+    mode: 'replace',
+    partitionBy: plan.silverSnapshot ? undefined : plan.def.partitions,
+    schemaMode: 'merge',
+    replacePartitions: outcome.partitions.map((p) => p.partition),
+    configuration: plan.silverSnapshot ? undefined : ctx.options.configuration,
+    compression: ctx.options.catalog.lake.compression,
+    rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
+    operationParameters: { source: `${plan.bronze.name}@${plan.bronzeSnapshot.version}` },
+    commitMetadata: lineageMetadata(ctx, plan, outcome, started),
+    now: () => ctx.clock.now(),
+  });
+  return result.version;
+}
+
+/** commitInfo lineage: run, versions, bronze version read, per-partition fingerprints. */
+function lineageMetadata(ctx: PromoteContext, plan: PromotePlan, outcome: DatasetPromoteOutcome, started: number): Record<string, unknown> {
+  const { def, rule, bronzeSnapshot: bronze } = plan;
+  const newest = [...outcome.partitions].sort((a, b) => ((a.maxIngestedAt ?? '') < (b.maxIngestedAt ?? '') ? -1 : 1)).pop();
+  const drift = outcome.drift && (outcome.drift.upstream_added.length > 0 || outcome.drift.upstream_missing.length > 0) ? { schema_drift: outcome.drift } : {};
+  const summary = summarizeChecks(outcome.checks);
+  return {
+    run_id: ctx.runId,
+    pipeline_version: PIPELINE_VERSION,
+    upstream_version: newest?.upstreamVersions[newest.upstreamVersions.length - 1] ?? null,
+    dataset: def.name,
+    source_versions: { [`bronze.${def.name}`]: bronze.version },
+    promote: {
+      bronze_table: `bronze.${def.name}`,
+      bronze_table_id: bronze.metadata.id,
+      bronze_version: bronze.version,
+      bronze_from_version: outcome.bronzeFromVersion,
+      mode: outcome.mode,
+      ...(outcome.fullReason ? { full_reason: outcome.fullReason } : {}),
+      started_at: new Date(started).toISOString(),
+      rule: { file: `sql/silver/${def.name}.sql`, sha256: rule.sha256 },
+      key: rule.key,
+      dedupe: rule.dedupe,
+      last_ingest_utc: newest?.maxIngestedAt ?? null,
+      rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
+      changed_partitions: outcome.partitions.map((p) => p.partition),
+      partitions: outcome.partitions.map((p) => ({ ...reportPartition(p), row_count: p.rowsAfter })),
+      quality: { report: displayPath(reportPath(ctx.reportDir, def.name, ctx.runId), ctx.options.cwd), ...summary },
+      ...drift,
+    },
+  };
+}

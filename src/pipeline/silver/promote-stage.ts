@@ -1,0 +1,95 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { LakeError, isLakeError } from '../../core/index.js';
+import { ident, literal } from '../../engine/index.js';
+import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, type CheckContext } from '../quality/index.js';
+import { STAMP_COLUMNS } from '../bronze/index.js';
+import { displayPath } from '../run/index.js';
+import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
+import { GROUP_CELLS, numRecords, planGroups, stagePartitions, type WorkItem } from './silver-rule.js';
+
+/**
+ * Staging of a promote: the changed partitions, in groups of at most `groupCells` cells, are
+ * merged with their silver rows, deduplicated and written to Parquet files under `staging`;
+ * each group is measured (rows before/after, newest batch, fingerprints) and its partition-level
+ * quality checks run while its incoming batch is still on disk.
+ */
+
+/** Stages every group of the plan; returns the staged files, filling `outcome.partitions` and `outcome.checks`. */
+export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, checkCtx: CheckContext, staging: string, outcome: DatasetPromoteOutcome): Promise<string[]> {
+  const { lake } = ctx;
+  const { def, rule } = plan;
+  await mkdir(staging, { recursive: true });
+  const staged: string[] = [];
+  for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
+    const file = path.join(staging, `g${staged.length}.parquet`);
+    const incomingFile = path.join(staging, `g${staged.length}-in.parquet`);
+    try {
+      const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
+      await stagePartitions(lake.engine, {
+        rule,
+        partitionColumns: def.partitions,
+        bronze: plan.bronzeSnapshot,
+        bronzeFiles: group.flatMap(([, item]) => item.files),
+        silver: plan.silverSnapshot,
+        silverFiles: existing,
+        incomingFile,
+        file,
+        compression: ctx.options.catalog.lake.compression,
+      });
+      const parts = await measureGroup(ctx, plan, group, file, incomingFile);
+      outcome.partitions.push(...parts);
+      const incoming = `read_parquet(${literal(incomingFile)})`;
+      const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
+      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: `read_parquet(${literal(file)})`, incoming })));
+      await rm(incomingFile, { force: true });
+    } catch (error) {
+      if (isLakeError(error, 'SQL_ERROR')) {
+        throw new LakeError('DATA_INVALID', `${plan.silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
+          cause: error,
+          hint: `Nothing was committed. Fix ${displayPath(rule.file, ctx.options.cwd)} or the bronze data, then promote again.`,
+        });
+      }
+      throw error;
+    }
+    staged.push(file);
+  }
+  return staged;
+}
+
+/** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */
+async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string, incomingFile: string): Promise<PartitionOutcome[]> {
+  const { engine } = ctx.lake;
+  const { def, rule, silverGroups } = plan;
+  const pk = partitionKeySql(def.partitions);
+  const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null }>(
+    `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions
+     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM read_parquet(${literal(incomingFile)})) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
+     GROUP BY pk`,
+  );
+  const batchOf = new Map(batches.map((b) => [b.pk, b]));
+  const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
+  const fingerprints = await fingerprintPartitions(engine, `read_parquet(${literal(file)})`, def.partitions, fingerprintKey);
+  const keys = new Set(group.map(([key]) => key));
+  const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
+  if (stray !== undefined) {
+    throw new LakeError('DATA_INVALID', `silver.${def.name}: the silver rule produced rows for partition ${stray}, which is not one being promoted (${[...keys].join(', ')})`, {
+      hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${displayPath(rule.file, ctx.options.cwd)}.`,
+    });
+  }
+  return group.map(([key, item]) => {
+    const fp = fingerprints.get(key) ?? EMPTY_FINGERPRINT;
+    const batch = batchOf.get(key);
+    return {
+      partition: item.values,
+      mode: item.mode,
+      rowsBefore: silverGroups.has(key) ? numRecords(silverGroups.get(key)!.files) : null,
+      rowsInBatch: Number(batch?.n ?? 0),
+      rowsAfter: fp.rowCount,
+      sha256Fingerprint: fp.sha256,
+      minIngestedAt: fp.minIngestedAt,
+      maxIngestedAt: fp.maxIngestedAt,
+      upstreamVersions: (batch?.versions ?? []).filter((v): v is string => v !== null),
+    };
+  });
+}
