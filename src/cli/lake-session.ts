@@ -3,14 +3,14 @@ import { acquireLock, describeHolder, lakeLockFile, newRunId } from '../pipeline
 import { openLake, type Lake } from '../table/index.js';
 
 /**
- * How CLI commands hold a lake: readers just open it; every command that writes to the lake
- * also takes the lake lock (`<root>/.lake.lock`) for its whole run, so two writers never commit
- * the same rebuild. A busy lock is LOCK_BUSY (exit 4) naming its holder, or, with `--wait <s>`,
+ * How CLI commands hold a lake: readers just open it; every run-level command that writes to the
+ * lake (ingest, promote, build-gold, rollback, vacuum) also takes the lake lock
+ * (`<root>/.lake.lock`) for its whole run, so two runs never commit the same rebuild; the
+ * single-table verbs (write, restore, checkpoint) rely on the commit's optimistic concurrency. A busy lock is LOCK_BUSY (exit 4) naming its holder, or, with `--wait <s>`,
  * waited for with a progress line every few seconds; a stale lock of a dead process is taken over.
- * Nested takes of the same lake in one process (an ingest with `--build-gold`) share the lock.
  */
-export async function withLake<T>(fn: (lake: Lake) => Promise<T>, root?: string): Promise<T> {
-  const lake = await openLake(root === undefined ? {} : { root });
+export async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
+  const lake = await openLake();
   try {
     return await fn(lake);
   } finally {
@@ -23,17 +23,9 @@ export interface LockOptions {
   wait?: number;
 }
 
-let held: { root: string; depth: number } | undefined;
-
 /** Takes the lake lock of `root` (see the file header); returns its release. A dry run passes `dryRun` and takes nothing. */
 export async function lockLake(root: string, command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void): Promise<() => Promise<void>> {
   if (options.dryRun) return async () => undefined;
-  if (held?.root === root) {
-    held.depth++;
-    return async () => {
-      if (held) held.depth--;
-    };
-  }
   let lastNotice = -Infinity;
   const lock = await acquireLock(
     lakeLockFile(root),
@@ -47,26 +39,19 @@ export async function lockLake(root: string, command: string, options: LockOptio
       },
     },
   );
-  held = { root, depth: 1 };
-  return async () => {
-    held = undefined;
-    await lock.release();
-  };
-}
-
-/** Runs `fn` holding the lake lock of `root`. */
-export async function withLakeLock<T>(root: string, command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: () => Promise<T>): Promise<T> {
-  const release = await lockLake(root, command, options, err);
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
+  return () => lock.release();
 }
 
 /** Opens the lake and runs `fn` under its lock (a dry run only reads, so it takes no lock). */
-export async function withWritableLake<T>(command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: (lake: Lake) => Promise<T>, root?: string): Promise<T> {
-  return withLake((lake) => withLakeLock(lake.root, command, options, err, () => fn(lake)), root);
+export async function withWritableLake<T>(command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: (lake: Lake) => Promise<T>): Promise<T> {
+  return withLake(async (lake) => {
+    const release = await lockLake(lake.root, command, options, err);
+    try {
+      return await fn(lake);
+    } finally {
+      await release();
+    }
+  });
 }
 
 /** The `--wait <seconds>` option of every command that writes to the lake. */

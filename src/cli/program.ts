@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, LakeError, PIPELINE_VERSION, configureLogging, isLakeError } from '../core/index.js';
+import { EXIT, LakeError, PIPELINE_VERSION, asDiskFull, configureLogging, isLakeError } from '../core/index.js';
 import { installDeltaExtension, literal, writeCheckpoint } from '../engine/index.js';
 import {
   prepareQuery,
@@ -238,7 +238,8 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   try {
     await program.parseAsync(argv);
     return EXIT.ok;
-  } catch (error) {
+  } catch (thrown) {
+    const error = asDiskFull(thrown);
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;

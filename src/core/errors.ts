@@ -117,3 +117,14 @@ export function diskFullError(what: string, cause: unknown, spillDir?: string): 
     hint: `Free space on the disk holding ${what}${spillDir ? ` and DuckDB's spill folder ${spillDir}` : ''} (or point LAKE_ROOT / LAKE_TEMP_DIR at a larger disk), then run the command again; the table is at its last version.`,
   });
 }
+
+/**
+ * `error` as DISK_FULL when it (or its cause) is an out-of-space failure, naming `what` (else the
+ * file the system error names, else the lake); any other error unchanged. Used wherever errors
+ * leave a write (a table write, a run's item, the CLI), so a full disk is never "a bug".
+ */
+export function asDiskFull(error: unknown, what?: string): unknown {
+  if (!isOutOfSpace(error) || isLakeError(error, 'DISK_FULL')) return error;
+  const file = typeof error === 'object' && error !== null && 'path' in error ? String((error as { path: unknown }).path) : undefined;
+  return diskFullError(what ?? file ?? 'the lake', error);
+}

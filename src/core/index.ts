@@ -2,7 +2,7 @@
  * core: what every room shares and nothing else: the error base with its stable codes and exit
  * codes, the injected clock, the logger and the version. Uses no other room; reads no environment.
  */
-export { EXIT, ERROR_CODES, LakeError, isLakeError, errnoCode, isOutOfSpace, diskFullError } from './errors.js';
+export { EXIT, ERROR_CODES, LakeError, isLakeError, errnoCode, asDiskFull } from './errors.js';
 export { FAULT_POINTS, configureFaults, faultPoint } from './faults.js';
 export type { FaultAction, FaultPointName } from './faults.js';
 export type { ErrorCode, ExitCode, LakeErrorOptions } from './errors.js';

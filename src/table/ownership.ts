@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, errnoCode } from '../core/index.js';
 import { LOG_DIR } from '../delta/index.js';
@@ -96,10 +96,4 @@ export async function listFolders(root: string): Promise<Set<string>> {
   }
   await walk('');
   return out;
-}
-
-/** Whether `file` is a regular file (not a symlink) — the only kind vacuum deletes. */
-export async function isRegularFile(file: string): Promise<boolean> {
-  const stat = await lstat(file).catch(() => undefined);
-  return stat?.isFile() ?? false;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ENGINE_INFO, LakeError, errnoCode, logger } from '../core/index.js';
 import {
   assertWritable,
+  checkpointDue,
   commitWithRetry,
   conflictError,
   fileKey,
@@ -238,8 +239,7 @@ export async function applyRestore(
 
 /** The same checkpoint cadence as writes (`delta.checkpointInterval`, default 100); never fails the restore. */
 async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction, now: number): Promise<void> {
-  const interval = Number(metadata.configuration['delta.checkpointInterval'] ?? 100);
-  if (!(interval > 0) || version % interval !== 0) return;
+  if (!checkpointDue(metadata, version)) return;
   try {
     await writeCheckpoint(lake.engine, await tableSnapshot(lake, table, { version }), { now });
   } catch (error) {

@@ -5,15 +5,16 @@ import {
   LOG_DIR,
   assertWritable,
   commitTimestamp,
+  deletedFileRetentionMs,
   earliestVersion,
   isAbsoluteUri,
   listLog,
+  parseIntervalMs,
   readCommit,
   type LogListing,
   type Snapshot,
 } from '../delta/index.js';
 import { dataFilePath } from '../engine/index.js';
-import { deletedFileRetentionMs, parseIntervalMs } from '../delta/index.js';
 import { deleteFile } from '../storage/index.js';
 import { LAYERS, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { ownershipOf } from './ownership.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { diskFullError, errnoCode, isOutOfSpace } from '../core/index.js';
+import { asDiskFull, errnoCode } from '../core/index.js';
 import { LOG_DIR, type AddAction } from '../delta/index.js';
 import { writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
 import type { Lake, TableRef } from './lake.js';
@@ -30,13 +30,13 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
     return { adds, discard };
   } catch (error) {
     await discard();
-    throw asDiskFull(table, error);
+    throw asDiskFull(error, tableDescription(table));
   }
 }
 
-/** A DISK_FULL error for out-of-space failures; any other error unchanged. */
-export function asDiskFull(table: TableRef, error: unknown): unknown {
-  return isOutOfSpace(error) ? diskFullError(`${table.name} (${table.tableRoot})`, error) : error;
+/** How a DISK_FULL error names the table whose files were being written. */
+export function tableDescription(table: TableRef): string {
+  return `${table.name} (${table.tableRoot})`;
 }
 
 async function discardAttempt(tableRoot: string, prefix: string, before: ReadonlySet<string>, rootExisted: boolean): Promise<void> {

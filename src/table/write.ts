@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ENGINE_INFO, LakeError, faultPoint, logger } from '../core/index.js';
+import { ENGINE_INFO, LakeError, asDiskFull, faultPoint, logger } from '../core/index.js';
 import {
   DEFAULT_PROTOCOL,
   assertWritable,
+  checkpointDue,
   commitWithRetry,
   conflictError,
   isAppendOnly,
@@ -23,7 +24,7 @@ import {
 import { writeCheckpoint } from '../engine/index.js';
 import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { assertCreatable } from './ownership.js';
-import { asDiskFull, writeAttemptFiles } from './write-attempt.js';
+import { tableDescription, writeAttemptFiles } from './write-attempt.js';
 import { describeSource, targetSchema } from './write-schema.js';
 
 export type WriteMode = 'append' | 'overwrite' | 'replace';
@@ -126,7 +127,7 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
   } catch (error) {
     // Nothing references these files: remove them so a failed write leaves no trace.
     await attempt.discard();
-    throw asDiskFull(options.table, error);
+    throw asDiskFull(error, tableDescription(options.table));
   }
 }
 
@@ -285,8 +286,7 @@ export function partitionPredicate(columns: readonly string[], partitions: Recor
 }
 
 async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined): Promise<boolean> {
-  const interval = Number(metadata?.configuration['delta.checkpointInterval'] ?? 100);
-  if (!(interval > 0) || version === 0 || version % interval !== 0) return false;
+  if (!checkpointDue(metadata, version)) return false;
   const snapshot = await tableSnapshot(lake, table, { version });
   await writeCheckpoint(lake.engine, snapshot);
   return true;

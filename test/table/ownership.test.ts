@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configureFaults, isLakeError, type Clock } from '../../src/core/index.js';
 import { openLake, resolveTable, tableSnapshot, vacuumTable, writeTable, type Lake } from '../../src/table/index.js';
+import { runCli } from '../../src/cli/program.js';
 import { readRows } from '../helpers/lake.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
@@ -129,6 +130,16 @@ describe('a failed write leaves nothing behind', () => {
     expect((error as { hint: string }).hint).toMatch(/Free space/);
     expect(await tree(table.tableRoot)).toEqual(before);
     expect((await tableSnapshot(lake, table)).version).toBe(0);
+  });
+
+  it('out of disk space outside a table write (a checkpoint) is DISK_FULL exit 5 at the CLI too, not an unexpected error', async () => {
+    const table = resolveTable(lake, 'silver.full_checkpoint');
+    await writeTable(lake, { table, source: rowsSql([2022], 'a'), mode: 'append', partitionBy: ['season'] });
+    configureFaults('checkpoint.parquet-written=enospc');
+    let stderr = '';
+    const code = await runCli(['node', 'lake', 'checkpoint', table.tableRoot, '--json'], { out: () => undefined, err: (t) => (stderr += t) });
+    expect(code).toBe(5);
+    expect(JSON.parse(stderr)).toMatchObject({ error: { code: 'DISK_FULL', exitCode: 5 } });
   });
 });
 

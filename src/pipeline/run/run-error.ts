@@ -1,4 +1,4 @@
-import { EXIT, isLakeError, type ErrorCode, type ExitCode } from '../../core/index.js';
+import { EXIT, asDiskFull, isLakeError, type ErrorCode, type ExitCode } from '../../core/index.js';
 
 /** The failure of one item of a run (a dataset, a mart), kept as a value: the other items go on. */
 export interface RunError {
@@ -8,8 +8,9 @@ export interface RunError {
   exitCode: ExitCode;
 }
 
-/** A LakeError keeps its code; anything else is INTERNAL (a bug). */
-export function toRunError(error: unknown): RunError {
+/** A LakeError keeps its code; a full disk is DISK_FULL; anything else is INTERNAL (a bug). */
+export function toRunError(cause: unknown): RunError {
+  const error = asDiskFull(cause);
   if (isLakeError(error)) return { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode };
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), hint: 'This is a bug; please report it with the command you ran.', exitCode: EXIT.unexpected };
 }
