@@ -291,7 +291,16 @@ async function main() {
       readers,
     });
     const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
-    writeFileSync(out, report);
+    // The "Full history" section belongs to `npm run bench:scale` (scripts/bench/scale.js): kept as it is.
+    const previous = (() => {
+      try {
+        return readFileSync(out, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    const scale = /<!-- scale:begin -->[\s\S]*<!-- scale:end -->\n?/.exec(previous)?.[0];
+    writeFileSync(out, scale ? `${report.trimEnd()}\n\n${scale}` : report);
     process.stdout.write(report);
     log(`wrote ${out} (${((finishedAt - startedAt) / 60000).toFixed(1)} min)`);
   } finally {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LakeError, systemClock } from '../core/index.js';
+import { LakeError, errnoCode, systemClock } from '../core/index.js';
 import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, startLocalUpstream, type GoldRunResult } from '../pipeline/index.js';
 import { openLake, resolveTable, runQuery, tableHistory, writeDuckdbViews, type Lake } from '../table/index.js';
 import { renderRows } from './render.js';
@@ -99,7 +99,12 @@ export async function runDemo(options: { root?: string; out: (text: string) => v
   const dir = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'lake-demo-'))));
   const root = path.join(dir, 'tables');
   const scratch = path.join(dir, '.sample-server');
-  await mkdir(scratch, { recursive: true });
+  await mkdir(scratch, { recursive: true }).catch((cause: unknown) => {
+    throw new LakeError('USAGE', `--root ${options.root ?? dir}: cannot create the demo folder there (${errnoCode(cause) ?? String(cause)})`, {
+      cause,
+      hint: 'Give a folder that exists or can be created (not a file, not read-only), or leave --root out to use a new temp folder.',
+    });
+  });
   const out = options.out;
   const server = await startLocalUpstream({ sampleDir: sampleDir(), scratchDir: scratch, threads: 2 });
   const catalog = loadCatalog(path.join(PACKAGE_ROOT, 'catalog', 'datasets.yml'));

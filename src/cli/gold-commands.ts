@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
-import { openLake, refreshDuckdbViews } from '../table/index.js';
-import { lockLake, waitOption } from './lake-session.js';
+import { LakeError, errnoCode } from '../core/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
+import { refreshDuckdbViews } from '../table/index.js';
+import { loadSettings, openLockedLake, waitOption } from './lake-session.js';
+import { progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 import { renderPromote } from './promote-commands.js';
 
 /**
@@ -15,6 +16,8 @@ import { renderPromote } from './promote-commands.js';
 export interface GoldIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `err` is a terminal (default: process.stderr's); see progress.ts. */
+  isTTY?: boolean;
 }
 
 const defaultIo: GoldIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -106,9 +109,7 @@ interface Settings {
 }
 
 function settingsOf(catalogFile: string): Settings {
-  loadDotEnv();
-  const catalog = loadCatalog(catalogFile);
-  return { catalog, settings: resolveSettings(catalog) };
+  return loadSettings(catalogFile);
 }
 
 function retention(settings: ResolvedSettings): Record<string, string> {
@@ -126,21 +127,22 @@ function goldFailure(result: GoldRunResult, logFile?: string): Error {
 }
 
 /** Promote then build-gold under one run id (the `--build-gold` flag of the ingest commands). */
-async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number }): Promise<void> {
+async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number; progress?: ProgressMode }): Promise<void> {
   const { catalog, settings } = settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const runId = newRunId(Date.now());
   const { logger } = createRunLogger(settings.logsDir, runId);
-  const unlock = await lockLake(settings.root, 'promote+build-gold', opts, io.err);
-  const lake = await openLake({ root: settings.root });
+  const { lake, unlock } = await openLockedLake('promote+build-gold', { root: settings.root, create: true }, opts, io.err);
+  const progress = progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   let promote: PromoteRunResult;
   let gold: GoldRunResult;
   try {
     const configuration = retention(settings);
     const cwd = process.cwd();
-    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, configuration, cwd, logger });
-    gold = await buildGold({ catalog, lake, runId, configuration, cwd, logger });
+    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, configuration, cwd, logger, progress });
+    gold = await buildGold({ catalog, lake, runId, configuration, cwd, logger, progress });
     if (promote.commits + gold.commits > 0) await refreshDuckdbViews(lake);
   } finally {
+    progress?.stop();
     await unlock();
     lake.close();
     logger.flush();
@@ -161,6 +163,7 @@ interface BuildGoldCommandOptions {
   dictionary?: string | boolean;
   json?: boolean;
   catalog: string;
+  progress?: ProgressMode;
 }
 
 /** `--dictionary [file]`: the data dictionary to the file (or stdout); refuses when the headers and the columns disagree. */
@@ -173,7 +176,11 @@ async function writeDictionary(io: GoldIo, { catalog, settings }: Settings, file
     io.out(text);
     return;
   }
-  writeFileSync(file, text);
+  try {
+    writeFileSync(file, text);
+  } catch (cause) {
+    throw new LakeError('USAGE', `--dictionary ${file}: cannot write the file (${errnoCode(cause) ?? String(cause)})`, { cause, hint: 'Give a file in a folder that exists and is writable, or leave the file out to print the dictionary.' });
+  }
   io.out(`${file}: ${marts.length} marts, ${marts.reduce((n, m) => n + m.types.length, 0)} columns\n`);
 }
 
@@ -183,13 +190,14 @@ async function buildGoldCommand(io: GoldIo, opts: BuildGoldCommandOptions): Prom
   if (opts.dictionary !== undefined) return writeDictionary(io, { catalog, settings }, typeof opts.dictionary === 'string' ? opts.dictionary : undefined);
   const runId = newRunId(Date.now());
   const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
-  const unlock = await lockLake(settings.root, 'build-gold', opts, io.err);
-  const lake = await openLake({ root: settings.root });
+  const { lake, unlock } = await openLockedLake('build-gold', { root: settings.root, create: true }, opts, io.err);
+  const progress = opts.dryRun ? undefined : progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   let result: GoldRunResult;
   try {
-    result = await buildGold({ catalog, lake, runId, marts: list(opts.marts), full: opts.full === true, dryRun: opts.dryRun === true, configuration: retention(settings), cwd: process.cwd(), logger });
+    result = await buildGold({ catalog, lake, runId, marts: list(opts.marts), full: opts.full === true, dryRun: opts.dryRun === true, configuration: retention(settings), cwd: process.cwd(), logger, progress });
     if (result.commits > 0) await refreshDuckdbViews(lake);
   } finally {
+    progress?.stop();
     await unlock();
     lake.close();
     logger.flush();
@@ -213,7 +221,7 @@ function addBuildGoldFlag(program: Command, io: GoldIo): void {
     if (!command) continue;
     command.option('--build-gold', 'after the ingest: lake promote (these datasets) and lake build-gold, under one run id');
     command.hook('postAction', async (cmd) => {
-      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number }>();
+      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; progress?: ProgressMode }>();
       if (!opts.buildGold || opts.dryRun) return;
       await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets });
     });
@@ -231,6 +239,7 @@ export function registerGoldCommands(program: Command, io: GoldIo = defaultIo): 
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
     .addOption(waitOption())
+    .addOption(progressOption())
     .action((opts: BuildGoldCommandOptions) => buildGoldCommand(io, opts));
   describeDemo(program);
   addBuildGoldFlag(program, io);

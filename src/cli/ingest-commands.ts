@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, loadCatalog, loadDotEnv, parseYears, resolveSettings, type SeasonRequest, type Catalog, type ResolvedSettings, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult, type ProgressEvent } from '../pipeline/index.js';
+import { DEFAULT_CATALOG_FILE, ENV,  parseYears, type SeasonRequest, type Catalog, type ResolvedSettings, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult } from '../pipeline/index.js';
 import { openLake, refreshDuckdbViews } from '../table/index.js';
-import { lockLake, waitOption } from './lake-session.js';
+import { loadSettings, lockLake, waitOption } from './lake-session.js';
+import { formatBytes, progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 
 /** `lake bootstrap | update | recache-pbp`: render runs of src/pipeline/bronze/ingest-run.ts. */
 export interface IngestIo {
   out: (text: string) => void;
   err: (text: string) => void;
-  /** Progress lines go to `err` only on a terminal. */
+  /** Whether `err` is a terminal (progress is then a live display; see progress.ts). */
   isTTY?: boolean;
 }
 
@@ -21,6 +22,7 @@ interface CommonOptions {
   json?: boolean;
   catalog?: string;
   wait?: number;
+  progress?: ProgressMode;
 }
 
 function positiveInt(flag: string) {
@@ -49,13 +51,8 @@ function withCommon(command: Command): Command {
     .option('--force', 'download every file in full and append it again even when unchanged')
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
-    .addOption(waitOption());
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 ** 2).toFixed(1)} MB`;
+    .addOption(waitOption())
+    .addOption(progressOption());
 }
 
 function datasetLine(d: DatasetOutcome): string[] {
@@ -91,19 +88,8 @@ function renderResult(result: IngestRunResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-function progressLine(event: ProgressEvent): string | undefined {
-  if (event.type === 'asset') {
-    const width = String(event.total).length;
-    return `[${String(event.done).padStart(width)}/${event.total}] ${event.dataset}: ${event.asset} ${event.status}${event.rows !== undefined ? ` (+${event.rows} rows)` : ''}\n`;
-  }
-  if (event.type === 'retry') return `        ${event.dataset}: ${event.asset}: ${event.failure}, retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt + 1})\n`;
-  return undefined;
-}
-
 async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions, seasons: SeasonRequest | undefined, datasets: string[] | undefined, unconditional: boolean): Promise<void> {
-  loadDotEnv();
-  const catalog = loadCatalog(opts.catalog ?? DEFAULT_CATALOG_FILE);
-  const settings = resolveSettings(catalog);
+  const { catalog, settings } = loadSettings(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const unlock = await lockLake(settings.root, command, opts, io.err);
   try {
     await ingest(io, command, opts, { catalog, settings, seasons, datasets, unconditional });
@@ -114,6 +100,7 @@ async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions
 
 async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions, run: { catalog: Catalog; settings: ResolvedSettings; seasons: SeasonRequest | undefined; datasets: string[] | undefined; unconditional: boolean }): Promise<void> {
   const { catalog, settings, seasons, datasets, unconditional } = run;
+  const display = opts.dryRun ? undefined : progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   const result = await runIngest({
     catalog,
     settings,
@@ -124,18 +111,12 @@ async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions,
     dryRun: opts.dryRun === true,
     force: opts.force === true,
     unconditional,
-    onProgress:
-      io.isTTY && !opts.json
-        ? (event) => {
-            const line = progressLine(event);
-            if (line) io.err(line);
-          }
-        : undefined,
-  });
+    progress: display,
+  }).finally(() => display?.stop());
   io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(result));
   if (result.datasets.some((d) => d.commits > 0)) {
     // Keep tables/lake.duckdb (when the user created it with `lake duckdb`) at the latest versions.
-    const lake = await openLake({ root: settings.root });
+    const lake = await openLake({ root: settings.root, create: true });
     try {
       await refreshDuckdbViews(lake);
     } finally {
@@ -182,6 +163,7 @@ export function registerIngestCommands(program: Command, io: IngestIo = { out: (
     .option('--force', 'append the file again even when unchanged')
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
+    .addOption(progressOption())
     .action(async (opts: CommonOptions & { season?: SeasonRequest }) => {
       await execute(ttyIo, 'recache-pbp', opts, opts.season, ['pbp'], true);
     });

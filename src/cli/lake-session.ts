@@ -1,6 +1,9 @@
-import { Option } from 'commander';
-import { acquireLock, describeHolder, lakeLockFile, newRunId } from '../pipeline/index.js';
-import { openLake, type Lake } from '../table/index.js';
+import path from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
+import { LakeError, faultPoint } from '../core/index.js';
+import { MEMORY_LIMIT_PATTERN, configureEngines } from '../engine/index.js';
+import { ENV, acquireLock, describeHolder, lakeLockFile, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';
+import { defaultLakeRoot, openLake, type Lake, type OpenLakeOptions } from '../table/index.js';
 
 /**
  * How CLI commands hold a lake: readers just open it; every run-level command that writes to the
@@ -9,6 +12,33 @@ import { openLake, type Lake } from '../table/index.js';
  * single-table verbs (write, restore, checkpoint) rely on the commit's optimistic concurrency. A busy lock is LOCK_BUSY (exit 4) naming its holder, or, with `--wait <s>`,
  * waited for with a progress line every few seconds; a stale lock of a dead process is taken over.
  */
+/**
+ * The DuckDB budget of this process from LAKE_MEMORY_LIMIT / LAKE_THREADS / LAKE_TEMP_DIR (every command); commands
+ * that load the catalog apply its `lake:` block through `applyBudget` (the variables still win).
+ */
+export function budgetFromEnv(env: NodeJS.ProcessEnv): void {
+  const memory = env[ENV.memoryLimit]?.trim();
+  const threads = env[ENV.threads]?.trim();
+  if (memory) {
+    if (!MEMORY_LIMIT_PATTERN.test(memory)) throw new LakeError('USAGE', `${ENV.memoryLimit}=${JSON.stringify(memory)} is not a size`, { hint: 'Write it like 512MiB, 1GiB, 2GB or 50% (of the machine\'s RAM), or unset it.' });
+  }
+  if (threads && !/^[1-9]\d*$/.test(threads)) throw new LakeError('USAGE', `${ENV.threads}=${JSON.stringify(threads)} is not a positive integer`, { hint: `Fix or unset ${ENV.threads}.` });
+  const temp = env['LAKE_TEMP_DIR']?.trim();
+  configureEngines({ memoryLimit: memory || undefined, threads: threads ? Number(threads) : undefined, tempRoot: temp ? path.resolve(temp) : undefined });
+}
+
+/**
+ * The settings of a command that uses the catalog: `.env`, the catalog file, environment
+ * overrides; the memory limit and threads go to every DuckDB engine the command opens.
+ */
+export function loadSettings(catalogFile: string): { catalog: Catalog; settings: ResolvedSettings } {
+  loadDotEnv();
+  const catalog = loadCatalog(catalogFile);
+  const settings = resolveSettings(catalog);
+  configureEngines({ memoryLimit: settings.memoryLimit, threads: settings.threads });
+  return { catalog, settings };
+}
+
 export async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
   const lake = await openLake();
   try {
@@ -42,23 +72,37 @@ export async function lockLake(root: string, command: string, options: LockOptio
   return () => lock.release();
 }
 
-/** Opens the lake and runs `fn` under its lock (a dry run only reads, so it takes no lock). */
+/**
+ * Takes the lake lock of `open.root`, then opens the lake. When opening fails the lock is
+ * released before the error goes on: it is never left behind for a stale takeover.
+ */
+export async function openLockedLake(command: string, open: OpenLakeOptions & { root: string }, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void): Promise<{ lake: Lake; unlock: () => Promise<void> }> {
+  const unlock = await lockLake(open.root, command, options, err);
+  try {
+    if (!options.dryRun) faultPoint('lock.taken');
+    return { lake: await openLake(open), unlock };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+/** Runs `fn` under the lake lock on the opened lake (a dry run only reads, so it takes no lock). */
 export async function withWritableLake<T>(command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: (lake: Lake) => Promise<T>): Promise<T> {
-  return withLake(async (lake) => {
-    const release = await lockLake(lake.root, command, options, err);
-    try {
-      return await fn(lake);
-    } finally {
-      await release();
-    }
-  });
+  const { lake, unlock } = await openLockedLake(command, { root: defaultLakeRoot() }, options, err);
+  try {
+    return await fn(lake);
+  } finally {
+    await unlock();
+    lake.close();
+  }
 }
 
 /** The `--wait <seconds>` option of every command that writes to the lake. */
 export function waitOption(): Option {
   return new Option('--wait <seconds>', 'wait up to this long for the lake lock when another writer holds it (default: fail at once with LOCK_BUSY, exit 4)').argParser((v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--wait takes a number of seconds, got ${v}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('give a number of seconds (0 or more).');
     return n;
   });
 }

@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT, LakeError, PIPELINE_VERSION, asDiskFull, configureLogging, isLakeError } from '../core/index.js';
-import { installDeltaExtension, literal, writeCheckpoint } from '../engine/index.js';
+import { EXIT, LakeError, PIPELINE_VERSION, asDiskFull, configureLogging, errnoCode, isLakeError } from '../core/index.js';
+import { installDeltaExtension, writeCheckpoint } from '../engine/index.js';
 import {
   prepareQuery,
   resolveTable,
@@ -17,13 +16,15 @@ import {
 } from '../table/index.js';
 import { doctor } from '../pipeline/index.js';
 import { runDemo } from './demo.js';
-import { withLake } from './lake-session.js';
+import { budgetFromEnv, withLake } from './lake-session.js';
 import { renderDoctor } from './doctor.js';
 import { registerGoldCommands } from './gold-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
+import { registerOptimizeCommands } from './optimize-commands.js';
 import { registerPromoteCommands } from './promote-commands.js';
 import { renderRows, type OutputFormat } from './render.js';
+import { probeSource, resolveSource, sourceError } from './write-source.js';
 
 interface Io {
   out: (text: string) => void;
@@ -31,20 +32,6 @@ interface Io {
 }
 
 const defaultIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-
-/** `--from` is a data file (by extension) or a query. */
-export function sourceSql(from: string): string {
-  const lower = from.toLowerCase();
-  if (existsSync(from)) {
-    const file = literal(path.resolve(from));
-    if (lower.endsWith('.parquet')) return `SELECT * FROM read_parquet(${file})`;
-    if (lower.endsWith('.csv') || lower.endsWith('.csv.gz')) return `SELECT * FROM read_csv(${file})`;
-    if (/\.(json|jsonl|ndjson)(\.gz)?$/.test(lower)) return `SELECT * FROM read_json(${file})`;
-    throw new LakeError('USAGE', `--from ${from}: unknown file type`, { hint: 'Give a .parquet, .csv or .json/.jsonl file, or a SELECT query.' });
-  }
-  if (/^\s*(select|with|from|values|table|\()/i.test(from)) return from;
-  throw new LakeError('USAGE', `--from ${from}: no such file, and not a query`, { hint: 'Give an existing data file or a query starting with SELECT, WITH, FROM or VALUES.' });
-}
 
 function printJson(io: Io, value: unknown): void {
   io.out(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`);
@@ -67,15 +54,20 @@ interface WriteCommandOptions {
 }
 
 async function write(io: Io, table: string, opts: WriteCommandOptions): Promise<void> {
+  const source = resolveSource(opts.from);
   await withLake(async (lake) => {
-    const prepared = await prepareQuery(lake, sourceSql(opts.from));
+    const ref = resolveTable(lake, table);
+    await probeSource(lake, source);
+    const prepared = await prepareQuery(lake, source.sql);
     const result = await writeTable(lake, {
-      table: resolveTable(lake, table),
+      table: ref,
       source: prepared.sql,
       mode: opts.mode,
       partitionBy: opts.partitionBy?.split(',').map((c) => c.trim()).filter(Boolean),
       schemaMode: opts.schemaMode,
       commitMetadata: prepared.views.length > 0 ? { source_versions: Object.fromEntries(prepared.views.map((v) => [v.table, v.version])) } : undefined,
+    }).catch((error: unknown) => {
+      throw sourceError(error, source);
     });
     if (opts.json) printJson(io, result);
     else if (result.status === 'skipped') io.out(`${table}: nothing to do (${result.reason})\n`);
@@ -83,8 +75,19 @@ async function write(io: Io, table: string, opts: WriteCommandOptions): Promise<
   });
 }
 
+/** `lake sql --file <path>`: the query text; a file that cannot be read is a USAGE error naming it. */
+function readQueryFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    const code = errnoCode(cause);
+    const problem = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot be read (${code ?? String(cause)})`;
+    throw new LakeError('USAGE', `--file ${file}: ${problem}`, { cause, hint: 'Give the path of a file holding the SQL query (relative paths start from the current folder), or pass the query as an argument.' });
+  }
+}
+
 async function sql(io: Io, query: string | undefined, opts: { file?: string; format: OutputFormat; asOf?: string; reader?: ReaderMode }): Promise<void> {
-  const text = opts.file ? readFileSync(opts.file, 'utf8') : query;
+  const text = opts.file ? readQueryFile(opts.file) : query;
   if (!text) throw new LakeError('USAGE', 'no query given', { hint: 'Pass the query as an argument or with --file <path>.' });
   await withLake(async (lake) => {
     const result = await runQuery(lake, text, { asOf: opts.asOf, exact: true, reader: opts.reader ?? readerMode() });
@@ -226,6 +229,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   registerToolCommands(program, io);
   registerIngestCommands(program, io);
   registerMaintenanceCommands(program, io);
+  registerOptimizeCommands(program, io);
   registerPromoteCommands(program, io);
   registerGoldCommands(program, io);
   return program;
@@ -236,6 +240,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
   const program = buildProgram(io);
   const json = argv.includes('--json');
   try {
+    budgetFromEnv(process.env);
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (thrown) {

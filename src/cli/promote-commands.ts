@@ -1,15 +1,18 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, loadCatalog, loadDotEnv, newRunId, resolveSettings, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
 import { LAYERS, openLake, refreshDuckdbViews, resolveTable, type Layer } from '../table/index.js';
-import { lockLake, waitOption } from './lake-session.js';
+import { loadSettings, openLockedLake, waitOption } from './lake-session.js';
+import { progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 import { renderRows } from './render.js';
 
 /** `lake promote | lineage | profile`: render src/pipeline/silver/promote.ts and src/pipeline/ops/{lineage,profile}.ts. */
 export interface PromoteIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Whether `err` is a terminal (default: process.stderr's); see progress.ts. */
+  isTTY?: boolean;
 }
 
 const defaultIo: PromoteIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -126,17 +129,16 @@ interface PromoteCommandOptions {
   json?: boolean;
   catalog: string;
   wait?: number;
+  progress?: ProgressMode;
 }
 
 /** `lake promote`: one run under its own run id and log file; a failed dataset makes the command fail with its code. */
 async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void> {
-  loadDotEnv();
-  const catalog = loadCatalog(opts.catalog);
-  const settings = resolveSettings(catalog);
+  const { catalog, settings } = loadSettings(opts.catalog);
   const runId = newRunId(Date.now());
   const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
-  const unlock = await lockLake(settings.root, 'promote', opts, io.err);
-  const lake = await openLake({ root: settings.root });
+  const { lake, unlock } = await openLockedLake('promote', { root: settings.root, create: true }, opts, io.err);
+  const display = opts.dryRun ? undefined : progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   let result: PromoteRunResult;
   try {
     result = await runPromote({
@@ -153,9 +155,11 @@ async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void
       },
       cwd: process.cwd(),
       logger,
+      progress: display,
     });
     if (result.commits > 0) await refreshDuckdbViews(lake);
   } finally {
+    display?.stop();
     await unlock();
     lake.close();
     logger.flush();
@@ -182,9 +186,8 @@ async function lineage(io: PromoteIo, table: string, opts: { json?: boolean }): 
 }
 
 async function profile(io: PromoteIo, opts: { layer: Layer; datasets?: string; json?: boolean; catalog: string }): Promise<void> {
-  loadDotEnv();
-  const catalog = loadCatalog(opts.catalog);
-  const lake = await openLake({ root: resolveSettings(catalog).root });
+  const { catalog, settings } = loadSettings(opts.catalog);
+  const lake = await openLake({ root: settings.root });
   try {
     const run = await profileLayer(lake, catalog, opts.layer, list(opts.datasets));
     if (opts.json) printJson(io, run);
@@ -205,6 +208,7 @@ export function registerPromoteCommands(program: Command, io: PromoteIo = defaul
     .option('--json', 'machine-readable output')
     .addOption(catalogOption())
     .addOption(waitOption())
+    .addOption(progressOption())
     .action((opts: PromoteCommandOptions) => promote(io, opts));
 
   program

@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   SCHEMA_MISMATCH: EXIT.data,
   DATA_INVALID: EXIT.data,
   DATA_FILE_MISSING: EXIT.data,
+  /** A user's input file (`lake write --from <file>`) is missing, of a type the lake does not read, or cannot be read (corrupt, truncated, not what its name says). */
+  SOURCE_UNREADABLE: EXIT.data,
   DELTA_LOG_CORRUPT: EXIT.data,
   DELTA_PROTOCOL_UNSUPPORTED: EXIT.data,
   DELTA_WRITE_UNSUPPORTED: EXIT.data,
@@ -43,6 +45,8 @@ export const ERROR_CODES = {
   INGEST_UNREACHABLE: EXIT.upstream,
   /** The disk (or quota) holding the lake, its temp folder or the raw files is full: nothing was committed; free space and rerun. */
   DISK_FULL: EXIT.upstream,
+  /** DuckDB needed more memory than the lake's memory limit allows, even with spilling: nothing was committed; raise the limit and rerun. */
+  OUT_OF_MEMORY: EXIT.upstream,
   INTERNAL: EXIT.unexpected,
 } as const satisfies Record<string, ExitCode>;
 

@@ -10,6 +10,7 @@ import { serializeCommit, type Action, type CommitInfoAction } from './actions.j
 import { listLog, logRootOf, readCommit } from './log.js';
 import { commitFileName } from './log-path.js';
 import { partitionKey } from './partition.js';
+import { fileKey } from './replay.js';
 
 /**
  * What a transaction may tolerate from commits that won the race (README.md "How tables are
@@ -21,13 +22,20 @@ import { partitionKey } from './partition.js';
  * - `overwrite`: replaces the whole table; conflicts with any winner that changed data.
  * - `metadata`: changes metadata or protocol (schema change, restore); conflicts as `overwrite`.
  * - `create`: version 0; any winner means the table exists now.
+ * - `rewrite`: rewrites the listed files without changing data (OPTIMIZE; keys from `fileKey`);
+ *   conflicts only with a winner that removed one of them. Appends, and changes to other files,
+ *   go through.
+ * Whatever the kind, a winner that removed a file this commit removes conflicts too: a winner's
+ * `dataChange: false` rewrite of those files (a concurrent OPTIMIZE) put their rows in new
+ * files, which our removes would not remove.
  */
 export type Isolation =
   | { kind: 'append' }
   | { kind: 'replace'; partitionColumns: readonly string[]; partitions: ReadonlySet<string> }
   | { kind: 'overwrite' }
   | { kind: 'create' }
-  | { kind: 'metadata' };
+  | { kind: 'metadata' }
+  | { kind: 'rewrite'; files: ReadonlySet<string> };
 
 export interface CommitRequest {
   tableRoot: string;
@@ -60,20 +68,25 @@ export function conflictReason(winner: readonly Action[], ours: readonly Action[
   for (const action of winner) {
     if (action.kind === 'txn' && ourApps.has(action.txn.appId)) return `a concurrent commit advanced the transaction id of application '${action.txn.appId}'`;
   }
-  if (isolation.kind === 'append') return undefined;
+  const ourRemoves = new Set(ours.flatMap((a) => (a.kind === 'remove' ? [fileKey(a.remove)] : [])));
+  if (isolation.kind === 'rewrite') for (const key of isolation.files) ourRemoves.add(key);
+  // Checked for every isolation, but reported after the more specific reasons below.
+  const both = winner.find((a) => a.kind === 'remove' && ourRemoves.has(fileKey(a.remove)));
+  const removedTwice = both?.kind === 'remove' ? `a concurrent commit removed ${both.remove.path}, which this operation also removes` : undefined;
+  if (isolation.kind === 'append' || isolation.kind === 'rewrite') return removedTwice;
   const changes: { partitionValues?: Record<string, string | null> | null }[] = [];
   for (const a of winner) {
     if (a.kind === 'add' && a.add.dataChange) changes.push(a.add);
     else if (a.kind === 'remove' && a.remove.dataChange) changes.push(a.remove);
   }
   if (isolation.kind === 'overwrite' || isolation.kind === 'metadata') {
-    return changes.length > 0 ? 'a concurrent commit changed data in the table this operation replaces' : undefined;
+    return changes.length > 0 ? 'a concurrent commit changed data in the table this operation replaces' : removedTwice;
   }
   for (const change of changes) {
     const key = partitionKey(isolation.partitionColumns, change.partitionValues ?? {});
     if (isolation.partitions.has(key)) return `a concurrent commit changed partition ${key} that this operation replaces`;
   }
-  return undefined;
+  return removedTwice;
 }
 
 /**

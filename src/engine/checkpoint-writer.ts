@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { LakeError, faultPoint, logger } from '../core/index.js';
 import {
@@ -207,7 +206,7 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
     return { ...result, sizeInBytes: await totalSize(logRoot, names), status: 'exists' };
   }
 
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lake-checkpoint-'));
+  const work = await fs.mkdtemp(path.join(engine.scratch(), 'checkpoint-'));
   let written = 0;
   try {
     // One connection runs one statement at a time: render the parts in sequence.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../core/index.js';
-import { literal, type Engine } from './session.js';
+import { DEFAULT_MEMORY_LIMIT, engineBudget, literal, type Engine } from './session.js';
 
 const run = promisify(execFile);
 
@@ -69,7 +69,8 @@ function message(cause: unknown): string {
 }
 
 async function openInstance(extensionDirectory: string | undefined): Promise<{ connection: DuckDBConnection; close(): void }> {
-  const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' };
+  // Installs only, never data: under the process memory limit, with nothing to spill.
+  const config: Record<string, string> = { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', memory_limit: engineBudget().memoryLimit ?? DEFAULT_MEMORY_LIMIT };
   if (extensionDirectory !== undefined) config['extension_directory'] = extensionDirectory;
   const instance = await DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();

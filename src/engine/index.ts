@@ -3,10 +3,10 @@
  * types, data-file and checkpoint writing, checkpoint reading (the delta room's `CheckpointReader`),
  * the native scan SQL and DuckDB's delta extension. May use core, storage and delta.
  */
-export { openEngine, ident, literal } from './session.js';
-export type { Engine, EngineOptions } from './session.js';
+export { openEngine, ident, literal, configureEngines, engineBudget, assertMemoryLimit, removeStaleSpillFolders, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN } from './session.js';
+export type { Engine, EngineOptions, EngineBudget } from './session.js';
 export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionStringSql } from './delta-types.js';
-export { writeDataFiles, SCHEMA_WIDTH_TAG } from './parquet-writer.js';
+export { writeDataFiles, SCHEMA_WIDTH_TAG, filesFor, rowGroupSizeFor, partitionFolder } from './parquet-writer.js';
 export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
 export type { ScanOptions } from './scan.js';

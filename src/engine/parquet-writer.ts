@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { LakeError } from '../core/index.js';
+import { LakeError, isLakeError } from '../core/index.js';
 import { buildFileStats, encodeAddPath, type AddAction, type ColumnStatistics, type StructType } from '../delta/index.js';
-import { ident, literal, type Engine } from './session.js';
+import { ident, literal, outOfMemory, type Engine } from './session.js';
 import { partitionStringSql, storageCast } from './delta-types.js';
 
 /**
@@ -17,6 +18,12 @@ export interface WriteFilesOptions {
   tableRoot: string;
   /** A SELECT (or table name) producing the rows; columns are matched by name. */
   source: string;
+  /**
+   * The same rows as `source` split into parts that each hold whole partitions (e.g. a promote's
+   * staged groups): written one part after the other, so a write's memory and sort work are
+   * bounded by its largest part, not by the whole input.
+   */
+  sourceParts?: readonly string[];
   schema: StructType;
   partitionColumns: readonly string[];
   /** Source column names, to fill columns the source lacks with NULL. */
@@ -28,6 +35,18 @@ export interface WriteFilesOptions {
   /** File names start with this (default `part-`); a unique prefix per attempt lets a failed attempt find exactly its own files. */
   filePrefix?: string;
   now?: number;
+  /** Rows are written in this order inside every file (the catalog's `sort_by`; partition columns are left out, they are constant in a file). */
+  sortBy?: readonly string[];
+  /** No file holds more rows than this (the catalog's `max_rows_per_file`). */
+  maxRowsPerFile?: number;
+  /** Target size of one row group in bytes (`row_group_mb`), turned into a row count with `bytesPerRow`. */
+  rowGroupBytes?: number;
+  /** Target size of one file in bytes, for the layout-controlled writer (with `bytesPerRow`, else measured on a staged copy). */
+  targetFileBytes?: number;
+  /** The table's measured Parquet bytes per row (file bytes / rows), when it has data. */
+  bytesPerRow?: number;
+  /** Every row belongs to this partition (log strings by column): partition columns are not read from the source (OPTIMIZE). */
+  partition?: Record<string, string | null>;
 }
 
 interface ReturnStatsRow {
@@ -38,22 +57,62 @@ interface ReturnStatsRow {
   partition_keys: { key: string; value: string | null }[] | null;
 }
 
+/** Rows of a row group are never fewer than this when derived from a size (DuckDB's vector size). */
+const MIN_ROW_GROUP_ROWS = 2048;
+
 /**
- * Writes data files with one DuckDB `COPY … RETURN_STATS` and returns the `add` actions for them,
- * their Delta `stats` taken from the returned statistics (README.md "How tables are stored").
+ * Writes data files and returns the `add` actions for them, their Delta `stats` taken from the
+ * statistics DuckDB's `COPY … RETURN_STATS` returns (README.md "How tables are stored").
  * Partition columns are not stored in the files; their log strings are computed in SQL, so the
- * values in `partitionValues` are exactly what DuckDB partitioned by.
+ * values in `partitionValues` are exactly what the rows were grouped by.
+ *
+ * Two writers. Without layout options, one `COPY … PARTITION_BY` writes every partition in
+ * parallel. With `sortBy`, `maxRowsPerFile`, `targetFileBytes` or `partition`, the layout-
+ * controlled writer (`writeLaidOut`) is used: measured on DuckDB 1.5.5, `PARTITION_BY` cannot be
+ * combined with `FILE_SIZE_BYTES` or `ROW_GROUPS_PER_FILE` ("Not implemented"), and neither a
+ * partitioned nor a size-rotated COPY keeps the order of an `ORDER BY` inside its files when it
+ * runs on several threads; a COPY to a single file does keep it.
  */
 export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAction[]> {
-  const { engine, tableRoot, schema, partitionColumns } = options;
-  const partitioned = new Set(partitionColumns);
-  const select = schema.fields.map((field) => {
+  if (options.sourceParts !== undefined && options.sourceParts.length > 0) {
+    const adds: AddAction[] = [];
+    for (const part of options.sourceParts) adds.push(...(await writeDataFiles({ ...options, source: part, sourceParts: undefined })));
+    return adds;
+  }
+  await mkdir(options.tableRoot, { recursive: true });
+  const laidOut = (options.sortBy?.length ?? 0) > 0 || options.maxRowsPerFile !== undefined || options.targetFileBytes !== undefined || options.partition !== undefined;
+  return laidOut ? writeLaidOut(options) : writePartitioned(options);
+}
+
+/** The SELECT list turning source rows into stored columns: partition columns as log strings, the rest cast to their storage types. */
+function storedSelect(options: WriteFilesOptions, withPartitions: boolean): string[] {
+  const partitioned = new Set(options.partitionColumns);
+  return options.schema.fields.flatMap((field) => {
     const source = options.sourceColumns.has(field.name) ? ident(field.name) : 'NULL';
-    if (partitioned.has(field.name)) {
-      return `${partitionStringSql(source, field.type)} AS ${ident(field.name)}`;
-    }
-    return `${storageCast(source, field.type)} AS ${ident(field.name)}`;
+    if (partitioned.has(field.name)) return withPartitions ? [`${partitionStringSql(source, field.type)} AS ${ident(field.name)}`] : [];
+    return [`${storageCast(source, field.type)} AS ${ident(field.name)}`];
   });
+}
+
+function copyFailed(engine: Engine, tableRoot: string, cause: unknown): LakeError {
+  if (isLakeError(cause, 'OUT_OF_MEMORY')) return cause;
+  const oom = outOfMemory(cause, engine.memoryLimit, `writing data files into ${tableRoot}`);
+  if (oom) return oom;
+  return new LakeError('DATA_INVALID', `writing data files into ${tableRoot} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+    hint: 'Nothing was committed. Check the input rows and types against the table schema.',
+  });
+}
+
+async function runCopy(options: WriteFilesOptions, sql: string): Promise<ReturnStatsRow[]> {
+  const reader = await options.engine.connection.runAndReadAll(sql).catch((cause: unknown) => {
+    throw copyFailed(options.engine, options.tableRoot, cause);
+  });
+  return reader.getRowObjectsJson() as unknown as ReturnStatsRow[];
+}
+
+async function writePartitioned(options: WriteFilesOptions): Promise<AddAction[]> {
+  const { tableRoot, partitionColumns } = options;
   const copyOptions = [
     'FORMAT parquet',
     `COMPRESSION ${options.compression ?? 'zstd'}`,
@@ -62,35 +121,148 @@ export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAct
     'APPEND',
   ];
   if (partitionColumns.length > 0) copyOptions.push(`PARTITION_BY (${partitionColumns.map(ident).join(', ')})`);
-  if (options.rowGroupSize !== undefined) copyOptions.push(`ROW_GROUP_SIZE ${options.rowGroupSize}`);
+  const rowGroupRows = rowGroupSizeFor(options);
+  if (rowGroupRows !== undefined) copyOptions.push(`ROW_GROUP_SIZE ${rowGroupRows}`);
   // DuckDB cannot rotate files inside PARTITION_BY; unpartitioned output is split by size.
   if (partitionColumns.length === 0) copyOptions.push(`FILE_SIZE_BYTES ${literal(options.fileSizeBytes ?? '512MB')}`);
-  await mkdir(tableRoot, { recursive: true });
-  const sql = `COPY (SELECT ${select.join(', ')} FROM (${options.source}) AS src) TO ${literal(tableRoot)} (${copyOptions.join(', ')})`;
-  const reader = await engine.connection.runAndReadAll(sql).catch((cause: unknown) => {
-    throw new LakeError('DATA_INVALID', `writing data files into ${tableRoot} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-      hint: 'Nothing was committed. Check the input rows and types against the table schema.',
-    });
-  });
-  const rows = reader.getRowObjectsJson() as unknown as ReturnStatsRow[];
-  const now = options.now ?? Date.now();
+  const sql = `COPY (SELECT ${storedSelect(options, true).join(', ')} FROM (${options.source}) AS src) TO ${literal(tableRoot)} (${copyOptions.join(', ')})`;
+  const rows = await runCopy(options, sql);
   return rows.map((row) => {
-    const relative = path.relative(tableRoot, row.filename).split(path.sep).join('/');
     const partitionValues: Record<string, string | null> = {};
     for (const column of partitionColumns) partitionValues[column] = null;
     for (const { key, value } of row.partition_keys ?? []) partitionValues[key] = value;
-    const columns: ColumnStatistics = {};
-    for (const { key, value } of row.column_statistics ?? []) columns[key] = Object.fromEntries(value.map((kv) => [kv.key, kv.value]));
-    const numRecords = Number(row.count);
-    return {
-      path: encodeAddPath(relative),
-      partitionValues,
-      size: Number(row.file_size_bytes),
-      modificationTime: now,
-      dataChange: true,
-      stats: JSON.stringify(buildFileStats(numRecords, columns, schema, partitionColumns)),
-      tags: { [SCHEMA_WIDTH_TAG]: String(schema.fields.length) },
-    };
+    return addFor(options, row, partitionValues);
   });
+}
+
+/** The row-group size in rows: from `rowGroupBytes` and the measured bytes per row when both are known, else `rowGroupSize`. */
+export function rowGroupSizeFor(options: Pick<WriteFilesOptions, 'rowGroupBytes' | 'bytesPerRow' | 'rowGroupSize'>): number | undefined {
+  if (options.rowGroupBytes !== undefined && options.bytesPerRow !== undefined && options.bytesPerRow > 0) {
+    return Math.max(MIN_ROW_GROUP_ROWS, Math.floor(options.rowGroupBytes / options.bytesPerRow));
+  }
+  return options.rowGroupSize;
+}
+
+/**
+ * How many files a partition of `rows` rows is written as: enough that none holds more than
+ * `maxRowsPerFile` rows, nor (when the bytes per row are known) more than `targetFileBytes`.
+ */
+export function filesFor(rows: number, options: { maxRowsPerFile?: number; targetFileBytes?: number; bytesPerRow?: number }): number {
+  let files = 1;
+  if (options.maxRowsPerFile !== undefined) files = Math.max(files, Math.ceil(rows / options.maxRowsPerFile));
+  if (options.targetFileBytes !== undefined && options.bytesPerRow !== undefined && options.bytesPerRow > 0) {
+    files = Math.max(files, Math.round((rows * options.bytesPerRow) / options.targetFileBytes));
+  }
+  return Math.max(1, files);
+}
+
+/** The Hive-style folder of a partition, named as DuckDB's PARTITION_BY names it. */
+export function partitionFolder(columns: readonly string[], values: Record<string, string | null>): string {
+  return columns.map((c) => `${c}=${values[c] === null || values[c] === undefined ? '__HIVE_DEFAULT_PARTITION__' : encodeURIComponent(values[c]!)}`).join('/');
+}
+
+function partitionFilter(columns: readonly string[], values: Record<string, string | null>): string {
+  if (columns.length === 0) return 'true';
+  return columns.map((c) => (values[c] === null || values[c] === undefined ? `${ident(c)} IS NULL` : `${ident(c)} = ${literal(values[c]!)}`)).join(' AND ');
+}
+
+/**
+ * The layout-controlled writer: one COPY to a single file per output file, so rows keep the
+ * `sortBy` order and files rotate at `maxRowsPerFile` rows (and near `targetFileBytes`). The
+ * partitions are counted first. A source of one partition whose file count is known is written
+ * straight; otherwise the source is read once into a staged file sorted by (partition columns,
+ * sortBy) — one spillable sort, so memory stays within the engine's limit whatever the number of
+ * partitions — and every output file is a consecutive row range of it (a partition is a range,
+ * a partition split into files is split into sub-ranges), so no file overlaps another on the
+ * sort columns and the source is never re-read per partition. The staged file carries the
+ * attempt's prefix (a failed attempt's cleanup, or VACUUM after a crash, finds it) and is
+ * removed afterwards.
+ */
+async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
+  const { engine, tableRoot, partitionColumns } = options;
+  const prefix = options.filePrefix ?? 'part-';
+  const fixed = options.partition;
+  const inner = `SELECT ${storedSelect(options, fixed === undefined).join(', ')} FROM (${options.source}) AS src`;
+  const groups: { values: Record<string, string | null>; rows: number }[] = [];
+  if (fixed || partitionColumns.length === 0) {
+    const [row] = await engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM (${inner}) AS rows`).catch((cause: unknown) => {
+      throw copyFailed(engine, tableRoot, cause);
+    });
+    groups.push({ values: fixed ?? {}, rows: Number(row?.n ?? 0) });
+  } else {
+    const cols = partitionColumns.map(ident).join(', ');
+    const rows = await engine.rows<Record<string, unknown>>(`SELECT ${cols}, count(*) AS __lake_rows FROM (${inner}) AS rows GROUP BY ALL ORDER BY ALL`).catch((cause: unknown) => {
+      throw copyFailed(engine, tableRoot, cause);
+    });
+    for (const row of rows) {
+      const values = Object.fromEntries(partitionColumns.map((c) => [c, row[c] === null || row[c] === undefined ? null : String(row[c])]));
+      groups.push({ values, rows: Number(row['__lake_rows']) });
+    }
+  }
+  const partitioned = new Set(partitionColumns);
+  const dataColumns = options.schema.fields.filter((f) => !partitioned.has(f.name)).map((f) => ident(f.name));
+  const order = (options.sortBy ?? []).filter((c) => !partitioned.has(c) && options.schema.fields.some((f) => f.name === c));
+  const copyOptions = (rowGroupRows: number | undefined): string =>
+    `(FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, RETURN_STATS${rowGroupRows !== undefined ? `, ROW_GROUP_SIZE ${rowGroupRows}` : ''})`;
+  const live = groups.filter((g) => g.rows > 0);
+  const adds: AddAction[] = [];
+  const fileName = (folder: string): string => path.join(tableRoot, folder, `${prefix}${randomUUID()}.zstd.parquet`);
+  const mayExceedTarget = options.targetFileBytes !== undefined && options.bytesPerRow === undefined;
+  const only = live.length === 1 ? live[0]! : undefined;
+  if (only && !mayExceedTarget && filesFor(only.rows, options) === 1) {
+    const folder = partitionFolder(partitionColumns, only.values);
+    await mkdir(path.join(tableRoot, folder), { recursive: true });
+    const orderBy = order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : '';
+    const rowsSql = `SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows${fixed ? '' : ` WHERE ${partitionFilter(partitionColumns, only.values)}`}${orderBy}`;
+    const rows = await runCopy(options, `COPY (${rowsSql}) TO ${literal(fileName(folder))} ${copyOptions(rowGroupSizeFor(options))}`);
+    for (const row of rows) adds.push(addFor(options, row, only.values));
+    return adds;
+  }
+  if (live.length === 0) return adds;
+  // Sorted as the groups are (their partition strings, NULLs last), then by sortBy.
+  const stageOrder = [...(fixed ? [] : partitionColumns), ...order].map((c) => `${ident(c)} ASC NULLS LAST`);
+  const staged = path.join(tableRoot, `${prefix}staged-${randomUUID()}.parquet`);
+  try {
+    const [stagedStats] = await runCopy(
+      options,
+      `COPY (SELECT * FROM (${inner}) AS rows${stageOrder.length > 0 ? ` ORDER BY ${stageOrder.join(', ')}` : ''}) TO ${literal(staged)} (FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, RETURN_STATS)`,
+    );
+    const total = live.reduce((n, g) => n + g.rows, 0);
+    const bytesPerRow = options.bytesPerRow ?? (total > 0 ? Number(stagedStats?.file_size_bytes ?? 0) / total : undefined);
+    let offset = 0;
+    for (const group of groups) {
+      const first = offset;
+      offset += group.rows;
+      if (group.rows === 0) continue;
+      const folder = partitionFolder(partitionColumns, group.values);
+      await mkdir(path.join(tableRoot, folder), { recursive: true });
+      const files = filesFor(group.rows, { ...options, bytesPerRow });
+      const perFile = Math.ceil(group.rows / files);
+      for (let start = first; start < first + group.rows; start += perFile) {
+        const stop = Math.min(start + perFile, first + group.rows);
+        const slice = `SELECT ${dataColumns.join(', ')} FROM read_parquet(${literal(staged)}, file_row_number = true) WHERE file_row_number >= ${start} AND file_row_number < ${stop} ORDER BY file_row_number`;
+        const rows = await runCopy(options, `COPY (${slice}) TO ${literal(fileName(folder))} ${copyOptions(rowGroupSizeFor({ ...options, bytesPerRow }))}`);
+        for (const row of rows) adds.push(addFor(options, row, group.values));
+      }
+    }
+  } finally {
+    await rm(staged, { force: true });
+  }
+  return adds;
+}
+
+function addFor(options: WriteFilesOptions, row: ReturnStatsRow, partitionValues: Record<string, string | null>): AddAction {
+  const relative = path.relative(options.tableRoot, row.filename).split(path.sep).join('/');
+  const columns: ColumnStatistics = {};
+  for (const { key, value } of row.column_statistics ?? []) columns[key] = Object.fromEntries(value.map((kv) => [kv.key, kv.value]));
+  const numRecords = Number(row.count);
+  return {
+    path: encodeAddPath(relative),
+    partitionValues,
+    size: Number(row.file_size_bytes),
+    modificationTime: options.now ?? Date.now(),
+    dataChange: true,
+    stats: JSON.stringify(buildFileStats(numRecords, columns, options.schema, options.partitionColumns)),
+    tags: { [SCHEMA_WIDTH_TAG]: String(options.schema.fields.length) },
+  };
 }

@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
 import { LakeError } from '../core/index.js';
 
@@ -8,6 +12,12 @@ import { LakeError } from '../core/index.js';
  */
 export interface Engine {
   connection: DuckDBConnection;
+  /** The `memory_limit` this engine runs under, as configured (e.g. `1GiB`). */
+  memoryLimit: string;
+  /** The engine's own scratch folder (DuckDB spills there; callers may put work files in it); removed by `close`. */
+  tempDir: string;
+  /** Creates `tempDir` if needed and returns it. */
+  scratch(): string;
   run(sql: string): Promise<DuckDBMaterializedResult>;
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   close(): void;
@@ -16,13 +26,105 @@ export interface Engine {
 export interface EngineOptions {
   path?: string;
   threads?: number;
+  /** DuckDB `memory_limit` (e.g. `1GiB`); default: the process budget (`configureEngines`), else DEFAULT_MEMORY_LIMIT. */
   memoryLimit?: string;
+  /** Folder under which this engine gets its own spill folder; default: the process budget's, else the OS temp folder. */
+  tempRoot?: string;
+}
+
+/** The memory budget every DuckDB instance of the process runs under (README "Memory budget"). */
+export interface EngineBudget {
+  memoryLimit?: string;
+  threads?: number;
+  tempRoot?: string;
+}
+
+/** Fits a laptop: DuckDB's buffer pool stays under 1 GiB and spills to disk beyond it. */
+export const DEFAULT_MEMORY_LIMIT = '1GiB';
+/** The sizes DuckDB's `memory_limit` accepts, as the lake allows them. */
+export const MEMORY_LIMIT_PATTERN = /^(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$|^(\d{1,2}|100)%$/i;
+
+let budget: EngineBudget = {};
+
+/** Sets the process-wide budget (the CLI does, from LAKE_MEMORY_LIMIT or the catalog's `lake.memory_limit`). */
+export function configureEngines(next: EngineBudget): void {
+  if (next.memoryLimit !== undefined) assertMemoryLimit(next.memoryLimit, 'memory limit');
+  budget = { ...budget, ...Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)) };
+}
+
+export function engineBudget(): Readonly<EngineBudget> {
+  return { memoryLimit: budget.memoryLimit ?? DEFAULT_MEMORY_LIMIT, ...(budget.threads === undefined ? {} : { threads: budget.threads }), ...(budget.tempRoot === undefined ? {} : { tempRoot: budget.tempRoot }) };
+}
+
+/** Throws USAGE unless `value` is a size DuckDB's `memory_limit` accepts (`512MB`, `1GiB`, `2.5GB`, `50%`). */
+export function assertMemoryLimit(value: string, what: string): void {
+  if (!MEMORY_LIMIT_PATTERN.test(value.trim())) {
+    throw new LakeError('USAGE', `${what} ${JSON.stringify(value)} is not a size`, { hint: 'Write it like 512MiB, 1GiB, 2GB or 50% (of the machine\'s RAM).' });
+  }
+}
+
+/**
+ * DuckDB's "Out of Memory Error" as OUT_OF_MEMORY naming the limit and the knobs; undefined for
+ * any other failure. Every statement an engine runs passes its failure through this.
+ */
+export function outOfMemory(cause: unknown, memoryLimit: string, doing?: string): LakeError | undefined {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (!/Out of Memory Error/i.test(text)) return undefined;
+  const detail = /failed to allocate[^\n]*/i.exec(text)?.[0];
+  return new LakeError('OUT_OF_MEMORY', `DuckDB ran out of memory${doing ? ` ${doing}` : ''} under the lake's memory limit of ${memoryLimit}${detail ? ` (${detail})` : ''}; nothing was committed`, {
+    cause,
+    hint: `Raise the limit (LAKE_MEMORY_LIMIT, or lake.memory_limit in the catalog; now ${memoryLimit}) or lower LAKE_THREADS, then run the command again.`,
+  });
+}
+
+let engines = 0;
+
+/** Spill folders are named `duckdb-<pid>-<n>-<random>`; one whose process is gone is left over from a crash. */
+function spillFolder(root: string): string {
+  return path.join(root, `duckdb-${process.pid}-${++engines}-${randomBytes(3).toString('hex')}`);
+}
+
+/** Removes spill folders under `root` left by processes that no longer run. Returns how many went. */
+export function removeStaleSpillFolders(root: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^duckdb-(\d+)-\d+-[0-9a-f]+$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    rmSync(path.join(root, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const config: Record<string, string> = {};
-  if (options.threads !== undefined) config['threads'] = String(options.threads);
-  if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+  const threads = options.threads ?? budget.threads;
+  if (threads !== undefined) config['threads'] = String(threads);
+  const memoryLimit = options.memoryLimit ?? budget.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
+  assertMemoryLimit(memoryLimit, 'memory limit');
+  config['memory_limit'] = memoryLimit;
+  const tempRoot = options.tempRoot ?? budget.tempRoot ?? path.join(os.tmpdir(), 'nfl-lakehouse');
+  // DuckDB creates its spill folder when it first spills, but not the folders above it.
+  mkdirSync(tempRoot, { recursive: true });
+  const tempDir = spillFolder(tempRoot);
+  config['temp_directory'] = tempDir;
+  config['preserve_insertion_order'] = 'false';
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   const connection = await instance.connect();
   // ICU is built in but loads after instance creation, so the zone is set per connection.
@@ -31,7 +133,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     try {
       return await connection.run(sql);
     } catch (cause) {
-      throw new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      throw outOfMemory(cause, memoryLimit) ?? new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, {
         cause,
         hint: 'Check the SQL; table names resolve to lake tables (layer.dataset) or delta_scan(\'<path>\').',
       });
@@ -39,16 +141,23 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   };
   return {
     connection,
+    memoryLimit,
+    tempDir,
+    scratch() {
+      mkdirSync(tempDir, { recursive: true });
+      return tempDir;
+    },
     run,
     async rows<T>(sql: string): Promise<T[]> {
       const reader = await connection.runAndReadAll(sql).catch((cause: unknown) => {
-        throw new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        throw outOfMemory(cause, memoryLimit) ?? new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
       });
       return reader.getRowObjectsJS() as T[];
     },
     close() {
       connection.closeSync();
       instance.closeSync();
+      rmSync(tempDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,8 @@
-export { LAYERS, openLake, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot } from './lake.js';
+export { LAYERS, openLake, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
 export type { Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
-export { writeTable, removeFor, partitionPredicate } from './write.js';
+export { writeTable, removeFor, partitionPredicate, measuredBytesPerRow } from './write.js';
+export { optimizeTable, DEFAULT_TARGET_FILE_BYTES } from './optimize.js';
+export type { OptimizeOptions, OptimizeMetrics, OptimizePartition, FileSizeMetrics } from './optimize.js';
 export type { WriteOptions, WriteResult, WriteMode, SchemaMode } from './write.js';
 export { prepareQuery, runQuery, parseTimestamp, parseAsOf } from './query.js';
 export type { QueryOptions, QueryResult, PreparedQuery, ResolvedView } from './query.js';

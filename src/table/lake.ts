@@ -1,7 +1,8 @@
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
 import { loadSnapshot, type CheckpointReader, type Snapshot, type SnapshotOptions } from '../delta/index.js';
-import { duckdbCheckpointReader, openEngine, type Engine } from '../engine/index.js';
+import { duckdbCheckpointReader, engineBudget, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -18,6 +19,13 @@ export interface OpenLakeOptions {
   root?: string;
   threads?: number;
   memoryLimit?: string;
+  /** Create the lake root if missing (commands that write); otherwise a missing root is left alone and spills go to the OS temp folder. */
+  create?: boolean;
+}
+
+/** The lake's own temp folder: DuckDB spill folders and work files live here, one per engine, removed when it closes. */
+export function lakeTempRoot(root: string): string {
+  return path.join(root, '.lake-tmp');
 }
 
 export function defaultLakeRoot(): string {
@@ -25,9 +33,18 @@ export function defaultLakeRoot(): string {
 }
 
 export async function openLake(options: OpenLakeOptions = {}): Promise<Lake> {
-  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit });
+  const root = path.resolve(options.root ?? defaultLakeRoot());
+  if (options.create) mkdirSync(root, { recursive: true });
+  // LAKE_TEMP_DIR (the process budget's tempRoot) wins: the user named a folder for spills.
+  let tempRoot = engineBudget().tempRoot;
+  if (tempRoot === undefined && existsSync(root)) {
+    tempRoot = lakeTempRoot(root);
+    mkdirSync(tempRoot, { recursive: true });
+    removeStaleSpillFolders(tempRoot);
+  }
+  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot });
   return {
-    root: path.resolve(options.root ?? defaultLakeRoot()),
+    root,
     engine,
     checkpoints: duckdbCheckpointReader(engine),
     close: () => engine.close(),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { logger } from '../core/index.js';
 import type { Snapshot } from '../delta/index.js';
 import { ident, literal, openEngine, scanSql } from '../engine/index.js';
-import { tableSnapshot, type Lake, type TableRef } from './lake.js';
+import { lakeTempRoot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { listLakeTables } from './vacuum.js';
 
 /**
@@ -68,7 +68,7 @@ export async function writeDuckdbViews(lake: Lake, options: DuckdbViewsOptions =
   const now = new Date((options.now ?? Date.now)()).toISOString();
   await mkdir(path.dirname(out), { recursive: true });
   const temp = path.join(path.dirname(out), `.${path.basename(out)}.${randomUUID()}.tmp`);
-  const db = await openEngine({ path: temp, threads: 1 });
+  const db = await openEngine({ path: temp, threads: 1, tempRoot: lakeTempRoot(lake.root) });
   const views: DuckdbView[] = [];
   try {
     await db.run('CREATE TABLE main.lake_tables (view VARCHAR, table_root VARCHAR, version BIGINT, files BIGINT, refreshed_at TIMESTAMPTZ)');

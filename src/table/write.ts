@@ -35,6 +35,8 @@ export interface WriteOptions {
   table: TableRef;
   /** A DuckDB SELECT producing the rows (already rewritten for lake table names). */
   source: string;
+  /** `source` split into parts of whole partitions, written one at a time (bounded memory); see WriteFilesOptions. */
+  sourceParts?: readonly string[];
   mode: WriteMode;
   partitionBy?: string[];
   schemaMode?: SchemaMode;
@@ -51,7 +53,13 @@ export interface WriteOptions {
   maxAttempts?: number;
   compression?: string;
   rowGroupSize?: number;
+  /** Row-group size in MB (`row_group_mb`): a row count from the table's measured bytes per row; `rowGroupSize` until the table has data. */
+  rowGroupMb?: number;
   fileSizeBytes?: string;
+  /** Sort rows inside every file by these columns (`sort_by`); see writeDataFiles for how files are laid out then. */
+  sortBy?: string[];
+  /** Rotate files inside a partition at this many rows (`max_rows_per_file`). */
+  maxRowsPerFile?: number;
   now?: () => number;
 }
 
@@ -70,6 +78,21 @@ export type WriteResult =
       checkpointed: boolean;
     }
   | { status: 'skipped'; table: string; version: number; reason: string };
+
+const MB = 1024 * 1024;
+
+/** Parquet bytes per row of the files (size / numRecords over the files whose stats give a row count); undefined without rows. */
+export function measuredBytesPerRow(files: readonly AddAction[]): number | undefined {
+  let bytes = 0;
+  let rows = 0;
+  for (const file of files) {
+    const n = statsNumRecords(file.stats);
+    if (n === undefined || n === 0) continue;
+    bytes += file.size;
+    rows += n;
+  }
+  return rows > 0 ? bytes / rows : undefined;
+}
 
 function modeName(mode: WriteMode): string {
   return mode === 'append' ? 'Append' : 'Overwrite';
@@ -113,12 +136,17 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
   const plan = await planWrite(lake, options, snapshot, now);
   const attempt = await writeAttemptFiles(lake, options.table, {
     source: options.source,
+    sourceParts: options.sourceParts,
     schema: plan.schema,
     partitionColumns: plan.partitionColumns,
     sourceColumns: plan.sourceColumns,
     compression: options.compression,
     rowGroupSize: options.rowGroupSize,
     fileSizeBytes: options.fileSizeBytes,
+    sortBy: options.sortBy,
+    maxRowsPerFile: options.maxRowsPerFile,
+    rowGroupBytes: options.rowGroupMb === undefined ? undefined : options.rowGroupMb * MB,
+    bytesPerRow: snapshot ? measuredBytesPerRow(snapshot.files) : undefined,
     now: now(),
   });
   try {
@@ -285,7 +313,8 @@ export function partitionPredicate(columns: readonly string[], partitions: Recor
   return terms.length === 0 ? 'false' : terms.map((t) => (columns.length > 1 ? `(${t})` : t)).join(' OR ');
 }
 
-async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined): Promise<boolean> {
+/** Writes a checkpoint when `delta.checkpointInterval` says one is due at `version`. */
+export async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined): Promise<boolean> {
   if (!checkpointDue(metadata, version)) return false;
   const snapshot = await tableSnapshot(lake, table, { version });
   await writeCheckpoint(lake.engine, snapshot);

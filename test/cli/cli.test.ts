@@ -60,7 +60,7 @@ describe('lake CLI (real process, built dist/)', () => {
     [['sql', 'SELECT * FROM bronze.t AT (VERSION => 99)'], 2, /VERSION_NOT_FOUND[\s\S]*latest version is/],
     [['history', 'bronze.nothing'], 2, /TABLE_NOT_FOUND|not a Delta table/],
     [['write', 'bronze.t', '--from', "SELECT 'x' id, 1 season"], 3, /SCHEMA_MISMATCH[\s\S]*column id/],
-    [['write', 'bronze.t', '--from', 'missing-file.parquet'], 2, /no such file/],
+    [['write', 'bronze.t', '--from', 'missing-file.parquet'], 3, /SOURCE_UNREADABLE[\s\S]*missing-file\.parquet: no such file/],
     [['sql', "SELECT * FROM bronze.t AT (TIMESTAMP => '1999-01-01')"], 2, /TIMESTAMP_BEFORE_TABLE/],
   ])('exits with the contract code: lake %j → %i', async (args, code, message) => {
     const result = await lake(...args);

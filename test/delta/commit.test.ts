@@ -41,6 +41,32 @@ describe('conflictReason (DESIGN.md decision 3)', () => {
     expect(conflictReason([{ kind: 'txn', txn: { appId: 'ingest:pbp', version: 2 } }], ours, { kind: 'append' })).toMatch(/ingest:pbp/);
     expect(conflictReason([{ kind: 'txn', txn: { appId: 'other', version: 2 } }], ours, { kind: 'append' })).toBeUndefined();
   });
+
+  // An OPTIMIZE rewrites season=2023/g.parquet (remove + add, both dataChange false).
+  const optimizeCommit: Action[] = [
+    { kind: 'remove', remove: { path: 'season=2023/g.parquet', partitionValues: { season: '2023' }, dataChange: false } },
+    { kind: 'add', add: { path: 'season=2023/h.parquet', partitionValues: { season: '2023' }, size: 1, modificationTime: 1, dataChange: false } },
+  ];
+  const rewrite = (...paths: string[]): Isolation => ({ kind: 'rewrite', files: new Set(paths) });
+
+  it.each<[string, Action[], Isolation, boolean]>([
+    ['optimize vs append to the same partition', [add('2023')], rewrite('season=2023/g.parquet'), false],
+    ['optimize vs removal of a file it rewrites', [remove('2023')], rewrite('season=2023/g.parquet'), true],
+    ['optimize vs removal of another file', [remove('2023')], rewrite('season=2023/other.parquet'), false],
+    ['optimize vs metadata change', [metadata], rewrite('season=2023/g.parquet'), true],
+    ['optimize vs another optimize of the same file', optimizeCommit, rewrite('season=2023/g.parquet'), true],
+  ])('rewrite isolation: %s → conflict: %s', (_label, winner, isolation, conflicts) => {
+    expect(conflictReason(winner, [], isolation) !== undefined).toBe(conflicts);
+  });
+
+  it.each<[string, Isolation]>([
+    ['a partition replace', replace('2023')],
+    ['an overwrite', { kind: 'overwrite' }],
+  ])('%s that removes a file a concurrent OPTIMIZE rewrote conflicts (its rows now live in the optimized file)', (_label, isolation) => {
+    const ours = [remove('2023')];
+    expect(conflictReason(optimizeCommit, ours, isolation)).toMatch(/removed season=2023\/g\.parquet/);
+    expect(conflictReason(optimizeCommit, [], isolation)).toBeUndefined();
+  });
 });
 
 describe('commitWithRetry', () => {

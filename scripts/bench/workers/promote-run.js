@@ -1,8 +1,8 @@
 // Promote benchmark, measured step: `runPromote` of pbp (bronze.pbp → silver.pbp) in a lake.
 //   node promote-run.js <lakeRoot> <reportDir>
 import { performance } from 'node:perf_hooks';
-import { loadCatalog } from '../../../dist/pipeline/index.js';
-import { openLake, runPromote } from '../../../dist/table/index.js';
+import { loadCatalog, runPromote } from '../../../dist/pipeline/index.js';
+import { openLake } from '../../../dist/table/index.js';
 import { args, emit } from './emit.js';
 
 const [lakeRoot, reportDir] = args(2, 'promote-run.js <lakeRoot> <reportDir>');

@@ -27,6 +27,9 @@ export interface BronzeWriteOptions {
   ingestedAt: number;
   compression?: string;
   rowGroupSize?: number;
+  /** The lake's `row_group_mb` and `max_rows_per_file` (the dataset's own win). */
+  rowGroupMb?: number;
+  maxRowsPerFile?: number;
   /** Table properties when the table is created. */
   configuration?: Record<string, string>;
   logger?: Logger;
@@ -135,9 +138,9 @@ async function planAppend(lake: Lake, options: BronzeWriteOptions, snapshot: Sna
   return { incoming, drift: report.drift, casts };
 }
 
-/** The stamped, cast and sorted SELECT that is appended. */
+/** The stamped and cast SELECT that is appended (the table writer sorts each file by sort_by). */
 function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): string {
-  const { dataset: def, entry } = options;
+  const { entry } = options;
   const stamps = [
     `${literal(entry.url)} AS source`,
     `CAST(${literal(new Date(options.ingestedAt).toISOString())} AS TIMESTAMPTZ) AS ingested_at`,
@@ -146,8 +149,7 @@ function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: stri
     `${literal(options.runId)} AS run_id`,
   ];
   const body = plan.incoming.map((c) => (plan.casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(plan.casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
-  const order = def.sortBy.filter((c) => plan.incoming.some((i) => i.name === c));
-  return `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}`;
+  return `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed`;
 }
 
 /** The partition values present in the file (recorded as `changed_partitions`). */
@@ -181,6 +183,9 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
     configuration: snapshot ? undefined : { 'delta.appendOnly': 'true', ...(options.configuration ?? {}) },
     compression: options.compression,
     rowGroupSize: options.rowGroupSize,
+    rowGroupMb: def.rowGroupMb ?? options.rowGroupMb,
+    maxRowsPerFile: def.maxRowsPerFile ?? options.maxRowsPerFile,
+    sortBy: def.sortBy.filter((c) => plan.incoming.some((i) => i.name === c)),
     operationParameters: { source: entry.url },
     commitMetadata: {
       run_id: options.runId,

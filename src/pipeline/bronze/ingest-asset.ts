@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pLimit from 'p-limit';
-import { LakeError, type Clock, type Logger } from '../../core/index.js';
+import { LakeError, isLakeError, type Clock, type Logger } from '../../core/index.js';
 import { landAsset, type Asset, type LandingOutcome, type ManifestEntry, type ManifestStore, type SchemaDrift } from '../upstream/index.js';
 import { findSnapshot, tableHistory, type Lake } from '../../table/index.js';
+import type { ItemProgress } from '../run/index.js';
 import { currentSeason, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
 import { bronzeTable, writeBronze, type BronzeWriteResult } from './bronze.js';
 
@@ -44,7 +45,6 @@ export interface AssetContext {
   unconditional: boolean;
   random?: (() => number) | undefined;
   upstreamLimits: Map<string, ReturnType<typeof pLimit>>;
-  onRetry?: (event: { dataset: string; asset: string; attempt: number; delayMs: number; failure: string }) => void;
 }
 
 /** An outcome for `asset` before it is ingested (status failed until it gets further). */
@@ -52,10 +52,16 @@ export function assetOutcome(asset: Asset, status: AssetStatus): AssetOutcome {
   return { key: asset.key, url: asset.url, ...(asset.season !== undefined ? { season: asset.season } : {}), ...(asset.variant !== undefined ? { variant: asset.variant } : {}), status, bytes: 0, attempts: 0, ms: 0 };
 }
 
-/** Ingests one file into `outcome` (fetch → plan the entry → commit → metrics); throws on failure. */
-export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Asset, outcome: AssetOutcome, notices: string[]): Promise<void> {
+/** Ingests one file into `outcome` (fetch → plan the entry → commit → metrics), reporting its steps to `item`; throws on failure. */
+export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Asset, outcome: AssetOutcome, notices: string[], item: ItemProgress): Promise<void> {
   const previous = ctx.manifest.get(asset.key);
-  const landing = await fetchAsset(ctx, def, asset);
+  let retries = 0;
+  const landing = await fetchAsset(ctx, def, asset, item, () => (retries += 1)).catch((error: unknown) => {
+    // A download that gave up: its error counts the attempts; else every retry was one more.
+    const attempts = isLakeError(error) ? error.details?.['attempts'] : undefined;
+    outcome.attempts = typeof attempts === 'number' ? attempts : retries + 1;
+    throw error;
+  });
   outcome.attempts = landing.attempts;
   if (landing.kind === 'absent') {
     notices.push(absentNotice(ctx, def, asset, landing.httpStatus));
@@ -69,6 +75,7 @@ export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Ass
     outcome.status = 'unchanged';
     return;
   }
+  item.step('write');
   const result = await commitEntry(ctx, def, asset, entry, previous);
   outcome.version = result.version;
   if (result.status === 'skipped') {
@@ -82,11 +89,12 @@ export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Ass
   ctx.log.info({ dataset: def.name, table: result.table, version: result.version, rows: result.rows, files: result.files, partitions: result.partitions, url: asset.url, sha256: entry.sha256 }, 'commit written');
 }
 
-/** Downloads and lands the file, within its upstream's connection limit. */
-async function fetchAsset(ctx: AssetContext, def: DatasetDef, asset: Asset): Promise<LandingOutcome> {
+/** Downloads and lands the file, within its upstream's connection limit; `onRetry` is called before each retry. */
+async function fetchAsset(ctx: AssetContext, def: DatasetDef, asset: Asset, item: ItemProgress, onRetry: () => void): Promise<LandingOutcome> {
   const limit = ctx.upstreamLimits.get(asset.upstream)!;
-  return limit(() =>
-    landAsset({
+  return limit(() => {
+    item.step('download');
+    return landAsset({
       asset,
       manifest: ctx.manifest,
       engine: ctx.lake.engine,
@@ -95,11 +103,14 @@ async function fetchAsset(ctx: AssetContext, def: DatasetDef, asset: Asset): Pro
       unconditional: ctx.force || ctx.unconditional,
       random: ctx.random,
       onRetry: (info) => {
+        onRetry();
         ctx.log.warn({ dataset: def.name, url: asset.url, attempt: info.attempt, delay_ms: info.delayMs, failure: info.failure }, 'retrying download');
-        ctx.onRetry?.({ dataset: def.name, asset: asset.key, ...info });
+        item.note(`${info.failure}, retrying in ${(info.delayMs / 1000).toFixed(1)} s (attempt ${info.attempt + 1})`);
       },
-    }),
-  );
+      // Bytes are counted as they stream, for the progress display and the run log.
+      onBytes: (received, expected) => item.update({ bytes: received, bytesTotal: expected ?? null }),
+    });
+  });
 }
 
 /** A missing file of the current season (or later) is a notice; an older one is INGEST_HTTP_STATUS. */
@@ -166,6 +177,8 @@ async function commitEntry(ctx: AssetContext, def: DatasetDef, asset: Asset, ent
     ingestedAt: ctx.clock.now(),
     compression: settings.compression,
     rowGroupSize: settings.rowGroupSize,
+    rowGroupMb: settings.rowGroupMb,
+    maxRowsPerFile: settings.maxRowsPerFile,
     configuration: {
       'delta.logRetentionDuration': `interval ${settings.retention.logHours} hours`,
       'delta.deletedFileRetentionDuration': `interval ${settings.retention.deletedFileHours} hours`,

@@ -3,15 +3,16 @@ import pLimit from 'p-limit';
 import { isLakeError, type Clock } from '../../core/index.js';
 import { ManifestStore, planDataset, type DatasetPlan, type SeasonRequest } from '../upstream/index.js';
 import { openLake, type Lake } from '../../table/index.js';
-import { acquireLock, createRunLogger, finishRun, selectDatasets, startRun, toRunError, type RunError, type RunStart, type RunSummary } from '../run/index.js';
+import { ProgressReporter, acquireLock, createRunLogger, finishRun, logSink, selectDatasets, startRun, toRunError, type ProgressSink, type RunError, type RunStart, type RunSummary } from '../run/index.js';
 import { currentSeason, type Catalog, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
-import { assetOutcome, ingestAsset, type AssetContext, type AssetOutcome, type AssetStatus } from './ingest-asset.js';
+import { assetOutcome, ingestAsset, type AssetContext, type AssetOutcome } from './ingest-asset.js';
 
 /**
  * One ingest run (`lake bootstrap | update | recache-pbp`): plan the upstream files, take the
  * lock, then per dataset (in parallel, capped by max workers; downloads capped per upstream)
  * land each file and append it to bronze. A failing dataset stops with its error; the others
- * continue. The run never prints: it returns a typed result and reports progress events.
+ * continue. The run never prints: it returns a typed result and reports progress (per dataset and
+ * per file: bytes as they download, rows committed) to the run log and to `options.progress`.
  */
 export type IngestCommand = 'bootstrap' | 'update' | 'recache-pbp';
 
@@ -37,7 +38,8 @@ export interface IngestRunOptions {
   runId?: string;
   /** An open lake (tests); otherwise one is opened at settings.root and closed at the end. */
   lake?: Lake;
-  onProgress?: (event: ProgressEvent) => void;
+  /** Where progress goes besides the run log (the CLI's display). */
+  progress?: ProgressSink;
 }
 
 export interface DatasetOutcome {
@@ -59,11 +61,6 @@ export interface IngestRunResult extends RunSummary {
   datasets: DatasetOutcome[];
 }
 
-export type ProgressEvent =
-  | { type: 'asset'; dataset: string; asset: string; status: AssetStatus; done: number; total: number; rows?: number; bytes: number }
-  | { type: 'retry'; dataset: string; asset: string; attempt: number; delayMs: number; failure: string }
-  | { type: 'dataset'; dataset: string; status: 'ok' | 'failed'; commits: number };
-
 function seasonsFor(def: DatasetDef, request: SeasonRequest | undefined, today: Date): SeasonRequest {
   if (request) return request;
   const season = currentSeason(def.seasonRule === 'none' ? 'S' : def.seasonRule, today);
@@ -77,17 +74,19 @@ export function planRun(options: Pick<IngestRunOptions, 'catalog' | 'settings' |
   );
 }
 
-async function runDataset(ctx: AssetContext & { onProgress: IngestRunOptions['onProgress'] }, plan: DatasetPlan, progress: { done: number; total: number }): Promise<DatasetOutcome> {
+async function runDataset(ctx: AssetContext & { progress: ProgressReporter }, plan: DatasetPlan): Promise<DatasetOutcome> {
   const def = plan.dataset;
   const started = ctx.clock.now();
+  const task = ctx.progress.task(def.name, { unit: 'file', units: plan.assets.length });
   const outcome: DatasetOutcome = { dataset: def.name, table: `bronze.${def.name}`, status: 'ok', assets: [], notices: plan.skipped.map((s) => s.reason), commits: 0, rows: 0, bytes: 0, ms: 0 };
   for (const notice of outcome.notices) ctx.log.info({ dataset: def.name, notice }, 'season skipped');
   for (const asset of plan.assets) {
     const t0 = ctx.clock.now();
     const a = assetOutcome(asset, 'failed');
     outcome.assets.push(a);
+    const item = task.item(asset.key, { step: 'queued' });
     try {
-      await ingestAsset(ctx, def, asset, a, outcome.notices);
+      await ingestAsset(ctx, def, asset, a, outcome.notices, item);
     } catch (error) {
       a.status = 'failed';
       outcome.status = 'failed';
@@ -95,8 +94,7 @@ async function runDataset(ctx: AssetContext & { onProgress: IngestRunOptions['on
       ctx.log.error({ dataset: def.name, url: asset.url, code: outcome.error.code, err: outcome.error.message, details: isLakeError(error) ? error.details : undefined }, 'dataset failed');
     } finally {
       a.ms = ctx.clock.now() - t0;
-      progress.done += 1;
-      ctx.onProgress?.({ type: 'asset', dataset: def.name, asset: asset.key, status: a.status, done: progress.done, total: progress.total, ...(a.rows !== undefined ? { rows: a.rows } : {}), bytes: a.bytes });
+      item.finish({ status: a.status, rows: a.rows ?? 0, bytes: a.bytes });
     }
     if (outcome.status === 'failed') break;
   }
@@ -105,7 +103,7 @@ async function runDataset(ctx: AssetContext & { onProgress: IngestRunOptions['on
   outcome.bytes = outcome.assets.reduce((n, a) => n + a.bytes, 0);
   outcome.ms = ctx.clock.now() - started;
   ctx.log.info({ dataset: def.name, status: outcome.status, ms: outcome.ms, bytes: outcome.bytes, rows: outcome.rows, commits: outcome.commits, files: outcome.assets.length }, 'dataset finished');
-  ctx.onProgress?.({ type: 'dataset', dataset: def.name, status: outcome.status, commits: outcome.commits });
+  task.finish(outcome.status);
   return outcome;
 }
 
@@ -134,18 +132,27 @@ async function planOnly(options: IngestRunOptions, plans: DatasetPlan[]): Promis
 export async function runIngest(options: IngestRunOptions): Promise<IngestRunResult> {
   const run = startRun(options);
   const { clock, startedAt, runId } = run;
-  const today = options.today ?? new Date(startedAt);
+  const today = options.today ?? options.settings.today ?? new Date(startedAt);
   const plans = planRun(options, today);
   const settings = options.settings;
   if (options.dryRun) return summarize(options, run, undefined, await planOnly(options, plans));
 
   const lock = await acquireLock(path.join(settings.rawDir, LOCK_FILE), { runId, command: `lake ${options.command}`, startedAt: new Date(startedAt).toISOString() });
   const { logger: log, file: logFile } = createRunLogger(settings.logsDir, runId);
+  const progress = new ProgressReporter({
+    clock,
+    run: `lake ${options.command}`,
+    taskKind: 'dataset',
+    itemKind: 'file',
+    tasks: plans.length,
+    units: { unit: 'file', total: plans.reduce((n, p) => n + p.assets.length, 0) },
+    sinks: [logSink(log, { taskKind: 'dataset', itemKind: 'file' }), options.progress],
+  });
   let lake: Lake | undefined;
   try {
     log.info({ command: options.command, datasets: plans.map((p) => p.dataset.name), seasons: options.seasons ?? 'current', force: options.force === true, root: settings.root }, 'run started');
     const manifest = await ManifestStore.open(settings.rawDir);
-    lake = options.lake ?? (await openLake({ root: settings.root }));
+    lake = options.lake ?? (await openLake({ root: settings.root, create: true }));
     const ctx = {
       lake,
       manifest,
@@ -158,16 +165,16 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
       unconditional: options.unconditional === true,
       random: options.random,
       upstreamLimits: new Map(Object.values(options.catalog.upstreams).map((u) => [u.name, pLimit(u.maxConnections)])),
-      onRetry: (event: Parameters<NonNullable<AssetContext['onRetry']>>[0]) => options.onProgress?.({ type: 'retry', ...event }),
-      onProgress: options.onProgress,
+      progress,
     };
-    const progress = { done: 0, total: plans.reduce((n, p) => n + p.assets.length, 0) };
     const workers = pLimit(Math.max(1, options.maxWorkers ?? settings.maxWorkers));
-    const datasets = await Promise.all(plans.map((plan) => workers(() => runDataset(ctx, plan, progress))));
+    const datasets = await Promise.all(plans.map((plan) => workers(() => runDataset(ctx, plan))));
     const result = await summarize(options, run, logFile, datasets);
+    progress.finish(result.failures > 0 ? 'failed' : 'ok');
     log.info({ ms: clock.now() - startedAt, commits: result.commits, failures: result.failures, exit_code: result.exitCode }, 'run finished');
     return result;
   } finally {
+    progress.finish('failed');
     if (lake && !options.lake) lake.close();
     await lock.release();
     log.flush();

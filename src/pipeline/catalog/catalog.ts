@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LakeError, errnoCode } from '../../core/index.js';
+import { MEMORY_LIMIT_PATTERN } from '../../engine/index.js';
 
 /**
  * `catalog/datasets.yml`: lake settings, upstream hosts and one entry per dataset. Validated here
@@ -57,11 +58,24 @@ const lakeSchema = z
     logs_dir: z.string().min(1).default('logs'),
     compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('zstd'),
     row_group_size: positiveInt.default(122_880),
+    /** Row-group size in MB (wins over row_group_size once a table has data to measure bytes per row). */
+    row_group_mb: z.number().positive().optional(),
+    /** Rows per data file at most, for every table (a dataset's max_rows_per_file wins). */
+    max_rows_per_file: positiveInt.optional(),
+    /** `lake optimize` rewrites a partition's small files into files near this size. */
+    target_file_mb: z.number().positive().default(128),
     retention: z
       .object({ log_hours: positiveInt.default(720), deleted_file_hours: positiveInt.default(168) })
       .strict()
       .default({ log_hours: 720, deleted_file_hours: 168 }),
     max_workers: positiveInt.default(4),
+    /** DuckDB memory_limit of every engine (README "Memory budget"). */
+    memory_limit: z
+      .string()
+      .regex(MEMORY_LIMIT_PATTERN, 'expected a size like 512MiB, 1GiB, 2GB or 50%')
+      .default('1GiB'),
+    /** DuckDB threads per engine (default: one per core). */
+    threads: positiveInt.optional(),
     http: z
       .object({
         timeout_ms: positiveInt.default(30_000),
@@ -125,6 +139,7 @@ const datasetSchema = z
     business_key: z.array(z.string().min(1)),
     sort_by: z.array(z.string().min(1)).default([]),
     max_rows_per_file: positiveInt.optional(),
+    row_group_mb: z.number().positive().optional(),
     enabled: z.boolean().default(true),
     variants: z.array(z.string().regex(/^[a-z0-9_]+$/, 'expected a lower-case variant name')).min(1).optional(),
     variant_column: name.optional(),
@@ -182,8 +197,17 @@ export interface LakeSettings {
   logsDir: string;
   compression: string;
   rowGroupSize: number;
+  /** `row_group_mb`: row groups of about this many MB, from the table's measured bytes per row. */
+  rowGroupMb: number | undefined;
+  /** `max_rows_per_file` for every table (a dataset's own wins). */
+  maxRowsPerFile: number | undefined;
+  /** `target_file_mb`: the file size `lake optimize` packs small files into. */
+  targetFileMb: number;
   retention: { logHours: number; deletedFileHours: number };
   maxWorkers: number;
+  /** DuckDB `memory_limit` of every engine (default 1GiB); DuckDB spills beyond it to `<root>/.lake-tmp`. */
+  memoryLimit: string;
+  threads: number | undefined;
   http: { timeoutMs: number; userAgent: string; retries: RetrySettings };
 }
 
@@ -228,6 +252,8 @@ export interface DatasetDef {
   businessKey: string[];
   sortBy: string[];
   maxRowsPerFile: number | undefined;
+  /** `row_group_mb` of this dataset (the lake's when unset). */
+  rowGroupMb: number | undefined;
   enabled: boolean;
   variants: string[];
   variantColumn: string | undefined;
@@ -258,8 +284,13 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
       logsDir: l.logs_dir,
       compression: l.compression,
       rowGroupSize: l.row_group_size,
+      rowGroupMb: l.row_group_mb,
+      maxRowsPerFile: l.max_rows_per_file,
+      targetFileMb: l.target_file_mb,
       retention: { logHours: l.retention.log_hours, deletedFileHours: l.retention.deleted_file_hours },
       maxWorkers: l.max_workers,
+      memoryLimit: l.memory_limit,
+      threads: l.threads,
       http: {
         timeoutMs: l.http.timeout_ms,
         userAgent: l.http.user_agent,
@@ -285,6 +316,7 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
       businessKey: d.business_key,
       sortBy: d.sort_by,
       maxRowsPerFile: d.max_rows_per_file,
+      rowGroupMb: d.row_group_mb,
       enabled: d.enabled,
       variants: d.variants ?? [],
       variantColumn: d.variant_column,
@@ -348,6 +380,12 @@ export function loadCatalog(file: string = DEFAULT_CATALOG_FILE): Catalog {
     throw invalid(file, '', errnoCode(cause) === 'ENOENT' ? 'no such file' : `cannot be read (${errnoCode(cause) ?? String(cause)})`, cause);
   }
   return parseCatalog(text, file);
+}
+
+/** The file-size knobs of a lake table's writes: the dataset's own, else the lake's (README "File sizes, sort order and OPTIMIZE"). */
+export function fileLayout(catalog: Catalog, dataset: string | undefined): { sortBy: string[]; maxRowsPerFile: number | undefined; rowGroupMb: number | undefined } {
+  const def = dataset === undefined ? undefined : findDataset(catalog, dataset);
+  return { sortBy: def?.sortBy ?? [], maxRowsPerFile: def?.maxRowsPerFile ?? catalog.lake.maxRowsPerFile, rowGroupMb: def?.rowGroupMb ?? catalog.lake.rowGroupMb };
 }
 
 export function findDataset(catalog: Catalog, dataset: string): DatasetDef | undefined {

@@ -1,4 +1,4 @@
-export { DEFAULT_CATALOG_FILE, FORMATS, SEASON_RULES, findDataset, loadCatalog, parseCatalog, parseYears } from './catalog.js';
+export { DEFAULT_CATALOG_FILE, FORMATS, SEASON_RULES, fileLayout, findDataset, loadCatalog, parseCatalog, parseYears } from './catalog.js';
 export type { Catalog, DatasetDef, LakeSettings, QualityGates, SilverSettings, RetrySettings, SeasonRule, SourceFormat, Upstream, YearSpan } from './catalog.js';
 export { ENV, loadDotEnv, resolveSettings } from './settings.js';
 export type { ResolvedSettings } from './settings.js';

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LakeError } from '../../core/index.js';
+import { MEMORY_LIMIT_PATTERN } from '../../engine/index.js';
 import type { Catalog, LakeSettings, Upstream } from './catalog.js';
 
 /**
@@ -12,6 +13,11 @@ import type { Catalog, LakeSettings, Upstream } from './catalog.js';
 export interface ResolvedSettings extends LakeSettings {
   /** Upstream name → base URL (without a trailing slash). */
   baseUrls: Record<string, string>;
+  /**
+   * "Today" for the current-season rules of ingest runs (LAKE_TODAY=YYYY-MM-DD, midnight UTC, or
+   * an ISO timestamp); undefined = the run's start time. Lets a replay pretend to be in a season.
+   */
+  today?: Date;
 }
 
 export const ENV = {
@@ -20,6 +26,9 @@ export const ENV = {
   rawDir: 'LAKE_RAW_DIR',
   logsDir: 'LAKE_LOGS_DIR',
   catalog: 'LAKE_CATALOG',
+  memoryLimit: 'LAKE_MEMORY_LIMIT',
+  threads: 'LAKE_THREADS',
+  today: 'LAKE_TODAY',
 } as const;
 
 const workers = z.coerce.number().int().positive();
@@ -45,6 +54,25 @@ export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = proce
     if (!parsed.success) throw badEnv(ENV.maxWorkers, w, 'a positive integer');
     maxWorkers = parsed.data;
   }
+  let memoryLimit = lake.memoryLimit;
+  const m = pick(ENV.memoryLimit);
+  if (m !== undefined) {
+    if (!MEMORY_LIMIT_PATTERN.test(m)) throw badEnv(ENV.memoryLimit, m, 'a size like 512MiB, 1GiB, 2GB or 50%');
+    memoryLimit = m;
+  }
+  let threads = lake.threads;
+  const t = pick(ENV.threads);
+  if (t !== undefined) {
+    const parsed = workers.safeParse(t);
+    if (!parsed.success) throw badEnv(ENV.threads, t, 'a positive integer');
+    threads = parsed.data;
+  }
+  let today: Date | undefined;
+  const d = pick(ENV.today);
+  if (d !== undefined) {
+    today = /^\d{4}-\d{2}-\d{2}$/.test(d) ? new Date(`${d}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(d) ? new Date(d) : new Date(NaN);
+    if (Number.isNaN(today.getTime())) throw badEnv(ENV.today, d, 'a date YYYY-MM-DD or an ISO timestamp');
+  }
   const baseUrls: Record<string, string> = {};
   for (const upstream of Object.values(catalog.upstreams)) baseUrls[upstream.name] = upstreamBaseUrl(upstream, pick);
   return {
@@ -53,7 +81,10 @@ export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = proce
     rawDir: path.resolve(pick(ENV.rawDir) ?? lake.rawDir),
     logsDir: path.resolve(pick(ENV.logsDir) ?? lake.logsDir),
     maxWorkers,
+    memoryLimit,
+    threads,
     baseUrls,
+    ...(today ? { today } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, PIPELINE_VERSION } from '../../core/index.js';
 import type { Snapshot } from '../../delta/index.js';
@@ -51,11 +51,18 @@ function emptyOutcome(rule: MartRule): MartOutcome {
   return { mart: rule.mart, table: rule.table, status: 'unchanged', partitioned: rule.partitionBy.length > 0, mode: null, reason: '', seasons: null, versionBefore: null, version: null, sourceVersions: {}, missingSources: [], rows: null, rowsBySeason: {}, filesAdded: 0, filesRemoved: 0, ms: 0 };
 }
 
-/** Builds one mart; `failedSources` are gold sources that failed in this run (the mart is skipped). */
+/**
+ * Builds one mart; `failedSources` are gold sources that failed in this run (the mart is skipped).
+ * Progress: the mart is a task counting seasons (an unpartitioned mart: one table); its build is an
+ * item through the steps plan, stage, check, commit, with the rows and bytes staged.
+ */
 export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources: string[]): Promise<MartOutcome> {
   const t0 = ctx.clock.now();
   const outcome = emptyOutcome(rule);
   const staged = path.join(ctx.stagingRoot, `${rule.mart}.parquet`);
+  const partitioned = rule.partitionBy.length > 0;
+  const task = ctx.progress.task(rule.mart, partitioned ? { unit: 'season' } : { unit: 'table', units: 1 });
+  const build = task.item(rule.table, { step: 'plan' });
   try {
     if (failedSources.length > 0) {
       outcome.status = 'skipped';
@@ -63,15 +70,21 @@ export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources:
       return outcome;
     }
     const plan = await planMart(ctx, rule, outcome);
+    if (plan.scope.mode === null || plan.scope.seasons) task.total(plan.scope.seasons?.length ?? 0);
     if (plan.scope.mode === null) return outcome;
     if (ctx.options.dryRun) {
       outcome.status = 'planned';
       ctx.planned.set(rule.table, plan.scope.seasons ? new Set(plan.scope.seasons) : 'all');
       return outcome;
     }
+    build.step('stage');
     await stageMart(ctx, plan, staged);
+    build.step('check');
     await checkGrain(ctx, rule, staged);
     await measureStaged(ctx, rule, staged, outcome);
+    if (partitioned && !plan.scope.seasons) task.total(Object.keys(outcome.rowsBySeason).length);
+    build.update({ rows: outcome.rows ?? 0, bytes: (await stat(staged)).size });
+    build.step('commit');
     const result = await commitMart(ctx, plan, staged, outcome);
     if (result.status === 'committed') {
       outcome.status = 'committed';
@@ -87,6 +100,10 @@ export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources:
   } finally {
     await rm(staged, { force: true });
     outcome.ms = ctx.clock.now() - t0;
+    const built = outcome.status === 'committed' || outcome.status === 'planned';
+    const units = !built ? 0 : partitioned ? (outcome.seasons?.length ?? Object.keys(outcome.rowsBySeason).length) : 1;
+    build.finish({ status: outcome.status, rows: outcome.rows ?? 0, units });
+    task.finish(outcome.status);
   }
 }
 
@@ -157,6 +174,10 @@ async function commitMart(ctx: GoldContext, plan: MartPlan, staged: string, outc
     configuration: plan.mart ? undefined : ctx.options.configuration,
     compression: ctx.options.catalog.lake.compression,
     rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
+    rowGroupMb: ctx.options.catalog.lake.rowGroupMb,
+    maxRowsPerFile: ctx.options.catalog.lake.maxRowsPerFile,
+    // Marts have no catalog entry: rows are sorted by their grain.
+    sortBy: rule.grain,
     operationParameters: { source: Object.entries(outcome.sourceVersions).map(([t, v]) => `${t}@${v}`).join(', ') },
     commitMetadata: {
       run_id: ctx.runId,

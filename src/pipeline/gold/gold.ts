@@ -1,7 +1,7 @@
 import { faultPoint, systemClock, type Clock } from '../../core/index.js';
 import { openLake, type Lake } from '../../table/index.js';
 import { DEFAULT_SILVER_SQL_DIR, type SilverColumn } from '../silver/index.js';
-import { finishRun, stagingRoot, startRun, type RunSummary } from '../run/index.js';
+import { ProgressReporter, finishRun, logSink, stagingRoot, startRun, type RunSummary } from '../run/index.js';
 import { buildMart, type MartOutcome } from './build.js';
 import { DEFAULT_GOLD_SQL_DIR, loadGoldMacros, loadMarts, selectMarts, type MartRule } from './mart-rule.js';
 import { sourceColumns, type BuildGoldOptions, type GoldContext } from './plan.js';
@@ -9,14 +9,20 @@ import { sourceColumns, type BuildGoldOptions, type GoldContext } from './plan.j
 /**
  * `lake build-gold`: silver → gold marts (mart-rule.ts), built in dependency order, each
  * planned (plan.ts) and staged, checked and committed (build.ts) on its own; a mart whose gold
- * source failed is skipped, the others go on. Never prints: returns a typed result.
+ * source failed is skipped, the others go on. Never prints: returns a typed result; progress (per
+ * mart: its step, rows and bytes staged, seasons) goes to the logger and `options.progress`.
  */
 export interface GoldRunResult extends RunSummary {
   marts: MartOutcome[];
 }
 
-function openContext(options: BuildGoldOptions, lake: Lake, runId: string, clock: Clock): GoldContext {
-  return { options, lake, runId, clock, stagingRoot: stagingRoot(lake.root, 'gold', runId), planned: new Map(), described: new Map() };
+function openContext(options: BuildGoldOptions, lake: Lake, runId: string, clock: Clock, progress: ProgressReporter): GoldContext {
+  return { options, lake, runId, clock, stagingRoot: stagingRoot(lake.root, 'gold', runId), planned: new Map(), described: new Map(), progress };
+}
+
+function progressOf(options: BuildGoldOptions, clock: Clock, marts: number, sinks: boolean): ProgressReporter {
+  const kinds = { taskKind: 'mart', itemKind: 'build' };
+  return new ProgressReporter({ clock, run: 'lake build-gold', ...kinds, tasks: marts, sinks: sinks ? [logSink(options.logger, kinds), options.progress] : [] });
 }
 
 /** Builds the selected marts in dependency order; a mart whose gold source failed is skipped. */
@@ -25,7 +31,8 @@ export async function buildGold(options: BuildGoldOptions): Promise<GoldRunResul
   const sqlDir = options.sqlDir ?? DEFAULT_GOLD_SQL_DIR;
   const rules = selectMarts(loadMarts(sqlDir, options.silverSqlDir), options.marts, sqlDir);
   const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
-  const ctx = openContext(options, lake, run.runId, run.clock);
+  const progress = progressOf(options, run.clock, rules.length, true);
+  const ctx = openContext(options, lake, run.runId, run.clock, progress);
   try {
     await loadGoldMacros(lake, sqlDir, options.silverSqlDir ?? DEFAULT_SILVER_SQL_DIR);
     const marts: MartOutcome[] = [];
@@ -36,8 +43,11 @@ export async function buildGold(options: BuildGoldOptions): Promise<GoldRunResul
       marts.push(outcome);
       if (outcome.status === 'committed') faultPoint('gold.between-tables');
     }
-    return { ...(await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, marts)), marts };
+    const result = await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, marts);
+    progress.finish(result.failures > 0 ? 'failed' : 'ok');
+    return { ...result, marts };
   } finally {
+    progress.finish('failed');
     if (!options.lake) lake.close();
   }
 }
@@ -50,7 +60,7 @@ export interface MartDescription extends MartRule {
 /** Every mart with its output column types (from its SQL over empty sources; no data read). */
 export async function describeMarts(options: Pick<BuildGoldOptions, 'catalog' | 'sqlDir' | 'silverSqlDir' | 'lake' | 'root' | 'cwd'>): Promise<MartDescription[]> {
   const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
-  const ctx = openContext(options, lake, 'describe', systemClock);
+  const ctx = openContext(options, lake, 'describe', systemClock, progressOf(options, systemClock, 0, false));
   try {
     await loadGoldMacros(lake, options.sqlDir ?? DEFAULT_GOLD_SQL_DIR, options.silverSqlDir ?? DEFAULT_SILVER_SQL_DIR);
     const out: MartDescription[] = [];

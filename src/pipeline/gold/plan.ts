@@ -4,7 +4,7 @@ import { readCommit, type Snapshot } from '../../delta/index.js';
 import { ident } from '../../engine/index.js';
 import { findSnapshot, findTableRefs, resolveTable, type Lake, type TableRef } from '../../table/index.js';
 import { DEFAULT_SILVER_SQL_DIR, columnRefs, loadSilverRule, type SilverColumn } from '../silver/index.js';
-import { displayPath } from '../run/index.js';
+import { displayPath, type ProgressReporter, type ProgressSink } from '../run/index.js';
 import type { Catalog } from '../catalog/index.js';
 import { lastGoldBuild } from './last-build.js';
 import { loadMarts, type MartRule } from './mart-rule.js';
@@ -33,6 +33,8 @@ export interface BuildGoldOptions {
   /** Paths in messages are shown relative to this folder (the CLI's working directory); absolute otherwise. */
   cwd?: string;
   logger?: Logger;
+  /** Where progress goes besides `logger` (the CLI's display). */
+  progress?: ProgressSink;
 }
 
 export interface SourceState {
@@ -53,6 +55,7 @@ export interface GoldContext {
   /** Dry run: what the marts before would have changed. */
   planned: Map<string, Change>;
   described: Map<string, SilverColumn[]>;
+  progress: ProgressReporter;
 }
 
 /** The canonical columns of a source: a silver rule's, or a gold mart's output types (from its SQL); cached per run. */
@@ -141,7 +144,8 @@ async function touchedSeasons(snapshot: Snapshot, from: number): Promise<Change>
     }
     for (const a of actions) {
       if (a.kind === 'metaData' && a.metaData.partitionColumns.join(',') !== snapshot.partitionColumns.join(',')) return 'all';
-      const values = a.kind === 'add' ? a.add.partitionValues : a.kind === 'remove' ? a.remove.partitionValues : undefined;
+      // A rewrite (OPTIMIZE, dataChange false) changes no rows.
+      const values = a.kind === 'add' && a.add.dataChange ? a.add.partitionValues : a.kind === 'remove' && a.remove.dataChange ? a.remove.partitionValues : undefined;
       if (!values) continue;
       const season = Number(values['season']);
       if (values['season'] === null || values['season'] === undefined || !Number.isInteger(season)) return 'all';

@@ -7,3 +7,5 @@ export { selectDatasets } from './dataset-selection.js';
 export { displayPath } from './display-path.js';
 export { finishRun, stagingRoot, startRun } from './run-result.js';
 export type { RunItem, RunStart, RunSummary } from './run-result.js';
+export { LOG_TICK_MS, ProgressReporter, bytesEta, logSink, unitsEta } from './progress.js';
+export type { ItemProgress, ProgressEventKind, ProgressOptions, ProgressScope, ProgressSink, ProgressUpdate, ProgressView, TaskProgress } from './progress.js';

@@ -1,5 +1,6 @@
 import { PIPELINE_VERSION } from '../../core/index.js';
 import { literal } from '../../engine/index.js';
+import { fileLayout } from '../catalog/index.js';
 import { reportPath, summarizeChecks } from '../quality/index.js';
 import { writeTable } from '../../table/index.js';
 import { displayPath } from '../run/index.js';
@@ -14,6 +15,8 @@ export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, stag
   const result = await writeTable(ctx.lake, {
     table: plan.silver,
     source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])`,
+    // One staged group at a time: the write's sort and memory stay within one group.
+    sourceParts: staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})`),
     mode: 'replace',
     partitionBy: plan.silverSnapshot ? undefined : plan.def.partitions,
     schemaMode: 'merge',
@@ -21,6 +24,8 @@ export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, stag
     configuration: plan.silverSnapshot ? undefined : ctx.options.configuration,
     compression: ctx.options.catalog.lake.compression,
     rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
+    ...fileLayout(ctx.options.catalog, plan.def.name),
+    sortBy: plan.rule.sortBy,
     operationParameters: { source: `${plan.bronze.name}@${plan.bronzeSnapshot.version}` },
     commitMetadata: lineageMetadata(ctx, plan, outcome, started),
     now: () => ctx.clock.now(),

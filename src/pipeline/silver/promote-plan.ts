@@ -3,7 +3,7 @@ import type { AddAction, Snapshot } from '../../delta/index.js';
 import { NO_GATES, validateSpec, type CheckResult, type PartitionValues, type QualitySpec } from '../quality/index.js';
 import { bronzeTable } from '../bronze/index.js';
 import { findSnapshot, type Lake, type TableRef } from '../../table/index.js';
-import type { RunError } from '../run/index.js';
+import type { ProgressReporter, ProgressSink, RunError } from '../run/index.js';
 import type { Catalog, DatasetDef } from '../catalog/index.js';
 import { lastPromote } from './last-promote.js';
 import { changedPartitions, groupFiles, loadSilverRule, schemaDrift, silverTable, type PartitionWork, type RuleDrift, type SilverRule } from './silver-rule.js';
@@ -34,6 +34,8 @@ export interface PromoteOptions {
   /** Paths in messages and commits are shown relative to this folder (the CLI's working directory); absolute otherwise. */
   cwd?: string;
   logger?: Logger;
+  /** Where progress goes besides `logger` (the CLI's display). */
+  progress?: ProgressSink;
 }
 
 /** What every dataset of one promote run shares. */
@@ -45,6 +47,7 @@ export interface PromoteContext {
   reportDir: string;
   sqlDir: string;
   stagingRoot: string;
+  progress: ProgressReporter;
 }
 
 export interface PartitionOutcome {

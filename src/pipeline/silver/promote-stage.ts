@@ -1,10 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
 import { ident, literal } from '../../engine/index.js';
 import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
-import { displayPath } from '../run/index.js';
+import { displayPath, type TaskProgress } from '../run/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
 import { GROUP_CELLS, numRecords, planGroups, stagePartitions, type WorkItem } from './silver-rule.js';
 
@@ -15,8 +15,11 @@ import { GROUP_CELLS, numRecords, planGroups, stagePartitions, type WorkItem } f
  * quality checks run while its incoming batch is still on disk.
  */
 
-/** Stages every group of the plan; returns the staged files, filling `outcome.partitions` and `outcome.checks`. */
-export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, checkCtx: CheckContext, staging: string, outcome: DatasetPromoteOutcome): Promise<string[]> {
+/**
+ * Stages every group of the plan; returns the staged files, filling `outcome.partitions` and
+ * `outcome.checks`. Each group is an item of `task` (rows and bytes staged, its partitions as units).
+ */
+export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, checkCtx: CheckContext, staging: string, outcome: DatasetPromoteOutcome, task: TaskProgress): Promise<string[]> {
   const { lake } = ctx;
   const { def, rule } = plan;
   await mkdir(staging, { recursive: true });
@@ -24,6 +27,7 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
     const file = path.join(staging, `g${staged.length}.parquet`);
     const incomingFile = path.join(staging, `g${staged.length}-in.parquet`);
+    const progress = task.item(groupLabel(group), { step: 'stage' });
     try {
       const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
       await stagePartitions(lake.engine, {
@@ -37,13 +41,16 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
         file,
         compression: ctx.options.catalog.lake.compression,
       });
+      progress.step('check');
       const parts = await measureGroup(ctx, plan, group, file, incomingFile);
       outcome.partitions.push(...parts);
       const incoming = `read_parquet(${literal(incomingFile)})`;
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
       outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: `read_parquet(${literal(file)})`, incoming })));
       await rm(incomingFile, { force: true });
+      progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes: (await stat(file)).size, units: group.length });
     } catch (error) {
+      progress.finish({ status: 'failed', units: 0 });
       if (isLakeError(error, 'SQL_ERROR')) {
         throw new LakeError('DATA_INVALID', `${plan.silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
           cause: error,
@@ -55,6 +62,12 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
     staged.push(file);
   }
   return staged;
+}
+
+/** `season=2020/week=1`, or the first and last partition of a group of several. */
+function groupLabel(group: WorkItem[]): string {
+  const first = partitionLabel(group[0]![1].values);
+  return group.length === 1 ? first : `${first} … ${partitionLabel(group[group.length - 1]![1].values)} (${group.length} partitions)`;
 }
 
 /** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */

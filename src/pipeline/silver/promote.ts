@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { openLake } from '../../table/index.js';
-import { finishRun, selectDatasets, stagingRoot, startRun, toRunError, type RunSummary } from '../run/index.js';
+import { ProgressReporter, finishRun, logSink, selectDatasets, stagingRoot, startRun, toRunError, type RunSummary } from '../run/index.js';
 import type { Catalog, DatasetDef } from '../catalog/index.js';
 import { checkContext, gateFailure } from './promote-check.js';
 import { commitPromote } from './promote-commit.js';
@@ -18,7 +18,8 @@ import { DEFAULT_SILVER_SQL_DIR, silverTable } from './silver-rule.js';
  * in silver's commitInfo). Each dataset is planned (promote-plan.ts), staged and measured
  * (promote-stage.ts), gated (promote-check.ts) and committed (promote-commit.ts); a failing gate
  * stops that table's commit and the other datasets go on. Every run writes a quality report per
- * dataset (promote-report.ts). Never prints: returns a typed result.
+ * dataset (promote-report.ts). Never prints: returns a typed result; progress (per dataset and per
+ * staged group of partitions: rows, bytes staged) goes to the logger and `options.progress`.
  */
 export interface PromoteRunResult extends RunSummary {
   datasets: DatasetPromoteOutcome[];
@@ -28,11 +29,14 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
   const started = ctx.clock.now();
   const outcome = emptyOutcome(def, silverTable(ctx.lake, def.name));
   const staging = path.join(ctx.stagingRoot, def.name);
+  const task = ctx.progress.task(def.name, { unit: 'partition' });
   try {
+    task.step('plan');
     const plan = await planPromote(ctx, def, outcome);
     if (!plan) return outcome;
+    task.total(plan.work.size);
     const checkCtx = await checkContext(ctx, plan);
-    const staged = await stagePromote(ctx, plan, checkCtx, staging, outcome);
+    const staged = await stagePromote(ctx, plan, checkCtx, staging, outcome, task);
     const failure = gateFailure(ctx, plan, checkCtx, outcome);
     if (failure) {
       outcome.status = 'failed';
@@ -40,7 +44,9 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
     } else if (ctx.options.dryRun) {
       outcome.status = 'planned';
     } else {
+      const commit = task.item('commit', { step: 'commit' });
       outcome.version = await commitPromote(ctx, plan, staged, outcome, started);
+      commit.finish({ status: `committed v${outcome.version}`, units: 0 });
       outcome.status = 'committed';
       faultPoint('promote.between-tables');
     }
@@ -53,6 +59,7 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
     await rm(staging, { recursive: true, force: true });
     outcome.ms = ctx.clock.now() - started;
     if (!ctx.options.dryRun && outcome.status !== 'skipped') outcome.report = await writeReport(ctx, def, outcome, started);
+    task.finish(outcome.status);
   }
 }
 
@@ -83,6 +90,14 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
   const run = startRun(options);
   const defs = selectDatasets(options.catalog, options.datasets, (d) => d.silver?.enabled !== false);
   const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
+  const progress = new ProgressReporter({
+    clock: run.clock,
+    run: 'lake promote',
+    taskKind: 'dataset',
+    itemKind: 'group',
+    tasks: defs.length,
+    sinks: [logSink(options.logger, { taskKind: 'dataset', itemKind: 'group' }), options.progress],
+  });
   try {
     const ctx: PromoteContext = {
       options,
@@ -92,13 +107,17 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
       reportDir: options.reportDir ?? defaultReportDir(options.catalog),
       sqlDir: options.sqlDir ?? DEFAULT_SILVER_SQL_DIR,
       stagingRoot: stagingRoot(lake.root, 'promote', run.runId),
+      progress,
     };
     await removeStaleStaging(ctx.stagingRoot);
     const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
     const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
     for (const d of datasets) options.logger?.info({ run_id: run.runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');
-    return { ...(await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, datasets)), datasets };
+    const result = await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, datasets);
+    progress.finish(result.failures > 0 ? 'failed' : 'ok');
+    return { ...result, datasets };
   } finally {
+    progress.finish('failed');
     if (!options.lake) lake.close();
   }
 }

@@ -206,19 +206,19 @@ function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan
 /**
  * One row per key and partition: `key` keeps the newest ingested_at per key (ties broken by
  * source, then by a hash of the whole row, so the bronze row order never matters); `latest_batch`
- * keeps the rows of the newest batch (ingested_at) of every source. Sorted by partition, then by
- * the catalog's sort_by.
+ * keeps the rows of the newest batch (ingested_at) of every source. Not sorted: the table writer
+ * sorts each output file by the catalog's sort_by, and sorting here as well would hold the window
+ * and the sort in memory together (a staged group then fails under a small memory limit instead
+ * of spilling).
  */
-export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe' | 'sortBy'>, partitionColumns: readonly string[], union: string): string {
+export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe'>, partitionColumns: readonly string[], union: string): string {
   const names = rule.columns.map((c) => ident(c.name)).join(', ');
   const by = (extra: readonly string[]): string => [...new Set([...partitionColumns, ...extra])].map(ident).join(', ');
-  const sort = [...new Set([...partitionColumns, ...rule.sortBy])];
-  const order = sort.length > 0 ? ` ORDER BY ${sort.map(ident).join(', ')}` : '';
   const qualify =
     rule.dedupe === 'key'
       ? `row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
       : `ingested_at = max(ingested_at) OVER (PARTITION BY ${by(['source'])})`;
-  return `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}${order}`;
+  return `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}`;
 }
 
 export interface StageInput {
@@ -299,6 +299,8 @@ export async function changedPartitions(
   if (!last) return full('no promote recorded for the current silver state');
   if (last.bronzeVersion > bronze.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== bronze.metadata.id)) return full('bronze was recreated');
   if (last.ruleSha256 !== undefined && last.ruleSha256 !== ruleSha256) return full('the silver rule changed');
+  // Rewrites (OPTIMIZE: adds and removes with dataChange false) change no rows; but when a file
+  // that brought new rows was rewritten since, its rows cannot be told apart: rebuild the partition.
   const added = new Set<string>();
   const removedFrom = new Set<string>();
   for (let v = last.bronzeVersion + 1; v <= bronze.version; v++) {
@@ -309,8 +311,9 @@ export async function changedPartitions(
       return full('the bronze log no longer has every commit since the last promote');
     }
     for (const a of actions) {
-      if (a.kind === 'add') added.add(a.add.path);
-      else if (a.kind === 'remove') removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
+      if (a.kind === 'add' && a.add.dataChange) added.add(a.add.path);
+      else if (a.kind === 'remove' && a.remove.dataChange) removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
+      else if (a.kind === 'remove' && added.has(a.remove.path)) removedFrom.add(partitionKey(columns, a.remove.partitionValues ?? {}));
     }
   }
   const work = new Map<string, PartitionWork>();

@@ -25,6 +25,11 @@ export interface DownloadRequest {
   maxRedirects?: number;
   /** Called before each wait, for logs and progress. */
   onRetry?: (info: { attempt: number; delayMs: number; failure: string }) => void;
+  /**
+   * Bytes of the body received so far, as they stream (0 when a 200 starts; an attempt after a
+   * retry starts again from 0), with the size announced by Content-Length when there is one.
+   */
+  onBytes?: (received: number, expected: number | undefined) => void;
 }
 
 export type DownloadResult =
@@ -120,18 +125,21 @@ async function attemptOnce(request: DownloadRequest): Promise<Attempt> {
 async function streamBody(request: DownloadRequest, response: Response, signal: AbortSignal, arm: () => void, redirects: number): Promise<Attempt> {
   const hash = createHash('sha256');
   const file = await open(request.target, 'w');
+  const expected = response.headers.get('content-length');
+  const announced = expected !== null && /^\d+$/.test(expected) && !response.headers.get('content-encoding') ? Number(expected) : undefined;
   let size = 0;
   try {
+    request.onBytes?.(0, announced);
     if (response.body) {
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
         arm();
         hash.update(chunk);
         size += chunk.byteLength;
         await file.write(chunk);
+        request.onBytes?.(size, announced);
       }
     }
-    const expected = response.headers.get('content-length');
-    if (expected !== null && /^\d+$/.test(expected) && Number(expected) !== size && !response.headers.get('content-encoding')) {
+    if (announced !== undefined && announced !== size) {
       throw new Error(`connection closed after ${size} of ${expected} bytes`);
     }
   } catch (error) {

@@ -24,6 +24,8 @@ export interface LandingOptions {
   /** Ignore ETag/Last-Modified: always GET the whole file (recache, --force). */
   unconditional?: boolean;
   onRetry?: (info: { attempt: number; delayMs: number; failure: string }) => void;
+  /** Download progress: bytes received so far and the size announced (see DownloadRequest.onBytes). */
+  onBytes?: (received: number, expected: number | undefined) => void;
   random?: () => number;
 }
 
@@ -126,6 +128,7 @@ export async function landAsset(options: LandingOptions): Promise<LandingOutcome
       clock: options.clock,
       random: options.random,
       onRetry: options.onRetry,
+      onBytes: options.onBytes,
     });
   } catch (error) {
     await rm(temp, { force: true });

@@ -7,7 +7,7 @@
  * `nflverse/pbp/play_by_play_2020.parquet`). `lake demo` and the tests ingest from it offline.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -82,6 +82,13 @@ export interface UpstreamRequest {
 export interface LocalUpstreamOptions {
   /** The sample folder (data/sample/ of a checkout). */
   sampleDir: string;
+  /**
+   * A release folder (e.g. written by scripts/scale/generate.mjs): every file under it answers at
+   * its asset key (its path below the folder, `nflverse/pbp/play_by_play_1999.parquet`) instead of
+   * the sample routes. Files are read per request, so a file rewritten between requests is served
+   * as a new version (new ETag from its bytes, Last-Modified from its mtime).
+   */
+  releaseDir?: string;
   /** A folder the server owns while it runs: rendered Parquet files go there (the caller removes it). */
   scratchDir: string;
   routes?: Record<string, SampleRoute>;
@@ -151,7 +158,29 @@ export async function startLocalUpstream(options: LocalUpstreamOptions): Promise
     return makeContent(route.gzip ? gzipSync(raw) : raw);
   };
 
+  /** ETags of release files by (mtime, size); the bytes are read per request, not kept (full-size releases are GBs). */
+  const releaseTags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+  const releaseContent = (key: string): Content | undefined => {
+    if (key.split('/').includes('..')) return undefined;
+    const file = path.join(options.releaseDir!, ...key.split('/'));
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch {
+      return undefined;
+    }
+    if (!stat.isFile()) return undefined;
+    const bytes = readFileSync(file);
+    let known = releaseTags.get(key);
+    if (!known || known.mtimeMs !== stat.mtimeMs || known.size !== stat.size) {
+      known = { mtimeMs: stat.mtimeMs, size: stat.size, etag: `"${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}"` };
+      releaseTags.set(key, known);
+    }
+    return { bytes, etag: known.etag, lastModified: new Date(Math.floor(stat.mtimeMs / 1000) * 1000).toUTCString() };
+  };
+
   const contentOf = (key: string): Promise<Content | undefined> => {
+    if (options.releaseDir && !contents.has(key)) return Promise.resolve(releaseContent(key));
     let c = contents.get(key);
     if (!c) {
       c = load(key);

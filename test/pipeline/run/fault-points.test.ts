@@ -39,7 +39,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'vacuum', template: 'table', args: () => ['vacuum', 'silver.t', '--retain-hours', '0', '--force'], points: ['vacuum.midway'] },
   { name: 'restore', template: 'table', args: () => ['restore', 'silver.t', '--version', '0'], points: COMMIT_POINTS },
   { name: 'update (ingest)', template: 'empty', args: () => ['update', '--datasets', 'schedules,teams', '--season', '2020'], points: ['write.data-files', ...COMMIT_POINTS] },
-  { name: 'promote', template: 'bronze', args: () => ['promote', '--datasets', 'schedules,teams'], points: ['write.data-files', ...COMMIT_POINTS, 'promote.between-tables'] },
+  { name: 'promote', template: 'bronze', args: () => ['promote', '--datasets', 'schedules,teams'], points: ['lock.taken', 'write.data-files', ...COMMIT_POINTS, 'promote.between-tables'] },
   { name: 'build-gold', template: 'silver', args: () => ['build-gold', '--marts', 'dim_team,dim_game'], points: ['write.data-files', ...COMMIT_POINTS, 'gold.between-tables'] },
   { name: 'rollback', template: 'silver', args: () => ['rollback', '--run', promoteRunId], points: [...COMMIT_POINTS, 'restore.between-tables'] },
 ];

@@ -82,6 +82,23 @@ describe('download against a real local HTTP server', () => {
     expect(clock.sleeps).toEqual([50, 100]);
   });
 
+  it('reports bytes as they stream with the Content-Length, starting again from 0 when a stalled body is retried', async () => {
+    server.fault(KEY, { hang: 'body' });
+    const calls: [number, number | undefined][] = [];
+    const result = await download(request(fakeClock(), { timeoutMs: 400, onBytes: (received, expected) => calls.push([received, expected]) }));
+    if (result.status !== 'downloaded') throw new Error(`expected a download, got ${result.status}`);
+    const starts = calls.flatMap(([received], i) => (received === 0 ? [i] : []));
+    expect(starts).toHaveLength(2); // the stalled attempt, then the retry
+    const [stalled, retried] = [calls.slice(0, starts[1]), calls.slice(starts[1])];
+    expect(stalled.at(-1)![0]).toBeGreaterThan(0);
+    expect(stalled.at(-1)![0]).toBeLessThan(result.size);
+    expect(retried.at(-1)).toEqual([result.size, result.size]);
+    for (const attempt of [stalled, retried]) {
+      expect(attempt.every(([, expected]) => expected === result.size)).toBe(true);
+      expect(attempt.every(([received], i) => i === 0 || received > attempt[i - 1]![0])).toBe(true);
+    }
+  });
+
   it('gives up on a response that always hangs with INGEST_UNREACHABLE (exit 5)', async () => {
     server.fault(KEY, { hang: 'headers' }, { hang: 'headers' }, { hang: 'headers' });
     const error = await failure(download(request(fakeClock(), { timeoutMs: 100 })));

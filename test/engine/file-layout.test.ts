@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { filesFor, rowGroupSizeFor } from '../../src/engine/index.js';
+import { resolveTable, runQuery, tableSnapshot, writeTable, type TableRef } from '../../src/table/index.js';
+import { readRows } from '../helpers/lake.js';
+import { tempLake } from '../helpers/temp-lake.js';
+
+const temp = tempLake('lake-file-layout', { threads: 2 });
+
+function rows(n: number, seasons: number[], offset = 0): string {
+  return `SELECT season, CAST((i * 7919) % ${n} + ${offset} AS BIGINT) AS play_id, md5(CAST(i AS VARCHAR)) AS descr, CAST(i % 97 AS DOUBLE) AS yards
+    FROM range(${n}) t(i), (SELECT unnest([${seasons.join(', ')}]) AS season)`;
+}
+
+interface FileMeta {
+  file: string;
+  rows: number;
+  rowGroups: number;
+  maxGroupRows: number;
+  maxGroupBytes: number;
+  sorted: boolean;
+}
+
+/** Per active file: rows, row groups (from the Parquet footer, DuckDB parquet_metadata()) and whether play_id is sorted. */
+async function fileMeta(table: TableRef): Promise<FileMeta[]> {
+  const snapshot = await tableSnapshot(temp.lake, table);
+  const paths = snapshot.files.map((f) => `'${table.tableRoot}/${decodeURIComponent(f.path)}'`).join(', ');
+  const meta = await runQuery(
+    temp.lake,
+    `SELECT file_name, sum(n) AS rows, count(*) AS groups, max(n) AS max_rows, max(bytes) AS max_bytes FROM (
+       SELECT DISTINCT file_name, row_group_id, row_group_num_rows AS n, row_group_compressed_bytes AS bytes FROM parquet_metadata([${paths}])) GROUP BY file_name ORDER BY file_name`,
+  );
+  const sorted = await runQuery(
+    temp.lake,
+    `SELECT filename, bool_and(ok) FROM (SELECT filename, play_id >= lag(play_id, 1, play_id) OVER (PARTITION BY filename ORDER BY file_row_number) AS ok
+       FROM read_parquet([${paths}], filename = true, file_row_number = true)) GROUP BY filename`,
+  );
+  const sortedBy = new Map(sorted.rows.map((r) => [String(r[0]), r[1] === true]));
+  return meta.rows.map((r) => ({ file: String(r[0]), rows: Number(r[1]), rowGroups: Number(r[2]), maxGroupRows: Number(r[3]), maxGroupBytes: Number(r[4]), sorted: sortedBy.get(String(r[0])) ?? false }));
+}
+
+describe('DuckDB 1.5.5 COPY facts the writer relies on', () => {
+  it.each([
+    ["FILE_SIZE_BYTES '1MB'", /FILE_SIZE_BYTES and PARTITION_BY/],
+    ['ROW_GROUPS_PER_FILE 2', /file rotation .* and PARTITION_BY/],
+  ])('PARTITION_BY cannot be combined with %s, so the writer rotates files itself', async (option, message) => {
+    const dir = await temp.make('copy');
+    const error = await temp.lake.engine.run(`COPY (SELECT 1 AS p, 2 AS v) TO '${dir}/x' (FORMAT parquet, PARTITION_BY (p), ${option})`).catch((e: unknown) => e);
+    expect(String(error)).toMatch(message);
+  });
+
+  it('engines run with preserve_insertion_order off (streaming COPY; ROW_GROUP_SIZE_BYTES is accepted then)', async () => {
+    const dir = await temp.make('copy');
+    const [row] = await temp.lake.engine.rows<{ v: boolean }>("SELECT current_setting('preserve_insertion_order') AS v");
+    expect(row!.v).toBe(false);
+    await temp.lake.engine.run(`COPY (SELECT 1 AS v) TO '${dir}/x.parquet' (FORMAT parquet, ROW_GROUP_SIZE_BYTES '1MB')`);
+    await temp.lake.engine.run('SET preserve_insertion_order = true');
+    try {
+      const error = await temp.lake.engine.run(`COPY (SELECT 1 AS v) TO '${dir}/y.parquet' (FORMAT parquet, ROW_GROUP_SIZE_BYTES '1MB')`).catch((e: unknown) => e);
+      expect(String((error as Error).message)).toMatch(/preserve_insertion_order/);
+    } finally {
+      await temp.lake.engine.run('SET preserve_insertion_order = false');
+    }
+  });
+});
+
+describe('file-size knobs', () => {
+  it.each([
+    [100, { maxRowsPerFile: 30 }, 4],
+    [100, { maxRowsPerFile: 100 }, 1],
+    [1000, { targetFileBytes: 4000, bytesPerRow: 10 }, 3],
+    [1000, { targetFileBytes: 4000, bytesPerRow: 10, maxRowsPerFile: 100 }, 10],
+    [1000, { targetFileBytes: 4000 }, 1],
+  ])('filesFor(%i rows, %o) = %i', (n, options, files) => {
+    expect(filesFor(n, options)).toBe(files);
+  });
+
+  it('row_group_mb becomes a row count from the measured bytes per row (never under 2048 rows), else row_group_size', () => {
+    expect(rowGroupSizeFor({ rowGroupBytes: 1024 * 1024, bytesPerRow: 16, rowGroupSize: 122_880 })).toBe(65_536);
+    expect(rowGroupSizeFor({ rowGroupBytes: 1024, bytesPerRow: 16 })).toBe(2048);
+    expect(rowGroupSizeFor({ rowGroupBytes: 1024 * 1024, rowGroupSize: 5000 })).toBe(5000);
+  });
+
+  it('max_rows_per_file rotates files inside each partition; rows are sorted in every file and files do not overlap; rows are all there', async () => {
+    const table = resolveTable(temp.lake, 'silver.layout_rows');
+    await writeTable(temp.lake, { table, source: rows(25_000, [2023, 2024]), mode: 'append', partitionBy: ['season'], maxRowsPerFile: 10_000, sortBy: ['play_id'] });
+    const files = await fileMeta(table);
+    expect(files).toHaveLength(6);
+    for (const f of files) {
+      expect(f.rows).toBeLessThanOrEqual(10_000);
+      expect(f.sorted).toBe(true);
+    }
+    const snapshot = await tableSnapshot(temp.lake, table);
+    for (const season of ['2023', '2024']) {
+      const ranges = snapshot.files
+        .filter((f) => f.partitionValues['season'] === season)
+        .map((f) => JSON.parse(f.stats!) as { minValues: { play_id: number }; maxValues: { play_id: number } })
+        .sort((a, b) => a.minValues.play_id - b.minValues.play_id);
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i]!.minValues.play_id).toBeGreaterThan(ranges[i - 1]!.maxValues.play_id);
+    }
+    const count = await runQuery(temp.lake, `SELECT count(*), count(DISTINCT (season, play_id)) FROM delta_scan('${table.tableRoot}')`);
+    expect(count.rows[0]!.map(Number)).toEqual([50_000, 50_000]);
+  });
+
+  it('row_group_mb sizes the row groups once the table has data to measure, and max_rows_per_file still holds', async () => {
+    const table = resolveTable(temp.lake, 'silver.layout_groups');
+    await writeTable(temp.lake, { table, source: rows(20_000, [2022]), mode: 'append', partitionBy: ['season'] });
+    const snapshot = await tableSnapshot(temp.lake, table);
+    const bytesPerRow = snapshot.files[0]!.size / 20_000;
+    const rowGroupMb = (bytesPerRow * 20_000) / (1024 * 1024); // about 20k rows of this table
+    await writeTable(temp.lake, { table, source: rows(90_000, [2023], 1_000_000), mode: 'append', rowGroupMb: rowGroupMb / 2, maxRowsPerFile: 60_000, sortBy: ['play_id'] });
+    const files = (await fileMeta(table)).filter((f) => f.rows !== 20_000);
+    expect(files.map((f) => f.rows).sort()).toEqual([45_000, 45_000]);
+    for (const f of files) {
+      // ~10k rows per group, rounded up by DuckDB to whole 2048-row vectors.
+      expect(f.maxGroupRows).toBeLessThanOrEqual(12_288);
+      expect(f.rowGroups).toBeGreaterThanOrEqual(4);
+      expect(f.maxGroupBytes).toBeLessThan(rowGroupMb * 1024 * 1024);
+      expect(f.sorted).toBe(true);
+    }
+    expect(await readRows(temp.lake, table.tableRoot, undefined, 'count(*) AS n')).toEqual([{ n: 110_000 }]);
+  });
+});
