@@ -13,7 +13,7 @@
  * LAKE_TODAY to the lake runs that ingest it.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,8 +54,19 @@ export async function generate({ out, years = '1999-2025', scale = 1, state, sta
       return result;
     };
     const writers = datasetWriters({ con, rows, write, current, seasons, evo, scale, slots, repoRoot: REPO_ROOT });
-    // Past seasons never change between states: a replay regenerates only the current season's files (and the all-seasons files).
+    // Past seasons never change between states: a replay regenerates only the current season's
+    // files and the all-seasons files, which aggregate every season's player lines — those of past
+    // seasons come from the cache the full generation leaves beside the release.
+    const cache = path.join(out, '.generator-cache', `past-lines-${seasons[0]}-${current}-${scale}-w${startWeek}.parquet`);
+    if (onlyCurrent) {
+      if (!existsSync(cache)) throw new Error(`--only-current needs a full generation of the same --years/--scale/--start-week into ${out} first (no ${cache})`);
+      await con.run(`CREATE TABLE all_lines AS SELECT * FROM read_parquet('${cache.replace(/'/g, "''")}')`);
+    }
     for (const season of onlyCurrent ? [current] : seasons) await writers.perSeason(season);
+    if (!onlyCurrent) {
+      mkdirSync(path.dirname(cache), { recursive: true });
+      await con.run(`COPY (SELECT * FROM all_lines WHERE season <> ${current}) TO '${cache.replace(/'/g, "''")}' (FORMAT parquet)`);
+    }
     await writers.singles();
     return {
       out,

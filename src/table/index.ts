@@ -3,6 +3,8 @@ export type { Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
 export { writeTable, removeFor, partitionPredicate, measuredBytesPerRow } from './write.js';
 export { optimizeTable, DEFAULT_TARGET_FILE_BYTES } from './optimize.js';
 export type { OptimizeOptions, OptimizeMetrics, OptimizePartition, FileSizeMetrics } from './optimize.js';
+export { listBatches, removeBatches, batchKey, BATCH_COLUMNS, GC_OPERATION } from './batch-gc.js';
+export type { Batch, PartitionBatches, TableBatches, RemoveBatchesOptions, RemoveBatchesResult, RemoveBatchesPartition } from './batch-gc.js';
 export type { WriteOptions, WriteResult, WriteMode, SchemaMode } from './write.js';
 export { prepareQuery, runQuery, parseTimestamp, parseAsOf } from './query.js';
 export type { QueryOptions, QueryResult, PreparedQuery, ResolvedView } from './query.js';
