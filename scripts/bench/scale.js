@@ -408,6 +408,8 @@ function report(r) {
   }
   p('### Replayed lake against a from-scratch lake of the final state');
   p();
+  p('Rows compared as multisets (EXCEPT ALL both ways) over every column except the lineage stamps (source, ingested_at, pipeline_version, upstream_version, run_id), which name the batch that last changed a row.');
+  p();
   p('| table | rows (replayed) | rows (from scratch) | only in replayed | only in from-scratch |');
   p('| --- | --- | --- | --- | --- |');
   for (const t of r.compare?.tables ?? []) p(`| ${t.table} | ${t.rowsA ?? '—'} | ${t.rowsB ?? '—'} | ${t.onlyA ?? (t.missingIn === 'B' ? 'table' : '—')} | ${t.onlyB ?? (t.missingIn === 'A' ? 'table' : '—')} |`);

@@ -63,7 +63,7 @@ function partitionText(partition: Record<string, string | null>): string {
   return entries.length === 0 ? '(table)' : entries.map(([k, v]) => `${k}=${v ?? 'NULL'}`).join('/');
 }
 
-function renderOptimize(all: OptimizeMetrics[]): string {
+export function renderOptimize(all: OptimizeMetrics[]): string {
   const dry = all.some((m) => m.status === 'dry-run');
   const head = dry ? 'optimize (dry run: nothing written; counts are what would be rewritten)\n' : '';
   const rows = all.map((m) => [
@@ -87,28 +87,34 @@ function renderOptimize(all: OptimizeMetrics[]): string {
   return head + renderRows(['table', 'status', 'version', 'partitions', 'files removed', 'bytes removed', 'files added', 'bytes added', 'sort by'], rows, 'table') + lines.map((l) => `${l}\n`).join('');
 }
 
+/** Optimizes `refs` one after the other with the catalog's knobs (flags win); used by `lake optimize` and the ingest commands' `--optimize`. */
+export async function optimizeRefs(lake: Lake, refs: TableRef[], catalog: Catalog | undefined, opts: Pick<OptimizeCommandOptions, 'where' | 'targetFileMb' | 'sortBy' | 'maxRowsPerFile' | 'dryRun'>): Promise<OptimizeMetrics[]> {
+  const results: OptimizeMetrics[] = [];
+  for (const ref of refs) {
+    const layout = catalog ? fileLayout(catalog, ref.layer === 'gold' ? undefined : ref.dataset) : undefined;
+    const rowGroupMb = layout?.rowGroupMb;
+    results.push(
+      await optimizeTable(lake, {
+        table: ref,
+        where: opts.where,
+        targetFileBytes: opts.targetFileMb !== undefined ? opts.targetFileMb * MB : catalog ? catalog.lake.targetFileMb * MB : undefined,
+        sortBy: await sortOrder(lake, ref, catalog, opts.sortBy),
+        maxRowsPerFile: opts.maxRowsPerFile ?? layout?.maxRowsPerFile,
+        rowGroupBytes: rowGroupMb === undefined ? undefined : rowGroupMb * MB,
+        rowGroupSize: catalog?.lake.rowGroupSize,
+        compression: catalog?.lake.compression,
+        dryRun: opts.dryRun,
+      }),
+    );
+  }
+  return results;
+}
+
 async function optimize(io: OptimizeIo, tables: string[], opts: OptimizeCommandOptions): Promise<void> {
   const catalog = optionalCatalog(opts.catalog);
   await withWritableLake('optimize', opts, io.err, async (lake) => {
     const refs = tables.length > 0 ? tables.map((t) => resolveTable(lake, t)) : await listLakeTables(lake);
-    const results: OptimizeMetrics[] = [];
-    for (const ref of refs) {
-      const layout = catalog ? fileLayout(catalog, ref.layer === 'gold' ? undefined : ref.dataset) : undefined;
-      const rowGroupMb = layout?.rowGroupMb;
-      results.push(
-        await optimizeTable(lake, {
-          table: ref,
-          where: opts.where,
-          targetFileBytes: opts.targetFileMb !== undefined ? opts.targetFileMb * MB : catalog ? catalog.lake.targetFileMb * MB : undefined,
-          sortBy: await sortOrder(lake, ref, catalog, opts.sortBy),
-          maxRowsPerFile: opts.maxRowsPerFile ?? layout?.maxRowsPerFile,
-          rowGroupBytes: rowGroupMb === undefined ? undefined : rowGroupMb * MB,
-          rowGroupSize: catalog?.lake.rowGroupSize,
-          compression: catalog?.lake.compression,
-          dryRun: opts.dryRun,
-        }),
-      );
-    }
+    const results = await optimizeRefs(lake, refs, catalog, opts);
     if (results.some((r) => r.status === 'committed')) await refreshDuckdbViews(lake);
     if (opts.json) io.out(`${JSON.stringify(results, null, 2)}\n`);
     else io.out(renderOptimize(results));

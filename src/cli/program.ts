@@ -18,6 +18,7 @@ import { doctor } from '../pipeline/index.js';
 import { runDemo } from './demo.js';
 import { budgetFromEnv, withLake } from './lake-session.js';
 import { renderDoctor } from './doctor.js';
+import { addOptimizeFlag, registerGcCommands } from './gc-commands.js';
 import { registerGoldCommands } from './gold-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { registerMaintenanceCommands } from './maintenance-commands.js';
@@ -232,6 +233,9 @@ export function buildProgram(io: Io = defaultIo): Command {
   registerOptimizeCommands(program, io);
   registerPromoteCommands(program, io);
   registerGoldCommands(program, io);
+  registerGcCommands(program, io);
+  // After registerGoldCommands: its --build-gold hook runs first.
+  addOptimizeFlag(program, io);
   return program;
 }
 

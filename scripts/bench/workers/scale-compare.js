@@ -1,14 +1,16 @@
 // Scale benchmark check (issue 13): the silver and gold tables of two lakes hold the same rows
-// (multisets, compared with EXCEPT ALL both ways), leaving out the columns that name the run that
-// wrote a row (ingested_at, run_id). Prints one JSON line: per table, rows in each lake and the
-// rows only in one of them.
+// (multisets, compared with EXCEPT ALL both ways), leaving out the lineage stamps (source,
+// ingested_at, pipeline_version, upstream_version, run_id): they name the batch and run that last
+// changed a row, which differ between a replayed lake and a from-scratch one by design (an
+// incremental promote leaves unchanged partitions as they are). Prints one JSON line: per table,
+// rows in each lake and the rows only in one of them.
 //   node scale-compare.js <lakeRootA> <lakeRootB>
 import { scanSql } from '../../../dist/engine/index.js';
 import { listLakeTables, openLake, resolveTable, tableSnapshot } from '../../../dist/table/index.js';
 import { args, emit } from './emit.js';
 
 const [rootA, rootB] = args(2, 'scale-compare.js <lakeRootA> <lakeRootB>');
-const RUN_COLUMNS = new Set(['ingested_at', 'run_id']);
+const RUN_COLUMNS = new Set(['source', 'ingested_at', 'pipeline_version', 'upstream_version', 'run_id']);
 const a = await openLake({ root: rootA });
 const b = { ...a, root: rootB };
 const id = (s) => `"${s.replace(/"/g, '""')}"`;

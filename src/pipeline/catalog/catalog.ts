@@ -153,6 +153,10 @@ const datasetSchema = z
       .default({ id_columns: [], numeric_columns: [] }),
     silver: silverSchema.optional(),
     quality: qualitySchema.optional(),
+    /** `lake gc`: which superseded bronze batches may go (README "Bronze garbage collection"). */
+    bronze_retention: z
+      .union([z.literal('all'), z.object({ latest_batches: positiveInt }).strict()], { message: 'expected all or { latest_batches: n } (n ≥ 1)' })
+      .default('all'),
   })
   .strict();
 
@@ -241,6 +245,13 @@ export interface QualityGates {
   freshness: { maxAgeHours: number; severity: 'error' | 'warn' } | undefined;
 }
 
+/**
+ * `bronze_retention` of a dataset: `all` keeps every batch (the default: bronze is the full
+ * append-only history); `latest_batches` lets `lake gc` remove batches beyond the newest `n` of
+ * each source per partition, except those silver still needs or the next promote reads.
+ */
+export type BronzeRetention = { kind: 'all' } | { kind: 'latest_batches'; n: number };
+
 export interface DatasetDef {
   name: string;
   description: string;
@@ -264,6 +275,8 @@ export interface DatasetDef {
   perSeason: boolean;
   silver?: SilverSettings;
   quality?: QualityGates;
+  /** Undefined means `all`. */
+  bronzeRetention?: BronzeRetention;
 }
 
 export interface Catalog {
@@ -326,6 +339,7 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
       perSeason: d.source.path.includes('{season}'),
       ...(d.silver ? { silver: { key: d.silver.key, dedupe: d.silver.dedupe, drop: d.silver.drop, enabled: d.silver.enabled } } : {}),
       ...(d.quality ? { quality: qualityGates(d.quality) } : {}),
+      bronzeRetention: d.bronze_retention === 'all' ? { kind: 'all' as const } : { kind: 'latest_batches' as const, n: d.bronze_retention.latest_batches },
     })),
   };
 }

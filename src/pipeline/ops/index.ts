@@ -6,3 +6,5 @@ export { tableLineage } from './lineage.js';
 export type { TableLineage, RunLineage, DatasetLineage, PartitionLineage } from './lineage.js';
 export { profileTable, profileLayer } from './profile.js';
 export type { TableProfile, PartitionProfile, ProfileRun } from './profile.js';
+export { runBronzeGc, collectBronzeGarbage, decideBatches, retentionText } from './bronze-gc.js';
+export type { BronzeGcOptions, BronzeGcOutcome, BronzeGcRunResult, BatchDecision, PartitionGc, KeepReason } from './bronze-gc.js';

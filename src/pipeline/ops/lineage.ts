@@ -72,6 +72,8 @@ interface Commit {
   timestamp: number;
   info: Record<string, unknown> | undefined;
   adds: AddAction[];
+  /** Only `dataChange: false` adds and removes (OPTIMIZE, BRONZE GC): no rows came in. */
+  rewrite: boolean;
 }
 
 function str(value: unknown): string | null {
@@ -128,7 +130,7 @@ function datasetsOf(commits: readonly Commit[], fallbackDataset: string): Datase
       },
     ];
   }
-  const last = newestFirst.find((c) => str(c.info?.['run_id']) !== null);
+  const last = newestFirst.find((c) => str(c.info?.['run_id']) !== null && !c.rewrite);
   if (!last) return [];
   const runId = str(last.info?.['run_id']);
   const ofRun = newestFirst.filter((c) => str(c.info?.['run_id']) === runId && c.adds.length > 0);
@@ -167,6 +169,7 @@ export async function tableLineage(lake: Lake, table: TableRef): Promise<TableLi
         timestamp: typeof ts === 'number' ? ts : ((await commitMtime(table.tableRoot, batch[j]!)) ?? 0),
         info: commitInfo,
         adds: actions.flatMap((a) => (a.kind === 'add' ? [a.add] : [])),
+        rewrite: actions.some((a) => a.kind === 'add' || a.kind === 'remove') && actions.every((a) => (a.kind === 'add' ? !a.add.dataChange : a.kind === 'remove' ? !a.remove.dataChange : true)),
       });
     }
   }

@@ -9,8 +9,8 @@ export interface LastPromote {
 
 /**
  * The bronze version the current silver state was built from, read from silver's log alone: the
- * newest promote commit, following a RESTORE back to the version it restored. Undefined (a full
- * rebuild) when the newest data change was made by anything else.
+ * newest promote commit, following a RESTORE back to the version it restored and past OPTIMIZE
+ * rewrites. Undefined (a full rebuild) when the newest data change was made by anything else.
  */
 export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
   const history = await tableHistory(lake, silver);
@@ -31,6 +31,8 @@ export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPro
       upTo = restored;
       continue;
     }
+    // A rewrite (OPTIMIZE: dataChange false) keeps the rows the promote wrote.
+    if (entry.operation === 'OPTIMIZE') continue;
     if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
   }
   return undefined;

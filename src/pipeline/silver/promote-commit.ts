@@ -1,26 +1,30 @@
 import { PIPELINE_VERSION } from '../../core/index.js';
 import { literal } from '../../engine/index.js';
 import { fileLayout } from '../catalog/index.js';
-import { reportPath, summarizeChecks } from '../quality/index.js';
+import { partitionKeySql, reportPath, summarizeChecks } from '../quality/index.js';
 import { writeTable } from '../../table/index.js';
 import { displayPath } from '../run/index.js';
 import type { DatasetPromoteOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
 import { reportPartition } from './promote-report.js';
+import { partitionKeyOf } from './promote-stage.js';
 
 /**
  * The commit of a promote: one Delta commit replacing exactly the staged partitions, carrying the
  * lineage (bronze version read, per-partition fingerprints, quality summary) in its commitInfo.
  */
 export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, staged: string[], outcome: DatasetPromoteOutcome, started: number): Promise<number> {
+  // Partitions whose rows did not change stay as they are: not replaced, not rewritten.
+  const same = outcome.partitions.filter((p) => p.contentUnchanged).map((p) => literal(partitionKeyOf(plan.def.partitions, p.partition)));
+  const keep = same.length > 0 ? ` WHERE ${partitionKeySql(plan.def.partitions)} NOT IN (${same.join(', ')})` : '';
   const result = await writeTable(ctx.lake, {
     table: plan.silver,
-    source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])`,
+    source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])${keep}`,
     // One staged group at a time: the write's sort and memory stay within one group.
-    sourceParts: staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})`),
+    sourceParts: staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})${keep}`),
     mode: 'replace',
     partitionBy: plan.silverSnapshot ? undefined : plan.def.partitions,
     schemaMode: 'merge',
-    replacePartitions: outcome.partitions.map((p) => p.partition),
+    replacePartitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
     configuration: plan.silverSnapshot ? undefined : ctx.options.configuration,
     compression: ctx.options.catalog.lake.compression,
     rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
@@ -58,7 +62,8 @@ function lineageMetadata(ctx: PromoteContext, plan: PromotePlan, outcome: Datase
       dedupe: rule.dedupe,
       last_ingest_utc: newest?.maxIngestedAt ?? null,
       rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
-      changed_partitions: outcome.partitions.map((p) => p.partition),
+      changed_partitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
+      unchanged_partitions: outcome.partitions.filter((p) => p.contentUnchanged).map((p) => p.partition),
       partitions: outcome.partitions.map((p) => ({ ...reportPartition(p), row_count: p.rowsAfter })),
       quality: { report: displayPath(reportPath(ctx.reportDir, def.name, ctx.runId), ctx.options.cwd), ...summary },
       ...drift,

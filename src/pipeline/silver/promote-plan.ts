@@ -60,6 +60,8 @@ export interface PartitionOutcome {
   minIngestedAt: string | null;
   maxIngestedAt: string | null;
   upstreamVersions: string[];
+  /** Its staged rows equal its silver rows (stamps aside): the commit leaves it untouched (incremental promotes only). */
+  contentUnchanged?: boolean;
 }
 
 export interface DatasetPromoteOutcome {

@@ -3,7 +3,7 @@ import type { DatasetDef } from '../catalog/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext } from './promote-plan.js';
 
 /** The quality report every promote writes per dataset (`<reportDir>/<dataset>/<run_id>.json`), whatever the outcome. */
-export function reportPartition(p: PartitionOutcome): ReportPartition & { upstream_versions: string[] } {
+export function reportPartition(p: PartitionOutcome): ReportPartition & { upstream_versions: string[]; content_unchanged?: boolean } {
   return {
     partition: p.partition,
     mode: p.mode,
@@ -14,6 +14,7 @@ export function reportPartition(p: PartitionOutcome): ReportPartition & { upstre
     min_ingested_at: p.minIngestedAt,
     max_ingested_at: p.maxIngestedAt,
     upstream_versions: p.upstreamVersions,
+    ...(p.contentUnchanged ? { content_unchanged: true } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
-import { ident, literal } from '../../engine/index.js';
+import { ident, literal, scanSql } from '../../engine/index.js';
 import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
@@ -43,6 +43,10 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
       });
       progress.step('check');
       const parts = await measureGroup(ctx, plan, group, file, incomingFile);
+      if (outcome.mode === 'incremental') {
+        const same = await unchangedPartitions(ctx, plan, group, file);
+        for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
+      }
       outcome.partitions.push(...parts);
       const incoming = `read_parquet(${literal(incomingFile)})`;
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
@@ -105,4 +109,38 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
       upstreamVersions: (batch?.versions ?? []).filter((v): v is string => v !== null),
     };
   });
+}
+
+/** The key `partitionKeySql` computes for a partition's values (log strings; '' counts as null). */
+export function partitionKeyOf(columns: readonly string[], values: Record<string, string | null>): string {
+  return JSON.stringify(columns.map((c) => (values[c] === '' || values[c] === undefined ? null : values[c])));
+}
+
+/**
+ * The partitions of a merged group whose staged rows equal their silver rows, stamps aside (same
+ * count and the same order-independent digest of every other column, compared as text): their
+ * upstream file changed elsewhere (nflverse re-publishes a file over every season when one season
+ * changes), so the commit leaves them as they are, and gold sees no change there either. Only for
+ * an incremental promote: a full one (new rule, new schema) rewrites every partition.
+ */
+async function unchangedPartitions(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string): Promise<Set<string>> {
+  const { engine } = ctx.lake;
+  const { def, rule, silverGroups, silverSnapshot } = plan;
+  const merged = group.filter(([key, item]) => item.mode === 'merge' && (silverGroups.get(key)?.files.length ?? 0) > 0);
+  if (!silverSnapshot || merged.length === 0) return new Set();
+  const skip = new Set<string>([...STAMP_COLUMNS, ...def.partitions]);
+  const content = rule.columns.map((c) => c.name).filter((c) => !skip.has(c));
+  const silverContent = silverSnapshot.schema.fields.map((f) => f.name).filter((c) => !skip.has(c));
+  // A column only one side has makes every row differ: not unchanged.
+  if (content.length !== silverContent.length || content.some((c) => !silverContent.includes(c))) return new Set();
+  const pk = partitionKeySql(def.partitions);
+  const digest = (source: string): string =>
+    `SELECT ${pk} AS pk, count(*) AS n, sum(hash(${content.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')})::HUGEINT) AS h FROM (${source}) AS rows GROUP BY ALL`;
+  const silverScan = await scanSql(engine, { ...silverSnapshot, files: merged.flatMap(([key]) => silverGroups.get(key)!.files) });
+  const rows = await engine.rows<{ pk: string; n_new: bigint; n_old: bigint | null }>(
+    `SELECT s.pk, s.n AS n_new, o.n AS n_old FROM (${digest(`SELECT * FROM read_parquet(${literal(file)})`)}) AS s
+     JOIN (${digest(silverScan)}) AS o ON o.pk = s.pk AND o.n = s.n AND o.h = s.h`,
+  );
+  const wanted = new Set(merged.map(([key]) => key));
+  return new Set(rows.map((r) => r.pk).filter((k) => wanted.has(k)));
 }

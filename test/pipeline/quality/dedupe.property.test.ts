@@ -12,7 +12,8 @@ import { thingsCatalog } from '../../helpers/things-catalog.js';
 /**
  * Properties of the promote's dedupe (fast-check), on a small synthetic dataset written to bronze
  * in arbitrary commits: the result does not depend on the order of bronze rows or how they were
- * split into commits, promoting after every commit equals promoting once, a second promote
+ * split into commits, promoting after every commit equals promoting once (stamps aside: an unchanged
+ * partition keeps the stamps of the batch that last changed it), a second promote
  * commits nothing, and each key keeps a row of its newest ingested_at.
  */
 const CATALOG = thingsCatalog('    quality: { unique: false, not_null: [id] }\n');
@@ -133,7 +134,12 @@ describe('promote dedupe (fast-check)', () => {
           await appendBronze(b, c);
           await promote(b);
         }
-        expect(canonicalRows(await silverRows(b))).toEqual(canonicalRows(await silverRows(a)));
+        // Same content; a partition whose rows did not change is left as it was by B's later
+        // promotes, so its stamps may name the earlier batch that already carried those values.
+        const content = (rs: Row[]): Row[] => rs.map(({ id, season, v }) => ({ id, season, v }));
+        const rowsB = await silverRows(b);
+        expect(canonicalRows(content(rowsB))).toEqual(canonicalRows(content(await silverRows(a))));
+        for (const r of rowsB) expect(rows.some((x) => x.id === r['id'] && x.season === r['season'] && x.v === r['v'] && x.src === r['src'] && BASE + x.t * 3_600_000 === r['ms'])).toBe(true);
       }),
       { numRuns: 12 },
     );
