@@ -15,6 +15,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 import { generate } from '../scale/generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -126,6 +127,18 @@ function du(target) {
   const info = statSync(target);
   if (!info.isDirectory()) return info.size;
   return readdirSync(target).reduce((n, name) => n + du(path.join(target, name)), 0);
+}
+
+/** Bytes of the release's files whose asset key `match`es. */
+function releaseBytes(root, match, rel = '') {
+  let total = 0;
+  for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const key = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.name.startsWith('.')) continue;
+    if (entry.isDirectory()) total += releaseBytes(root, match, key);
+    else if (match(key)) total += statSync(path.join(root, key)).size;
+  }
+  return total;
 }
 
 /** Per table: live files, rows and bytes (from the log), bytes on disk; per layer: totals. */
@@ -277,7 +290,15 @@ try {
   const lastToday = nights.at(-1)?.today ?? today0;
   const finalEnv = { ...full, LAKE_TODAY: lastToday };
 
-  // 4. Maintenance: a full-table query before and after OPTIMIZE.
+  // 4. Maintenance: bronze GC (every dataset at bronze_retention latest_batches: 1, in a copy of
+  // the catalog), then a full-table query before and after OPTIMIZE.
+  const gcCatalog = path.join(dir, 'catalog-gc.yml');
+  const doc = parseDocument(readFileSync(path.join(repoRoot, 'catalog/datasets.yml'), 'utf8'));
+  for (const item of doc.get('datasets').items) item.value.set('bronze_retention', doc.createNode({ latest_batches: 1 }));
+  writeFileSync(gcCatalog, doc.toString());
+  steps.push({ group: 'maintenance', ...(await lake('gc (bronze_retention latest_batches: 1 for every dataset)', ['gc', '--catalog', gcCatalog], finalEnv)) });
+  const afterGc = await measureLake(full.LAKE_ROOT);
+  const upstreamCurrent = releaseBytes(release, (key) => key.includes(`_${CURRENT}.`) || key.includes(`_${CURRENT}_`));
   const queryBefore = await fullQuery('query before optimize', finalEnv);
   steps.push({ group: 'maintenance', ...(await lake('optimize (every table)', ['optimize'], finalEnv)) });
   const queryAfter = await fullQuery('query after optimize', finalEnv);
@@ -294,11 +315,11 @@ try {
   }
 
   const finishedAt = new Date();
-  const section = report({ gen0, steps, nights, afterFull, afterSeason, afterOptimize, queryBefore, queryAfter, compare: compare.result, startedAt, finishedAt, loadEnd: os.loadavg() });
+  const section = report({ gen0, steps, nights, afterFull, afterSeason, afterGc, upstreamCurrent, afterOptimize, queryBefore, queryAfter, compare: compare.result, startedAt, finishedAt, loadEnd: os.loadavg() });
   const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
   const marked = /<!-- scale:begin -->[\s\S]*<!-- scale:end -->\n?/;
   writeFileSync(OUT, marked.test(previous) ? previous.replace(marked, section) : `${previous.trimEnd()}\n\n${section}`);
-  writeFileSync(path.join(dir, 'scale-result.json'), JSON.stringify({ steps, nights, afterFull, afterSeason, afterOptimize, compare: compare.result }, null, 2));
+  writeFileSync(path.join(dir, 'scale-result.json'), JSON.stringify({ steps, nights, afterFull, afterSeason, afterGc, upstreamCurrent, afterOptimize, compare: compare.result }, null, 2));
   log(`wrote the Full history section of ${OUT}`);
   if (FRESH && !compare.result?.equal) {
     log('the replayed lake and the from-scratch lake differ: see the report');
@@ -356,6 +377,8 @@ function report(r) {
   if (promote && floorSilver) p(`| full promote wall ≤ 1.5× raw dedupe+write floor | ${secs(promote.wallS)} / ${secs(floorSilver.wallS)} = ${(promote.wallS / floorSilver.wallS).toFixed(2)}× | **${promote.wallS / floorSilver.wallS <= 1.5 ? 'met' : 'missed'}** |`);
   if (bootstrap) p(`| a night (update → promote → build-gold) ≤ 0.05× full bootstrap wall | median night ${secs(nightMedian)} / ${secs(bootstrap.wallS)} = ${(nightMedian / bootstrap.wallS).toFixed(3)}× | **${nightMedian / bootstrap.wallS <= 0.05 ? 'met' : 'missed'}** |`);
   p(`| nights touch only the current season's silver and gold partitions | ${r.nights.length - outside.length} of ${r.nights.length} nights committed only season ${CURRENT} partitions (or unpartitioned tables) in silver and gold${outside.length ? `; others: ${outside.map((n) => `night ${n.k}: ${n.touched.outside.join(', ')}`).join('; ')}` : ''} | **${outside.length === 0 ? 'met' : 'missed'}** |`);
+  const gcBronze = r.afterGc.layers.bronze?.currentSeasonBytes ?? 0;
+  p(`| bronze bytes of season ${CURRENT} after GC ≤ 2× the season's upstream files | ${mib(gcBronze)} live (before GC ${mib(r.afterSeason.layers.bronze?.currentSeasonBytes ?? 0)}) / ${mib(r.upstreamCurrent)} = ${(gcBronze / r.upstreamCurrent).toFixed(2)}× | **${gcBronze <= 2 * r.upstreamCurrent ? 'met' : 'missed'}** |`);
   if (r.compare) p(`| replayed silver and gold = from-scratch of the final state, row for row | ${r.compare.tables.length} tables, ${r.compare.tables.filter((t) => t.onlyA === 0 && t.onlyB === 0 && !t.missingIn).length} equal | **${r.compare.equal ? 'met' : 'missed'}** |`);
   else p('| replayed silver and gold = from-scratch of the final state, row for row | not run here (BENCH_SCALE_FRESH=0) | — |');
   p();
@@ -379,14 +402,14 @@ function report(r) {
   p();
   p('| layer | after | tables | live files | rows | live bytes | on disk | current-season bytes |');
   p('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [when, m] of [['full history', r.afterFull], ['replayed season', r.afterSeason], ['optimize', r.afterOptimize]]) {
+  for (const [when, m] of [['full history', r.afterFull], ['replayed season', r.afterSeason], ['gc', r.afterGc], ['gc + optimize', r.afterOptimize]]) {
     for (const [layer, l] of Object.entries(m.layers)) p(`| ${layer} | ${when} | ${l.tables} | ${l.files.toLocaleString('en-US')} | ${l.rows.toLocaleString('en-US')} | ${mib(l.bytes)} | ${mib(l.diskBytes)} | ${mib(l.currentSeasonBytes)} |`);
   }
   p();
   const worst = (m) => m.tables.filter((t) => t.layer !== 'bronze').reduce((w, t) => (t.maxFilesPerPartition > (w?.maxFilesPerPartition ?? -1) ? t : w), undefined);
   const ws = worst(r.afterSeason);
   const wo = worst(r.afterOptimize);
-  p(`Most files in one partition of a silver/gold table: ${ws ? `${ws.table} ${ws.maxFilesPerPartition} after the season` : '—'}, ${wo ? `${wo.table} ${wo.maxFilesPerPartition} after optimize` : '—'}. Bronze bytes of season ${CURRENT} after the season (every bronze table): ${mib(r.afterSeason.layers.bronze?.currentSeasonBytes ?? 0)}; upstream bytes of the current season's files are in the generator's output above.`);
+  p(`Most files in one partition of a silver/gold table: ${ws ? `${ws.table} ${ws.maxFilesPerPartition} after the season` : '—'}, ${wo ? `${wo.table} ${wo.maxFilesPerPartition} after optimize` : '—'}. Bronze bytes of season ${CURRENT} (live files, every bronze table): ${mib(r.afterSeason.layers.bronze?.currentSeasonBytes ?? 0)} after the season, ${mib(r.afterGc.layers.bronze?.currentSeasonBytes ?? 0)} after GC; the season's upstream files (per-season files of ${CURRENT} in the final release) total ${mib(r.upstreamCurrent)}. GC'd files stay on disk ("on disk" above) until \`lake vacuum\` passes the 7-day retention.`);
   p();
   p(`Full-table query (\`lake sql\` GROUP BY season over silver.pbp, median of 3 processes): before optimize ${secs(r.queryBefore.wallS)}, after ${secs(r.queryAfter.wallS)}.`);
   p();
