@@ -138,7 +138,7 @@ async function planAppend(lake: Lake, options: BronzeWriteOptions, snapshot: Sna
   return { incoming, drift: report.drift, casts };
 }
 
-/** The stamped and cast SELECT that is appended (the table writer sorts each file by sort_by). */
+/** The stamped and cast SELECT that is appended, in upstream's row order. */
 function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): string {
   const { entry } = options;
   const stamps = [
@@ -185,7 +185,8 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
     rowGroupSize: options.rowGroupSize,
     rowGroupMb: def.rowGroupMb ?? options.rowGroupMb,
     maxRowsPerFile: def.maxRowsPerFile ?? options.maxRowsPerFile,
-    sortBy: def.sortBy.filter((c) => plan.incoming.some((i) => i.name === c)),
+    // Bronze keeps upstream's row order: sort_by pays off where tables are queried (silver,
+    // gold, and OPTIMIZE), while sorting every wide upstream file on ingest doubled its cost.
     operationParameters: { source: entry.url },
     commitMetadata: {
       run_id: options.runId,
