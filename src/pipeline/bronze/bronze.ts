@@ -81,8 +81,12 @@ export async function writeBronze(lake: Lake, options: BronzeWriteOptions): Prom
     return { status: 'skipped', table: table.name, version: snapshot.version, reason: `${asset.key} sequence ${entry.sequence} is already committed`, columns: entry.columns ?? {} };
   }
 
+  const source = await readSourceSql(lake.engine, options.file, asset, def);
+  // Parquet is read where it is (typing, partition listing and the write each scan it, cheaply,
+  // column by column); a CSV is parsed once into a temporary table.
+  if (asset.format === 'parquet') return writeMaterialized(lake, options, table, snapshot, source);
   const raw = `__bronze_raw_${randomUUID().replace(/-/g, '')}`;
-  await materializeRawFile(lake.engine, await readSourceSql(lake.engine, options.file, asset, def), raw, asset, options.file);
+  await materializeRawFile(lake.engine, source, raw, asset, options.file);
   try {
     return await writeMaterialized(lake, options, table, snapshot, ident(raw));
   } finally {
