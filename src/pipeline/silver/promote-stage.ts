@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
 import { ident, literal, scanSql } from '../../engine/index.js';
@@ -26,32 +26,29 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
   const staged: string[] = [];
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
     const file = path.join(staging, `g${staged.length}.parquet`);
-    const incomingFile = path.join(staging, `g${staged.length}-in.parquet`);
     const progress = task.item(groupLabel(group), { step: 'stage' });
     try {
       const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
-      await stagePartitions(lake.engine, {
+      const incomingSql = await stagePartitions(lake.engine, {
         rule,
         partitionColumns: def.partitions,
         bronze: plan.bronzeSnapshot,
         bronzeFiles: group.flatMap(([, item]) => item.files),
         silver: plan.silverSnapshot,
         silverFiles: existing,
-        incomingFile,
         file,
         compression: ctx.options.catalog.lake.compression,
       });
       progress.step('check');
-      const parts = await measureGroup(ctx, plan, group, file, incomingFile);
+      const incoming = `(${incomingSql})`;
+      const parts = await measureGroup(ctx, plan, group, file, incoming);
       if (outcome.mode === 'incremental') {
         const same = await unchangedPartitions(ctx, plan, group, file);
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
       }
       outcome.partitions.push(...parts);
-      const incoming = `read_parquet(${literal(incomingFile)})`;
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
       outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: `read_parquet(${literal(file)})`, incoming })));
-      await rm(incomingFile, { force: true });
       progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes: (await stat(file)).size, units: group.length });
     } catch (error) {
       progress.finish({ status: 'failed', units: 0 });
@@ -75,13 +72,13 @@ function groupLabel(group: WorkItem[]): string {
 }
 
 /** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */
-async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string, incomingFile: string): Promise<PartitionOutcome[]> {
+async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string, incoming: string): Promise<PartitionOutcome[]> {
   const { engine } = ctx.lake;
   const { def, rule, silverGroups } = plan;
   const pk = partitionKeySql(def.partitions);
   const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null }>(
     `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions
-     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM read_parquet(${literal(incomingFile)})) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
+     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM ${incoming} AS incoming) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
      GROUP BY pk`,
   );
   const batchOf = new Map(batches.map((b) => [b.pk, b]));

@@ -230,30 +230,30 @@ export interface StageInput {
   /** Silver files of the merged partitions ([] when every partition is rebuilt). */
   silver: Snapshot | undefined;
   silverFiles: AddAction[];
-  /** Staging Parquet file receiving the incoming rows, transformed (not deduplicated). */
-  incomingFile: string;
   /** Staging Parquet file receiving the partitions' deduplicated rows. */
   file: string;
   compression?: string;
 }
 
 /**
- * Stages a group of partitions: the incoming bronze rows through the silver rule (one Parquet
- * file), merged with the partitions' current silver rows and deduplicated per partition (one
- * more file). The promote sizes groups so that memory stays bounded: a large partition is a
- * group of its own.
+ * Stages a group of partitions: the incoming bronze rows through the silver rule, merged with the
+ * partitions' current silver rows and deduplicated per partition, into one Parquet file. Returns
+ * the incoming rows as SQL (the rule over the bronze files), which the measurements and quality
+ * checks read again with only the columns they need — cheaper than writing all of a wide rule's
+ * columns to a file and reading them back. The promote sizes groups so that memory stays bounded:
+ * a large partition is a group of its own.
  */
-export async function stagePartitions(engine: Engine, input: StageInput): Promise<void> {
+export async function stagePartitions(engine: Engine, input: StageInput): Promise<string> {
   const { rule } = input;
   const bronzeColumns = new Set(input.bronze.schema.fields.map((f) => f.name));
   const bronzeScan = await scanSql(engine, { ...input.bronze, files: input.bronzeFiles });
-  const incoming = transformSql(rule, inputSql(bronzeScan, bronzeColumns, rule));
+  const incoming = `SELECT ${canonicalSelect(rule)} FROM (${transformSql(rule, inputSql(bronzeScan, bronzeColumns, rule))}) AS incoming`;
   const options = `(FORMAT parquet, COMPRESSION ${input.compression ?? 'zstd'})`;
-  await engine.run(`COPY (SELECT ${canonicalSelect(rule)} FROM (${incoming}) AS incoming) TO ${literal(input.incomingFile)} ${options}`);
-  const parts = [`SELECT * FROM read_parquet(${literal(input.incomingFile)})`];
+  const parts = [incoming];
   if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
   const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
   await engine.run(`COPY (${dedupeSql(rule, input.partitionColumns, union)}) TO ${literal(input.file)} ${options}`);
+  return incoming;
 }
 
 // The plan of a promote: the partitions bronze changed since the last promote, and the groups they are staged in.
