@@ -431,7 +431,7 @@ function report(r) {
   }
   p('### Replayed lake against a from-scratch lake of the final state');
   p();
-  p('Rows compared as multisets (EXCEPT ALL both ways) over every column except the lineage stamps (source, ingested_at, pipeline_version, upstream_version, run_id), which name the batch that last changed a row.');
+  p('Rows compared as multisets over every column except the lineage stamps (source, ingested_at, pipeline_version, upstream_version, run_id), which name the batch that last changed a row: a streamed digest per table (row count and the sum of the rows\' hashes), and EXCEPT ALL both ways where the digests differ (-1: they differ, but the row-by-row diff did not fit in memory).');
   p();
   p('| table | rows (replayed) | rows (from scratch) | only in replayed | only in from-scratch |');
   p('| --- | --- | --- | --- | --- |');
