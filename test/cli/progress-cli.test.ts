@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,9 +49,10 @@ function progressLines(file: string, scope: string, event = 'finish'): LogLine[]
   return logLines(file).filter((l) => l.msg === 'progress' && l.scope === scope && l.progress === event);
 }
 
+/** The log written last (run ids of two runs in the same second do not sort by time: by mtime). */
 function newestLog(): string {
-  const logs = readdirSync(path.join(dir, 'logs')).sort();
-  return path.join(dir, 'logs', logs.at(-1)!);
+  const logs = readdirSync(path.join(dir, 'logs')).map((name) => path.join(dir, 'logs', name));
+  return logs.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1)!;
 }
 
 beforeAll(async () => {
