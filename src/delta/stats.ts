@@ -140,6 +140,17 @@ export function buildFileStats(numRecords: number, columns: ColumnStatistics, sc
 }
 
 /** `numRecords` of a file's `stats` JSON; `undefined` when stats are absent, unparsable or lack it. */
+/** Rows of all `files` from their stats; undefined when a file has none. */
+export function filesNumRecords(files: readonly { stats?: string | null }[]): number | undefined {
+  let total = 0;
+  for (const f of files) {
+    const n = statsNumRecords(f.stats);
+    if (n === undefined) return undefined;
+    total += n;
+  }
+  return total;
+}
+
 export function statsNumRecords(stats: string | null | undefined): number | undefined {
   if (!stats) return undefined;
   try {

@@ -5,16 +5,16 @@ import {
   conflictError,
   fileKey,
   partitionKey,
-  statsNumRecords,
+  filesNumRecords,
   type Action,
   type AddAction,
   type CommitInfoAction,
   type Snapshot,
 } from '../delta/index.js';
-import { dataFilePath, ident, literal, scanSql } from '../engine/index.js';
+import { dataFilePath, ident, literal } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
-import { tableDescription, writeAttemptFiles, type WriteAttempt } from './write-attempt.js';
-import { maybeCheckpoint, measuredBytesPerRow, removeFor } from './write.js';
+import { rewritePartitionFiles, tableDescription, type WriteAttempt } from './write-attempt.js';
+import { checkpointAfterCommit, removeFor } from './write.js';
 
 /**
  * Batches of an append-only table (README "Bronze garbage collection"): a batch is the rows of
@@ -202,16 +202,6 @@ function keepPredicate(dropped: readonly Batch[]): string {
   return `NOT (${terms.join(' OR ')})`;
 }
 
-function rowsOf(files: readonly AddAction[]): number | undefined {
-  let total = 0;
-  for (const f of files) {
-    const n = statsNumRecords(f.stats);
-    if (n === undefined) return undefined;
-    total += n;
-  }
-  return total;
-}
-
 /** Removes the chosen batches: plan → rewrite the mixed files (written once) → one commit. */
 export async function removeBatches(lake: Lake, options: RemoveBatchesOptions): Promise<RemoveBatchesResult> {
   const { table, batches } = options;
@@ -242,38 +232,26 @@ export async function removeBatches(lake: Lake, options: RemoveBatchesOptions): 
   const attempts: WriteAttempt[] = [];
   try {
     const written: { plan: FilePlan; adds: AddAction[] }[] = [];
-    const sourceColumns = new Set(snapshot.schema.fields.map((f) => f.name));
+    const layout = { sortBy: options.sortBy, maxRowsPerFile: options.maxRowsPerFile, rowGroupBytes: options.rowGroupBytes, rowGroupSize: options.rowGroupSize, compression: options.compression };
     for (const plan of plans) {
       if (plan.rewritten.length === 0) {
         written.push({ plan, adds: [] });
         continue;
       }
-      const scan = await scanSql(lake.engine, { ...snapshot, files: plan.rewritten });
-      const attempt = await writeAttemptFiles(lake, table, {
-        source: `SELECT * FROM (${scan}) AS rewritten WHERE ${keepPredicate(plan.dropped)}`,
-        schema: snapshot.schema,
-        partitionColumns: snapshot.partitionColumns,
-        sourceColumns,
+      const rowsIn = filesNumRecords(plan.rewritten);
+      const droppedHere = countDroppedRows(plan);
+      const expectedRows = rowsIn !== undefined && droppedHere !== undefined ? rowsIn - droppedHere : undefined;
+      const attempt = await rewritePartitionFiles(lake, table, snapshot, {
+        files: plan.rewritten,
         partition: plan.partition.values,
-        sortBy: (options.sortBy ?? []).filter((c) => sourceColumns.has(c)),
-        maxRowsPerFile: options.maxRowsPerFile,
-        bytesPerRow: measuredBytesPerRow(plan.rewritten),
-        rowGroupBytes: options.rowGroupBytes,
-        rowGroupSize: options.rowGroupSize,
-        compression: options.compression,
+        label: plan.partition.key,
+        where: keepPredicate(plan.dropped),
+        expectedRows,
+        layout,
         now: now(),
       });
       attempts.push(attempt);
-      const adds = attempt.adds.map((a) => ({ ...a, dataChange: false }));
-      const rowsIn = rowsOf(plan.rewritten);
-      const droppedHere = countDroppedRows(plan);
-      const rowsOut = rowsOf(adds);
-      if (rowsIn !== undefined && droppedHere !== undefined && rowsOut !== rowsIn - droppedHere) {
-        throw new LakeError('DATA_INVALID', `${table.name}: rewriting partition ${plan.partition.key} kept ${rowsOut} rows instead of ${rowsIn - droppedHere}; nothing was committed`, {
-          hint: 'This is a bug; the table is unchanged. Report it with the table log.',
-        });
-      }
-      written.push({ plan, adds });
+      written.push({ plan, adds: attempt.adds });
     }
     await options.beforeCommit?.();
     return await commitGc(lake, options, snapshot, written);
@@ -286,7 +264,7 @@ export async function removeBatches(lake: Lake, options: RemoveBatchesOptions): 
 /** Rows of the dropped batches inside the plan's rewritten files: the dropped rows minus the rows of the files removed whole. */
 function countDroppedRows(plan: FilePlan): number | undefined {
   const droppedRows = plan.dropped.reduce((n, b) => n + b.rows, 0);
-  const inRemoved = rowsOf(plan.removed);
+  const inRemoved = filesNumRecords(plan.removed);
   return inRemoved === undefined ? undefined : droppedRows - inRemoved;
 }
 
@@ -333,10 +311,7 @@ async function commitGc(lake: Lake, options: RemoveBatchesOptions, snapshot: Sna
     maxAttempts: options.maxAttempts,
   });
   if (outcome.status === 'conflict') throw conflictError(table.name, outcome);
-  const checkpointed = await maybeCheckpoint(lake, table, outcome.version, snapshot.metadata).catch((error: unknown) => {
-    logger().warn({ table: table.name, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
-    return false;
-  });
+  const checkpointed = await checkpointAfterCommit(lake, table, outcome.version, snapshot.metadata);
   logger().info({ table: table.name, version: outcome.version, batchesRemoved, filesRemoved: removed.length, filesAdded: added.length }, 'batch gc committed');
   return {
     table: table.name,

@@ -1,6 +1,7 @@
 export { LAYERS, openLake, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
 export type { Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
-export { writeTable, removeFor, partitionPredicate, measuredBytesPerRow } from './write.js';
+export { writeTable, removeFor, partitionPredicate } from './write.js';
+export { measuredBytesPerRow } from './write-attempt.js';
 export { optimizeTable, DEFAULT_TARGET_FILE_BYTES } from './optimize.js';
 export type { OptimizeOptions, OptimizeMetrics, OptimizePartition, FileSizeMetrics } from './optimize.js';
 export { listBatches, removeBatches, batchKey, BATCH_COLUMNS, GC_OPERATION } from './batch-gc.js';

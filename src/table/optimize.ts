@@ -5,16 +5,16 @@ import {
   conflictError,
   fileKey,
   partitionKey,
-  statsNumRecords,
+  filesNumRecords,
   type Action,
   type AddAction,
   type CommitInfoAction,
   type Snapshot,
 } from '../delta/index.js';
-import { filesFor, ident, partitionValueSql, scanSql } from '../engine/index.js';
+import { filesFor, ident, partitionValueSql } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
-import { tableDescription, writeAttemptFiles, type WriteAttempt } from './write-attempt.js';
-import { maybeCheckpoint, measuredBytesPerRow, removeFor } from './write.js';
+import { rewritePartitionFiles, tableDescription, type WriteAttempt } from './write-attempt.js';
+import { checkpointAfterCommit, removeFor } from './write.js';
 
 /**
  * OPTIMIZE (bin-packing compaction, as delta-rs and Spark do it): in every partition, the files
@@ -120,16 +120,6 @@ function sizeMetrics(sizes: readonly number[]): FileSizeMetrics {
   };
 }
 
-function rowsOf(files: readonly AddAction[]): number | undefined {
-  let total = 0;
-  for (const f of files) {
-    const n = statsNumRecords(f.stats);
-    if (n === undefined) return undefined;
-    total += n;
-  }
-  return total;
-}
-
 /** Partition keys (of `partitionKey`) that satisfy `where`, judged by DuckDB over the typed partition values. */
 async function partitionsMatching(lake: Lake, snapshot: Snapshot, groups: Map<string, Record<string, string | null>>, where: string): Promise<Set<string>> {
   const table = snapshot.table;
@@ -173,7 +163,7 @@ async function planOptimize(lake: Lake, snapshot: Snapshot, options: OptimizeOpt
         hint: 'Optimize this table with delta-rs or Spark.',
       });
     }
-    const rows = rowsOf(small);
+    const rows = filesNumRecords(small);
     const bytes = small.reduce((n, f) => n + f.size, 0);
     const bytesPerRow = rows === undefined || rows === 0 ? undefined : bytes / rows;
     const plannedFiles = rows === undefined ? Math.max(1, Math.round(bytes / target)) : filesFor(rows, { maxRowsPerFile: options.maxRowsPerFile, targetFileBytes: target, bytesPerRow });
@@ -224,32 +214,12 @@ export async function optimizeTable(lake: Lake, options: OptimizeOptions): Promi
   const attempts: WriteAttempt[] = [];
   try {
     const written: { plan: PartitionPlan; adds: AddAction[] }[] = [];
-    const sourceColumns = new Set(snapshot.schema.fields.map((f) => f.name));
+    const layout = { sortBy, maxRowsPerFile: options.maxRowsPerFile, targetFileBytes: target, rowGroupBytes: options.rowGroupBytes, rowGroupSize: options.rowGroupSize, compression: options.compression };
     for (const plan of plans) {
-      const attempt = await writeAttemptFiles(lake, table, {
-        source: await scanSql(lake.engine, { ...snapshot, files: plan.files }),
-        schema: snapshot.schema,
-        partitionColumns: snapshot.partitionColumns,
-        sourceColumns,
-        partition: plan.values,
-        sortBy,
-        maxRowsPerFile: options.maxRowsPerFile,
-        targetFileBytes: target,
-        bytesPerRow: measuredBytesPerRow(plan.files),
-        rowGroupBytes: options.rowGroupBytes,
-        rowGroupSize: options.rowGroupSize,
-        compression: options.compression,
-        now: now(),
-      });
+      const label = partitionKey(snapshot.partitionColumns, plan.values);
+      const attempt = await rewritePartitionFiles(lake, table, snapshot, { files: plan.files, partition: plan.values, label, expectedRows: plan.rows, layout, now: now() });
       attempts.push(attempt);
-      written.push({ plan, adds: attempt.adds.map((a) => ({ ...a, dataChange: false })) });
-      const rowsIn = plan.rows;
-      const rowsOut = rowsOf(attempt.adds);
-      if (rowsIn !== undefined && rowsOut !== rowsIn) {
-        throw new LakeError('DATA_INVALID', `${table.name}: rewriting partition ${partitionKey(snapshot.partitionColumns, plan.values)} gave ${rowsOut} rows instead of ${rowsIn}; nothing was committed`, {
-          hint: 'This is a bug; the table is unchanged. Report it with the table log.',
-        });
-      }
+      written.push({ plan, adds: attempt.adds });
     }
     await options.beforeCommit?.();
     return await commitOptimize(lake, options, snapshot, written, base);
@@ -316,10 +286,7 @@ async function commitOptimize(
     maxAttempts: options.maxAttempts,
   });
   if (outcome.status === 'conflict') throw conflictError(table.name, outcome);
-  const checkpointed = await maybeCheckpoint(lake, table, outcome.version, snapshot.metadata).catch((error: unknown) => {
-    logger().warn({ table: table.name, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
-    return false;
-  });
+  const checkpointed = await checkpointAfterCommit(lake, table, outcome.version, snapshot.metadata);
   logger().info({ table: table.name, version: outcome.version, filesRemoved: removed.length, filesAdded: added.length }, 'optimize committed');
   return {
     ...base,
@@ -338,7 +305,7 @@ async function commitOptimize(
       bytesRemoved: w.plan.bytes,
       filesAdded: w.adds.length,
       bytesAdded: w.adds.reduce((n, a) => n + a.size, 0),
-      rows: rowsOf(w.adds),
+      rows: filesNumRecords(w.adds),
     })),
     attempts: outcome.attempts,
     checkpointed,

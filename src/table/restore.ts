@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ENGINE_INFO, LakeError, errnoCode, logger } from '../core/index.js';
 import {
   assertWritable,
-  checkpointDue,
   commitWithRetry,
   conflictError,
   fileKey,
@@ -16,9 +15,9 @@ import {
   type ProtocolAction,
   type Snapshot,
 } from '../delta/index.js';
-import { dataFilePath, writeCheckpoint } from '../engine/index.js';
+import { dataFilePath } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
-import { removeFor } from './write.js';
+import { checkpointAfterCommit, removeFor } from './write.js';
 
 /**
  * RESTORE (Delta's `RESTORE TABLE … TO VERSION AS OF n`): one new commit whose snapshot equals
@@ -233,16 +232,7 @@ export async function applyRestore(
   });
   if (outcome.status === 'conflict') throw conflictError(table, outcome);
   logger().info({ table, version: outcome.version, restoredVersion: target.version, ...plan.metrics }, 'table restored');
-  await maybeCheckpoint(lake, options.table, outcome.version, plan.metadata ?? current.metadata, now());
+  // The same checkpoint cadence as writes (`delta.checkpointInterval`, default 100); never fails the restore.
+  await checkpointAfterCommit(lake, options.table, outcome.version, plan.metadata ?? current.metadata, now());
   return { status: 'committed', version: outcome.version, ...base };
-}
-
-/** The same checkpoint cadence as writes (`delta.checkpointInterval`, default 100); never fails the restore. */
-async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction, now: number): Promise<void> {
-  if (!checkpointDue(metadata, version)) return;
-  try {
-    await writeCheckpoint(lake.engine, await tableSnapshot(lake, table, { version }), { now });
-  } catch (error) {
-    logger().warn({ table: table.name, version, err: String(error) }, 'checkpoint after commit failed');
-  }
 }

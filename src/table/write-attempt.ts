@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { asDiskFull, errnoCode } from '../core/index.js';
-import { LOG_DIR, type AddAction } from '../delta/index.js';
-import { writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
+import { LakeError, asDiskFull, errnoCode } from '../core/index.js';
+import { LOG_DIR, filesNumRecords, statsNumRecords, type AddAction, type Snapshot } from '../delta/index.js';
+import { scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
 import type { Lake, TableRef } from './lake.js';
 import { listFolders } from './ownership.js';
 
@@ -32,6 +32,58 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
     await discard();
     throw asDiskFull(error, tableDescription(table));
   }
+}
+
+/** Parquet bytes per row of the files (size / numRecords over the files whose stats give a row count); undefined without rows. */
+export function measuredBytesPerRow(files: readonly AddAction[]): number | undefined {
+  let bytes = 0;
+  let rows = 0;
+  for (const file of files) {
+    const n = statsNumRecords(file.stats);
+    if (n === undefined || n === 0) continue;
+    bytes += file.size;
+    rows += n;
+  }
+  return rows > 0 ? bytes / rows : undefined;
+}
+
+/** How the files of a rewrite (OPTIMIZE, batch GC) are laid out. */
+export type RewriteLayout = Pick<AttemptFilesOptions, 'sortBy' | 'maxRowsPerFile' | 'targetFileBytes' | 'rowGroupBytes' | 'rowGroupSize' | 'compression'>;
+
+/**
+ * Rewrites `files` of one partition of `snapshot` — the rows `where` keeps, all by default — as
+ * new files of that partition marked `dataChange: false`, and checks they hold `expectedRows`
+ * when it is known: a mismatch is a bug, so the attempt's files are discarded and nothing can be
+ * committed. On success the caller owns the attempt (and discards it if its commit fails).
+ */
+export async function rewritePartitionFiles(
+  lake: Lake,
+  table: TableRef,
+  snapshot: Snapshot,
+  rewrite: { files: AddAction[]; partition: Record<string, string | null>; label: string; where?: string; expectedRows: number | undefined; layout: RewriteLayout; now: number },
+): Promise<WriteAttempt> {
+  const scan = await scanSql(lake.engine, { ...snapshot, files: rewrite.files });
+  const sourceColumns = new Set(snapshot.schema.fields.map((f) => f.name));
+  const attempt = await writeAttemptFiles(lake, table, {
+    ...rewrite.layout,
+    source: rewrite.where === undefined ? scan : `SELECT * FROM (${scan}) AS rewritten WHERE ${rewrite.where}`,
+    schema: snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    sourceColumns,
+    partition: rewrite.partition,
+    sortBy: (rewrite.layout.sortBy ?? []).filter((c) => sourceColumns.has(c)),
+    bytesPerRow: measuredBytesPerRow(rewrite.files),
+    now: rewrite.now,
+  });
+  const adds = attempt.adds.map((a) => ({ ...a, dataChange: false }));
+  const rowsOut = filesNumRecords(adds);
+  if (rewrite.expectedRows !== undefined && rowsOut !== rewrite.expectedRows) {
+    await attempt.discard();
+    throw new LakeError('DATA_INVALID', `${table.name}: rewriting partition ${rewrite.label} gave ${rowsOut} rows instead of ${rewrite.expectedRows}; nothing was committed`, {
+      hint: 'This is a bug; the table is unchanged. Report it with the table log.',
+    });
+  }
+  return { adds, discard: attempt.discard };
 }
 
 /** How a DISK_FULL error names the table whose files were being written. */

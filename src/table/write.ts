@@ -24,7 +24,7 @@ import {
 import { writeCheckpoint } from '../engine/index.js';
 import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { assertCreatable } from './ownership.js';
-import { tableDescription, writeAttemptFiles } from './write-attempt.js';
+import { measuredBytesPerRow, tableDescription, writeAttemptFiles } from './write-attempt.js';
 import { describeSource, targetSchema } from './write-schema.js';
 
 export type WriteMode = 'append' | 'overwrite' | 'replace';
@@ -80,19 +80,6 @@ export type WriteResult =
   | { status: 'skipped'; table: string; version: number; reason: string };
 
 const MB = 1024 * 1024;
-
-/** Parquet bytes per row of the files (size / numRecords over the files whose stats give a row count); undefined without rows. */
-export function measuredBytesPerRow(files: readonly AddAction[]): number | undefined {
-  let bytes = 0;
-  let rows = 0;
-  for (const file of files) {
-    const n = statsNumRecords(file.stats);
-    if (n === undefined || n === 0) continue;
-    bytes += file.size;
-    rows += n;
-  }
-  return rows > 0 ? bytes / rows : undefined;
-}
 
 function modeName(mode: WriteMode): string {
   return mode === 'append' ? 'Append' : 'Overwrite';
@@ -259,12 +246,7 @@ async function commitWrite(lake: Lake, options: WriteOptions, plan: WritePlan, a
     maxAttempts: options.maxAttempts,
   });
   if (outcome.status === 'conflict') throw conflictError(table, outcome);
-  // The commit is durable now: a failed checkpoint (only an optimization) must neither fail the
-  // write nor reach the caller's cleanup, which would delete the files the commit refers to.
-  const checkpointed = await maybeCheckpoint(lake, options.table, outcome.version, metadata ?? snapshot?.metadata).catch((error: unknown) => {
-    logger().warn({ table, version: outcome.version, err: String(error) }, 'checkpoint after commit failed');
-    return false;
-  });
+  const checkpointed = await checkpointAfterCommit(lake, options.table, outcome.version, metadata ?? snapshot?.metadata);
   return {
     status: 'committed',
     table,
@@ -313,10 +295,19 @@ export function partitionPredicate(columns: readonly string[], partitions: Recor
   return terms.length === 0 ? 'false' : terms.map((t) => (columns.length > 1 ? `(${t})` : t)).join(' OR ');
 }
 
-/** Writes a checkpoint when `delta.checkpointInterval` says one is due at `version`. */
-export async function maybeCheckpoint(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined): Promise<boolean> {
+/**
+ * After a commit: writes a checkpoint when `delta.checkpointInterval` says one is due at
+ * `version`. The commit is durable already and a checkpoint is only an optimization, so a failure
+ * is logged and never thrown (it must neither fail the operation nor reach a caller's cleanup,
+ * which would delete the files the commit refers to). Returns whether one was written.
+ */
+export async function checkpointAfterCommit(lake: Lake, table: TableRef, version: number, metadata: MetadataAction | undefined, now?: number): Promise<boolean> {
   if (!checkpointDue(metadata, version)) return false;
-  const snapshot = await tableSnapshot(lake, table, { version });
-  await writeCheckpoint(lake.engine, snapshot);
-  return true;
+  try {
+    await writeCheckpoint(lake.engine, await tableSnapshot(lake, table, { version }), now === undefined ? {} : { now });
+    return true;
+  } catch (error) {
+    logger().warn({ table: table.name, version, err: String(error) }, 'checkpoint after commit failed');
+    return false;
+  }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, errnoCode } from '../../core/index.js';
-import { partitionKey, readCommit, statsNumRecords, type AddAction, type Snapshot } from '../../delta/index.js';
+import { filesNumRecords, partitionKey, readCommit, type AddAction, type Snapshot } from '../../delta/index.js';
 import type { PartitionValues } from '../quality/index.js';
 import type { LastPromote } from './last-promote.js';
 import { ident, literal, scanSql, type Engine } from '../../engine/index.js';
@@ -333,13 +333,7 @@ export async function changedPartitions(
 }
 
 export function numRecords(files: readonly AddAction[]): number | null {
-  let total = 0;
-  for (const f of files) {
-    const n = statsNumRecords(f.stats);
-    if (n === undefined) return null;
-    total += n;
-  }
-  return total;
+  return filesNumRecords(files) ?? null;
 }
 
 /** Rows × columns staged together at most (a larger partition is staged alone): bounds memory. */
