@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
-import { LakeError, faultPoint } from '../core/index.js';
-import { MEMORY_LIMIT_PATTERN, configureEngines } from '../engine/index.js';
-import { ENV, acquireLock, describeHolder, lakeLockFile, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';
+import { faultPoint } from '../core/index.js';
+import { configureEngines } from '../engine/index.js';
+import { acquireLock, engineEnv, describeHolder, lakeLockFile, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';
 import { defaultLakeRoot, openLake, type Lake, type OpenLakeOptions } from '../table/index.js';
 
 /**
@@ -12,19 +11,14 @@ import { defaultLakeRoot, openLake, type Lake, type OpenLakeOptions } from '../t
  * single-table verbs (write, restore, checkpoint) rely on the commit's optimistic concurrency. A busy lock is LOCK_BUSY (exit 4) naming its holder, or, with `--wait <s>`,
  * waited for with a progress line every few seconds; a stale lock of a dead process is taken over.
  */
+
 /**
- * The DuckDB budget of this process from LAKE_MEMORY_LIMIT / LAKE_THREADS / LAKE_TEMP_DIR (every command); commands
- * that load the catalog apply its `lake:` block through `applyBudget` (the variables still win).
+ * The DuckDB budget of this process from LAKE_MEMORY_LIMIT / LAKE_THREADS / LAKE_TEMP_DIR (every
+ * command); commands that load the catalog apply its `lake:` block through `loadSettings` (the
+ * variables still win).
  */
 export function budgetFromEnv(env: NodeJS.ProcessEnv): void {
-  const memory = env[ENV.memoryLimit]?.trim();
-  const threads = env[ENV.threads]?.trim();
-  if (memory) {
-    if (!MEMORY_LIMIT_PATTERN.test(memory)) throw new LakeError('USAGE', `${ENV.memoryLimit}=${JSON.stringify(memory)} is not a size`, { hint: 'Write it like 512MiB, 1GiB, 2GB or 50% (of the machine\'s RAM), or unset it.' });
-  }
-  if (threads && !/^[1-9]\d*$/.test(threads)) throw new LakeError('USAGE', `${ENV.threads}=${JSON.stringify(threads)} is not a positive integer`, { hint: `Fix or unset ${ENV.threads}.` });
-  const temp = env['LAKE_TEMP_DIR']?.trim();
-  configureEngines({ memoryLimit: memory || undefined, threads: threads ? Number(threads) : undefined, tempRoot: temp ? path.resolve(temp) : undefined });
+  configureEngines(engineEnv(env));
 }
 
 /**

@@ -28,6 +28,7 @@ export const ENV = {
   catalog: 'LAKE_CATALOG',
   memoryLimit: 'LAKE_MEMORY_LIMIT',
   threads: 'LAKE_THREADS',
+  tempDir: 'LAKE_TEMP_DIR',
   today: 'LAKE_TODAY',
 } as const;
 
@@ -41,12 +42,40 @@ function badEnv(variable: string, value: string, expected: string): LakeError {
   });
 }
 
-export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
-  const lake = catalog.lake;
-  const pick = (name: string): string | undefined => {
+/** A variable's trimmed value; undefined when unset or blank. */
+function picker(env: NodeJS.ProcessEnv): (name: string) => string | undefined {
+  return (name) => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
+}
+
+/**
+ * The DuckDB budget the environment sets (LAKE_MEMORY_LIMIT, LAKE_THREADS, LAKE_TEMP_DIR),
+ * validated; what is unset is left out. Every command applies it, with or without a catalog.
+ */
+export function engineEnv(env: NodeJS.ProcessEnv = process.env): { memoryLimit?: string; threads?: number; tempRoot?: string } {
+  const pick = picker(env);
+  const out: { memoryLimit?: string; threads?: number; tempRoot?: string } = {};
+  const m = pick(ENV.memoryLimit);
+  if (m !== undefined) {
+    if (!MEMORY_LIMIT_PATTERN.test(m)) throw badEnv(ENV.memoryLimit, m, 'a size like 512MiB, 1GiB, 2GB or 50%');
+    out.memoryLimit = m;
+  }
+  const t = pick(ENV.threads);
+  if (t !== undefined) {
+    const parsed = workers.safeParse(t);
+    if (!parsed.success) throw badEnv(ENV.threads, t, 'a positive integer');
+    out.threads = parsed.data;
+  }
+  const temp = pick(ENV.tempDir);
+  if (temp !== undefined) out.tempRoot = path.resolve(temp);
+  return out;
+}
+
+export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = process.env): ResolvedSettings {
+  const lake = catalog.lake;
+  const pick = picker(env);
   let maxWorkers = lake.maxWorkers;
   const w = pick(ENV.maxWorkers);
   if (w !== undefined) {
@@ -54,19 +83,9 @@ export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = proce
     if (!parsed.success) throw badEnv(ENV.maxWorkers, w, 'a positive integer');
     maxWorkers = parsed.data;
   }
-  let memoryLimit = lake.memoryLimit;
-  const m = pick(ENV.memoryLimit);
-  if (m !== undefined) {
-    if (!MEMORY_LIMIT_PATTERN.test(m)) throw badEnv(ENV.memoryLimit, m, 'a size like 512MiB, 1GiB, 2GB or 50%');
-    memoryLimit = m;
-  }
-  let threads = lake.threads;
-  const t = pick(ENV.threads);
-  if (t !== undefined) {
-    const parsed = workers.safeParse(t);
-    if (!parsed.success) throw badEnv(ENV.threads, t, 'a positive integer');
-    threads = parsed.data;
-  }
+  const budget = engineEnv(env);
+  const memoryLimit = budget.memoryLimit ?? lake.memoryLimit;
+  const threads = budget.threads ?? lake.threads;
   let today: Date | undefined;
   const d = pick(ENV.today);
   if (d !== undefined) {
