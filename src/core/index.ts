@@ -6,6 +6,7 @@ export { EXIT, ERROR_CODES, LakeError, isLakeError, errnoCode, asDiskFull } from
 export { FAULT_POINTS, configureFaults, faultPoint } from './faults.js';
 export type { FaultAction, FaultPointName } from './faults.js';
 export type { ErrorCode, ExitCode, LakeErrorOptions } from './errors.js';
+export { processAlive } from './processes.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { configureLogging, createLogger, logger } from './logger.js';

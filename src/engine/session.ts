@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
-import { LakeError } from '../core/index.js';
+import { LakeError, processAlive } from '../core/index.js';
 
 /**
  * A DuckDB database (in memory by default) with one connection, always in UTC so that
@@ -100,16 +100,6 @@ export function removeStaleSpillFolders(root: string): number {
     removed++;
   }
   return removed;
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { LakeError, errnoCode, isLakeError, systemClock, type Clock } from '../../core/index.js';
+import { LakeError, errnoCode, isLakeError, processAlive, systemClock, type Clock } from '../../core/index.js';
 import { putIfAbsent } from '../../storage/index.js';
 
 /**
@@ -24,15 +24,6 @@ export interface HeldLock {
   file: string;
   holder: LockHolder;
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errnoCode(error) === 'EPERM';
-  }
 }
 
 async function readHolder(file: string): Promise<LockHolder | undefined> {
@@ -93,7 +84,7 @@ async function tryLock(file: string, holder: Omit<LockHolder, 'pid' | 'hostname'
       };
     }
     const other = await readHolder(file);
-    if (other && other.hostname === me.hostname && !alive(other.pid)) {
+    if (other && other.hostname === me.hostname && !processAlive(other.pid)) {
       // Stale: its process is gone. Remove it only if it is still that same holder.
       const again = await readHolder(file);
       if (again && again.pid === other.pid && again.runId === other.runId) await rm(file, { force: true }).catch((e: unknown) => (errnoCode(e) === 'ENOENT' ? undefined : Promise.reject(e)));
