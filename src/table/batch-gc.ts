@@ -1,12 +1,8 @@
 import { ENGINE_INFO, LakeError, asDiskFull, logger } from '../core/index.js';
 import {
   assertWritable,
-  commitWithRetry,
-  conflictError,
-  fileKey,
   partitionKey,
   filesNumRecords,
-  type Action,
   type AddAction,
   type CommitInfoAction,
   type Snapshot,
@@ -14,7 +10,7 @@ import {
 import { dataFilePath, ident, literal } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { rewritePartitionFiles, tableDescription, type WriteAttempt } from './write-attempt.js';
-import { checkpointAfterCommit, removeFor } from './write.js';
+import { commitRewrite } from './write.js';
 
 /**
  * Batches of an append-only table (README "Bronze garbage collection"): a batch is the rows of
@@ -274,10 +270,6 @@ async function commitGc(lake: Lake, options: RemoveBatchesOptions, snapshot: Sna
   const deletionTimestamp = now();
   const removed = written.flatMap((w) => [...w.plan.removed, ...w.plan.rewritten]);
   const added = written.flatMap((w) => w.adds);
-  const actions: Action[] = [
-    ...removed.map((file): Action => ({ kind: 'remove', remove: { ...removeFor(file, deletionTimestamp), dataChange: false } })),
-    ...added.map((add): Action => ({ kind: 'add', add })),
-  ];
   const partitions = written.map((w) => summary(w.plan, w.adds.length));
   const bytesAdded = added.reduce((n, a) => n + a.size, 0);
   const batchesRemoved = partitions.reduce((n, p) => n + p.batchesRemoved, 0);
@@ -301,17 +293,7 @@ async function commitGc(lake: Lake, options: RemoveBatchesOptions, snapshot: Sna
     },
     ...(options.commitMetadata ?? {}),
   };
-  const outcome = await commitWithRetry({
-    tableRoot: table.tableRoot,
-    table: table.name,
-    readVersion: snapshot.version,
-    actions,
-    commitInfo,
-    isolation: { kind: 'rewrite', files: new Set(removed.map(fileKey)) },
-    maxAttempts: options.maxAttempts,
-  });
-  if (outcome.status === 'conflict') throw conflictError(table.name, outcome);
-  const checkpointed = await checkpointAfterCommit(lake, table, outcome.version, snapshot.metadata);
+  const outcome = await commitRewrite(lake, table, snapshot, { removed, added, deletionTimestamp, commitInfo, maxAttempts: options.maxAttempts });
   logger().info({ table: table.name, version: outcome.version, batchesRemoved, filesRemoved: removed.length, filesAdded: added.length }, 'batch gc committed');
   return {
     table: table.name,
@@ -327,7 +309,7 @@ async function commitGc(lake: Lake, options: RemoveBatchesOptions, snapshot: Sna
     bytesAdded,
     partitions,
     attempts: outcome.attempts,
-    checkpointed,
+    checkpointed: outcome.checkpointed,
   };
 }
 

@@ -1,12 +1,8 @@
 import { ENGINE_INFO, LakeError, asDiskFull, logger } from '../core/index.js';
 import {
   assertWritable,
-  commitWithRetry,
-  conflictError,
-  fileKey,
   partitionKey,
   filesNumRecords,
-  type Action,
   type AddAction,
   type CommitInfoAction,
   type Snapshot,
@@ -14,7 +10,7 @@ import {
 import { filesFor, ident, partitionValueSql } from '../engine/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { rewritePartitionFiles, tableDescription, type WriteAttempt } from './write-attempt.js';
-import { checkpointAfterCommit, removeFor } from './write.js';
+import { commitRewrite } from './write.js';
 
 /**
  * OPTIMIZE (bin-packing compaction, as delta-rs and Spark do it): in every partition, the files
@@ -241,10 +237,6 @@ async function commitOptimize(
   const deletionTimestamp = now();
   const removed = written.flatMap((w) => w.plan.files);
   const added = written.flatMap((w) => w.adds);
-  const actions: Action[] = [
-    ...removed.map((file): Action => ({ kind: 'remove', remove: { ...removeFor(file, deletionTimestamp), dataChange: false } })),
-    ...added.map((add): Action => ({ kind: 'add', add })),
-  ];
   const filesAdded = sizeMetrics(added.map((a) => a.size));
   const filesRemoved = sizeMetrics(removed.map((f) => f.size));
   const commitInfo: CommitInfoAction = {
@@ -276,17 +268,7 @@ async function commitOptimize(
     },
     ...(options.commitMetadata ?? {}),
   };
-  const outcome = await commitWithRetry({
-    tableRoot: table.tableRoot,
-    table: table.name,
-    readVersion: snapshot.version,
-    actions,
-    commitInfo,
-    isolation: { kind: 'rewrite', files: new Set(removed.map(fileKey)) },
-    maxAttempts: options.maxAttempts,
-  });
-  if (outcome.status === 'conflict') throw conflictError(table.name, outcome);
-  const checkpointed = await checkpointAfterCommit(lake, table, outcome.version, snapshot.metadata);
+  const outcome = await commitRewrite(lake, table, snapshot, { removed, added, deletionTimestamp, commitInfo, maxAttempts: options.maxAttempts });
   logger().info({ table: table.name, version: outcome.version, filesRemoved: removed.length, filesAdded: added.length }, 'optimize committed');
   return {
     ...base,
@@ -308,6 +290,6 @@ async function commitOptimize(
       rows: filesNumRecords(w.adds),
     })),
     attempts: outcome.attempts,
-    checkpointed,
+    checkpointed: outcome.checkpointed,
   };
 }

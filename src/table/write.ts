@@ -6,6 +6,7 @@ import {
   checkpointDue,
   commitWithRetry,
   conflictError,
+  fileKey,
   isAppendOnly,
   isPartitionableType,
   partitionKey,
@@ -293,6 +294,35 @@ export function partitionPredicate(columns: readonly string[], partitions: Recor
     columns.map((c) => (p[c] === null || p[c] === undefined ? `${c} IS NULL` : `${c} = '${String(p[c]).replace(/'/g, "''")}'`)).join(' AND '),
   );
   return terms.length === 0 ? 'false' : terms.map((t) => (columns.length > 1 ? `(${t})` : t)).join(' OR ');
+}
+
+/**
+ * Commits a rewrite (OPTIMIZE, batch GC): `removed` files go and `added` files come, every action
+ * `dataChange: false`, under the rewrite isolation (only a concurrent commit that removed one of
+ * `removed` conflicts: DELTA_COMMIT_CONFLICT), then the checkpoint cadence.
+ */
+export async function commitRewrite(
+  lake: Lake,
+  table: TableRef,
+  snapshot: Snapshot,
+  rewrite: { removed: readonly AddAction[]; added: readonly AddAction[]; deletionTimestamp: number; commitInfo: CommitInfoAction; maxAttempts?: number },
+): Promise<{ version: number; attempts: number; checkpointed: boolean }> {
+  const actions: Action[] = [
+    ...rewrite.removed.map((file): Action => ({ kind: 'remove', remove: { ...removeFor(file, rewrite.deletionTimestamp), dataChange: false } })),
+    ...rewrite.added.map((add): Action => ({ kind: 'add', add: { ...add, dataChange: false } })),
+  ];
+  const outcome = await commitWithRetry({
+    tableRoot: table.tableRoot,
+    table: table.name,
+    readVersion: snapshot.version,
+    actions,
+    commitInfo: rewrite.commitInfo,
+    isolation: { kind: 'rewrite', files: new Set(rewrite.removed.map(fileKey)) },
+    maxAttempts: rewrite.maxAttempts,
+  });
+  if (outcome.status === 'conflict') throw conflictError(table.name, outcome);
+  const checkpointed = await checkpointAfterCommit(lake, table, outcome.version, snapshot.metadata);
+  return { version: outcome.version, attempts: outcome.attempts, checkpointed };
 }
 
 /**
