@@ -20,6 +20,7 @@ const ROOMS = [
   ['pipeline/gold'],
   ['pipeline/ops'],
   ['pipeline'],
+  ['report'],
   ['cli'],
 ];
 const RANK = new Map(ROOMS.flatMap((names, rank) => names.map((name) => [name, rank])));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Places DuckDB's delta extension where our in-process DuckDB loads it from, offline-capable
-// (DESIGN.md decision 5). Needs `npm run build` first.
+// (docs/design.md decision 5). Needs `npm run build` first.
 //   node scripts/install-delta-extension.mjs [--from <delta.duckdb_extension|wheel.whl>] [--force] [--json]
 // Without --from: keeps a working install, else `pip download duckdb-extension-delta==<DuckDB version>`,
 // else DuckDB's own INSTALL delta. Exit codes follow the CLI contract (2 bad --from, 1 otherwise).

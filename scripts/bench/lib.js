@@ -90,3 +90,21 @@ export function summarize(runs, field = 'ms') {
 export function log(message) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
+
+const MARKED = /<!-- ([a-z][a-z0-9-]*):begin -->[\s\S]*?<!-- \1:end -->\n?/g;
+
+/**
+ * The `<!-- name:begin -->…<!-- name:end -->` blocks of a BENCHMARKS.md text, in order. Each
+ * bench script owns its named block and rewrites only that; a full `npm run bench` rewrites the
+ * rest of the file and keeps every block that is not its own.
+ */
+export function markedBlocks(text) {
+  return [...text.matchAll(MARKED)].map((m) => ({ name: m[1], text: m[0].endsWith('\n') ? m[0] : `${m[0]}\n` }));
+}
+
+/** `text` with the block `name` replaced by `block` (which must carry its own markers), or `block` appended when there was none. */
+export function replaceMarkedBlock(text, name, block) {
+  const own = new RegExp(`<!-- ${name}:begin -->[\\s\\S]*?<!-- ${name}:end -->\\n?`);
+  const body = block.endsWith('\n') ? block : `${block}\n`;
+  return own.test(text) ? text.replace(own, () => body) : `${text.trimEnd()}\n\n${body}`;
+}

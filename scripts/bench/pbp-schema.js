@@ -89,6 +89,8 @@ function valueSql(column, k) {
   const nullable = (expr) => `CASE WHEN ${h} % 4 = 0 THEN NULL ELSE ${expr} END`;
   if (column.name === 'season') return `(${FIRST_SEASON} + i // $rowsPerSeason)::INTEGER`;
   if (column.name === 'play_id') return `(i % $rowsPerSeason)::DOUBLE`;
+  // Weeks of 2,800 plays in play order, as in game_id (a full-size season of 50,000 plays has 18).
+  if (column.name === 'week') return `(1 + (i % $rowsPerSeason) // 2800)::INTEGER`;
   if (column.name === 'game_id') return `printf('%d_%02d_G%03d', ${FIRST_SEASON} + i // $rowsPerSeason, 1 + (i % $rowsPerSeason) // 2800, (i % $rowsPerSeason) // 180)`;
   if (column.duckdbType === 'INTEGER') return nullable(`(${v} % 100)::INTEGER`);
   if (column.duckdbType === 'DOUBLE') {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: measures our writer, snapshot loader and time-travel reads against named
-// baselines in the same run (DESIGN.md "Standards") and regenerates BENCHMARKS.md.
+// baselines in the same run (docs/design.md "Standards") and regenerates BENCHMARKS.md.
 //
 //   BENCH_SCALE=medium (default) | full | small    size of the write benchmark (see SCALES)
 //   BENCH_TMP=/some/dir                            where the temp data goes (default: os.tmpdir())
@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { hasGnuTime, interleave, log, median, python, repoRoot, runWorker, summarize, worker } from './lib.js';
+import { hasGnuTime, interleave, log, markedBlocks, median, python, repoRoot, runWorker, summarize, worker } from './lib.js';
 import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
 import { readerQueries } from './reader-queries.js';
 import { renderReport } from './report.js';
@@ -95,7 +95,7 @@ async function writeBench(tmp) {
   return { stage, runs, table: target('ours', 0), staging };
 }
 
-/** LAKE_READER values our side of the time-travel benchmark runs with (DESIGN.md decision 5). */
+/** LAKE_READER values our side of the time-travel benchmark runs with (docs/design.md decision 5). */
 const READERS = ['native', 'extension'];
 
 async function travelBench(tmp, table, staging) {
@@ -291,7 +291,8 @@ async function main() {
       readers,
     });
     const out = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
-    // The "Full history" section belongs to `npm run bench:scale` (scripts/bench/scale.js): kept as it is.
+    // Marked blocks belong to other bench scripts (`<!-- scale:begin -->` to `npm run bench:scale`,
+    // `<!-- startup:begin -->` to scripts/bench/startup.js, …): kept as they are, in their order.
     const previous = (() => {
       try {
         return readFileSync(out, 'utf8');
@@ -299,8 +300,8 @@ async function main() {
         return '';
       }
     })();
-    const scale = /<!-- scale:begin -->[\s\S]*<!-- scale:end -->\n?/.exec(previous)?.[0];
-    writeFileSync(out, scale ? `${report.trimEnd()}\n\n${scale}` : report);
+    const kept = markedBlocks(previous).filter((b) => !report.includes(`<!-- ${b.name}:begin -->`));
+    writeFileSync(out, kept.length > 0 ? `${report.trimEnd()}\n\n${kept.map((b) => b.text).join('\n')}` : report);
     process.stdout.write(report);
     log(`wrote ${out} (${((finishedAt - startedAt) / 60000).toFixed(1)} min)`);
   } finally {

@@ -7,6 +7,10 @@
 --   silver.schedules (closing lines as nflverse publishes them); for games schedules lack they come
 --   from silver.pbp (scores from the final play, spread_line/total_line as pbp carries them; no
 --   moneylines, odds or QBs).
+-- @coverage spread_line: silver.schedules; where schedules lack it (no schedules row, or a NULL
+--   line), silver.scoring_lines (nflverse/nfldata sc_lines, 2013+: the home side's line negated, so
+--   positive = home favoured, joined on alt_game_id = game_id); else silver.pbp. lines_source says
+--   which. total_line: schedules, else pbp (scoring lines carry no total).
 -- @coverage The crew (officials) comes from silver.officials (2015+), joined on the old 10-digit
 --   NFL game id; empty when officials are not loaded for the season.
 -- @coverage Unplayed games have NULL scores and results.
@@ -23,7 +27,9 @@
 -- @column total                    home_score + away_score.
 -- @column overtime                 1 when the game went to overtime.
 -- @column winner                   Winning team's code; NULL for a tie or an unplayed game.
--- @column spread_line              Closing spread, home perspective: points the home team was favoured by.
+-- @column spread_line              Closing spread, home perspective: points the home team was favoured by
+--   (schedules, else scoring_lines, else pbp; see lines_source).
+-- @column lines_source             schedules, scoring_lines or pbp: where spread_line came from (NULL: no line).
 -- @column total_line               Closing over/under line.
 -- @column home_cover               home, away or push against the spread (result vs spread_line).
 -- @column over_under               over, under or push (total vs total_line).
@@ -73,6 +79,14 @@ from_pbp AS (
   FROM silver.pbp AS p
   GROUP BY p.game_id
 ),
+scoring AS (
+  SELECT
+    sl.alt_game_id AS game_id,
+    -coalesce(max(sl.line) FILTER (WHERE sl.side = sl.home_team), max(sl.home_team_spread)) AS spread_line
+  FROM silver.scoring_lines AS sl
+  WHERE sl.alt_game_id IS NOT NULL
+  GROUP BY sl.alt_game_id
+),
 crews AS (
   SELECT
     o.game_id AS old_game_id,
@@ -88,7 +102,8 @@ scored AS (
     CASE WHEN s.game_id IS NOT NULL THEN s.away_score ELSE CAST(coalesce(p.away_score, p.final_away_score) AS INTEGER) END AS away_score,
     CASE WHEN s.game_id IS NOT NULL THEN s.home_score ELSE CAST(coalesce(p.home_score, p.final_home_score) AS INTEGER) END AS home_score,
     CASE WHEN s.game_id IS NOT NULL THEN s.overtime ELSE p.overtime END AS overtime,
-    CASE WHEN s.game_id IS NOT NULL THEN s.spread_line ELSE p.spread_line END AS spread_line,
+    coalesce(s.spread_line, sc.spread_line, p.spread_line) AS spread_line,
+    CASE WHEN s.spread_line IS NOT NULL THEN 'schedules' WHEN sc.spread_line IS NOT NULL THEN 'scoring_lines' WHEN p.spread_line IS NOT NULL THEN 'pbp' END AS lines_source,
     CASE WHEN s.game_id IS NOT NULL THEN s.total_line ELSE p.total_line END AS total_line,
     s.away_moneyline, s.home_moneyline, s.away_spread_odds, s.home_spread_odds, s.over_odds, s.under_odds,
     s.away_rest, s.home_rest, s.away_qb_id, s.home_qb_id, s.away_qb_name, s.home_qb_name,
@@ -100,6 +115,7 @@ scored AS (
   FROM games AS g
   LEFT JOIN scheduled AS s ON s.game_id = g.game_id
   LEFT JOIN from_pbp AS p ON p.game_id = g.game_id
+  LEFT JOIN scoring AS sc ON sc.game_id = g.game_id
   LEFT JOIN crews AS c ON c.old_game_id = g.old_game_id
 )
 SELECT
@@ -117,6 +133,7 @@ SELECT
   overtime,
   CASE WHEN home_score > away_score THEN home_team WHEN away_score > home_score THEN away_team END AS winner,
   spread_line,
+  lines_source,
   total_line,
   CASE
     WHEN home_score IS NULL OR spread_line IS NULL THEN NULL

@@ -11,6 +11,10 @@
 --   usual filter: dropbacks incl. sacks and scrambles, designed runs; no penalties without a play,
 --   kneels count as runs). Defence is the same set of plays with the team as defteam. EPA means are
 --   computed exactly (exact_avg in _macros.sql), so rebuilding unchanged rows gives identical values.
+-- @coverage Team priors: preseason_win_total and preseason_expected_wins come from silver.win_totals
+--   (mrcaseb/nfl-data historical win totals, 1989–2020) for the team and season; NULL outside
+--   those seasons. implied_points / implied_points_against are the game's lines from the team's
+--   side: (total_line ± team_spread) / 2, with the lines of fact_game.
 -- @column season                   Season. Partition column.
 -- @column week                     Week (nflverse schedules numbering).
 -- @column team                     Team (joins dim_team).
@@ -25,6 +29,10 @@
 -- @column spread_line              The game's closing spread, home perspective (as fact_game).
 -- @column total_line               The game's closing over/under.
 -- @column ats_margin               points_for − points_against − team_spread (> 0: covered).
+-- @column implied_points           Points the lines expect the team to score: (total_line + team_spread) / 2.
+-- @column implied_points_against   Points the lines expect the opponent to score: (total_line − team_spread) / 2.
+-- @column preseason_win_total      The season's win total line for the team (win_totals.win_total).
+-- @column preseason_expected_wins  Expected wins with the bookmaker's margin removed (win_totals.true_wins).
 -- @column off_plays                Offensive plays (see coverage).
 -- @column off_epa_per_play         Mean EPA of the offensive plays.
 -- @column off_success_rate         Share of offensive plays with positive EPA (pbp success).
@@ -78,6 +86,11 @@ flags AS (
   WHERE f.penalty = 1 AND f.penalty_team IS NOT NULL
   GROUP BY ALL
 ),
+priors AS (
+  SELECT w.season, w.team, w.win_total, w.true_wins
+  FROM silver.win_totals AS w
+  QUALIFY row_number() OVER (PARTITION BY w.season, w.team ORDER BY w.win_total) = 1
+),
 pbp_games AS (
   SELECT DISTINCT q.game_id FROM silver.pbp AS q
 )
@@ -96,6 +109,10 @@ SELECT
   s.spread_line,
   s.total_line,
   s.points_for - s.points_against - s.team_spread AS ats_margin,
+  (s.total_line + s.team_spread) / 2 AS implied_points,
+  (s.total_line - s.team_spread) / 2 AS implied_points_against,
+  pr.win_total AS preseason_win_total,
+  pr.true_wins AS preseason_expected_wins,
   CASE WHEN pg.game_id IS NOT NULL THEN coalesce(o.off_plays, 0) END AS off_plays,
   o.off_epa_per_play,
   o.off_success_rate,
@@ -113,4 +130,5 @@ LEFT JOIN pbp_games AS pg ON pg.game_id = s.game_id
 LEFT JOIN offense AS o ON o.game_id = s.game_id AND o.team = s.team
 LEFT JOIN defense AS d ON d.game_id = s.game_id AND d.team = s.team
 LEFT JOIN flags AS fl ON fl.game_id = s.game_id AND fl.team = s.team
+LEFT JOIN priors AS pr ON pr.season = s.season AND pr.team = s.team
 ORDER BY s.season, s.week, s.team

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { LakeError, errnoCode, systemClock } from '../core/index.js';
 import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, startLocalUpstream, type GoldRunResult } from '../pipeline/index.js';
 import { openLake, resolveTable, runQuery, tableHistory, writeDuckdbViews, type Lake } from '../table/index.js';
-import { renderRows } from './render.js';
+import { plural, renderRows } from './render.js';
+import { defaultReportOut } from './report-commands.js';
 
 /**
  * `lake demo`: the whole pipeline on the shipped sample of real nflverse data, offline. The sample
@@ -94,10 +95,43 @@ function query(name: string): string {
   return readFileSync(path.join(PACKAGE_ROOT, 'sql', 'queries', `${name}.sql`), 'utf8');
 }
 
-export async function runDemo(options: { root?: string; out: (text: string) => void }): Promise<string> {
+/** How to run `lake` from the current folder: `lake` when it is on the PATH, else `npx lake` inside the checkout, else node and the entry point. */
+export function lakeCommand(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const onPath = (env['PATH'] ?? '').split(path.delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(path.join(dir, 'lake'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (onPath) return 'lake';
+  const inside = !path.relative(PACKAGE_ROOT, cwd).startsWith('..');
+  return inside ? 'npx lake' : `node ${path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js')}`;
+}
+
+/** A path as the user can type it from `cwd`: relative when inside it, else absolute. */
+function typed(file: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+export interface DemoOptions {
+  /** `--root <dir>`: the demo folder; the lake root is `<dir>/tables`, with raw/, logs/ and quality/ beside it. */
+  root?: string;
+  /** Without `root`: the lake root to build in (the default lake root when it is empty); raw files, logs and reports go to a temp folder removed at the end. */
+  lakeRoot?: string;
+  /** The lake root `lake` resolves in this folder: when the demo's differs, the next steps export LAKE_ROOT. */
+  defaultRoot?: string;
+  out: (text: string) => void;
+}
+
+export async function runDemo(options: DemoOptions): Promise<string> {
   const started = Date.now();
+  const sideDir = options.root === undefined && options.lakeRoot !== undefined;
   const dir = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'lake-demo-'))));
-  const root = path.join(dir, 'tables');
+  const root = sideDir ? path.resolve(options.lakeRoot!) : path.join(dir, 'tables');
   const scratch = path.join(dir, '.sample-server');
   await mkdir(scratch, { recursive: true }).catch((cause: unknown) => {
     throw new LakeError('USAGE', `--root ${options.root ?? dir}: cannot create the demo folder there (${errnoCode(cause) ?? String(cause)})`, {
@@ -117,7 +151,7 @@ export async function runDemo(options: { root?: string; out: (text: string) => v
     const run1 = newRunId(systemClock.now());
     let t = Date.now();
     const loaded = await ingest(ctx, 'bootstrap', run1, PLAN);
-    out(`1. bootstrap (bronze): ${loaded.commits} commits, ${loaded.rows.toLocaleString('en-US')} rows from ${PLAN.flatMap((g) => g.datasets).length} datasets (run ${run1}) · ${seconds(t)}\n`);
+    out(`1. bootstrap (bronze): ${plural(loaded.commits, 'commit')}, ${loaded.rows.toLocaleString('en-US')} rows from ${PLAN.flatMap((g) => g.datasets).length} datasets (run ${run1}) · ${seconds(t)}\n`);
     for (const notice of loaded.notices) out(`   notice: ${notice}\n`);
     out('2. promote (silver) and build-gold:\n');
     t = Date.now();
@@ -149,17 +183,23 @@ export async function runDemo(options: { root?: string; out: (text: string) => v
     out(`6. lake history gold.fact_team_week\n${renderRows(['version', 'operation', 'parameters', 'run_id', '+rows', '-rows'], history.map((h) => [h.version, h.operation ?? '', Object.entries(h.operationParameters).filter(([k]) => k !== 'partitionBy').map(([k, v]) => `${k}=${String(v)}`).join(' '), h.runId ?? '', h.rowsAdded ?? '?', h.rowsRemoved ?? '?']), 'table')}\n`);
     const views = await writeDuckdbViews(lake);
     out(`done in ${((Date.now() - started) / 1000).toFixed(1)} s. Lake root: ${root}\n`);
-    out('Next:\n');
-    out(`  export LAKE_ROOT=${root}\n`);
-    out('  lake sql --file sql/queries/qb_cpoe_vs_epa.sql\n');
-    out(`  lake sql "SELECT * FROM gold.fact_team_week AT (VERSION => ${teamWeek.version}) WHERE team = 'KC'"\n`);
-    out(`  lake diff gold.fact_team_week --from ${teamWeek.version}\n`);
-    out('  lake history silver.pbp · lake lineage silver.pbp\n');
-    out(`  duckdb ${views.path} -c "FROM gold.fact_game LIMIT 5"\n`);
+    const lake_ = lakeCommand();
+    out('Next, from this folder:\n');
+    if (options.defaultRoot === undefined || path.resolve(options.defaultRoot) !== root) out(`  export LAKE_ROOT=${root}\n`);
+    out(`  ${lake_} sql --file ${typed(path.join(PACKAGE_ROOT, 'sql', 'queries', 'qb_cpoe_vs_epa.sql'))}\n`);
+    out(`  ${lake_} sql "SELECT * FROM gold.fact_team_week AT (VERSION => ${teamWeek.version}) WHERE team = 'KC'"\n`);
+    out(`  ${lake_} diff gold.fact_team_week --from ${teamWeek.version}\n`);
+    out(`  ${lake_} history silver.pbp\n`);
+    out(`  ${lake_} lineage silver.pbp\n`);
+    out(`  duckdb ${views.path} -c "FROM gold.fact_game LIMIT 5"   # with the duckdb CLI installed\n`);
+    if (lake_ !== 'lake') out(`(To type plain \`lake\`: \`npm run build && npm link\` in ${PACKAGE_ROOT}; see README "Quick start".)\n`);
+    const { writeReport } = await import('../report/index.js');
+    const report = await writeReport({ lake, catalog, qualityDir: ctx.reportDir, logsDir: settings.logsDir, now: Date.now(), outDir: defaultReportOut(root) });
+    out(`\nReport (history, partitions, quality, lineage; opens offline): ${report.path} · ${(report.bytes / 1024).toFixed(0)} KiB, built in ${(report.ms / 1000).toFixed(1)} s\n`);
     return root;
   } finally {
     lake.close();
     await server.close();
-    await rm(scratch, { recursive: true, force: true });
+    await rm(sideDir ? dir : scratch, { recursive: true, force: true });
   }
 }

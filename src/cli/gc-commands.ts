@@ -5,7 +5,7 @@ import { findSnapshot, listLakeTables, refreshDuckdbViews, resolveTable, type La
 import { loadSettings, openLockedLake, waitOption, type LockOptions } from './lake-session.js';
 import { optimizeRefs, renderOptimize } from './optimize-commands.js';
 import { formatBytes } from './progress.js';
-import { renderRows } from './render.js';
+import { plural, renderRows } from './render.js';
 
 /**
  * `lake gc`: renders src/pipeline/ops/bronze-gc.ts (bronze garbage collection) for some bronze
@@ -40,7 +40,7 @@ export function renderGc(result: BronzeGcRunResult): string {
     for (const p of d.partitions) {
       for (const b of p.batches) {
         const verb = b.keep ? 'keep' : d.status === 'committed' ? 'removed' : 'would remove';
-        lines.push(`${verb} ${d.table} ${partitionText(p.partition)}: ${b.source ?? 'NULL'} @ ${b.ingested_at ?? 'NULL'} (run ${b.run_id ?? '-'}, ${b.rows} rows, ${b.files} file${b.files === 1 ? '' : 's'}): ${b.reasons.join(', ')}`);
+        lines.push(`${verb} ${d.table} ${partitionText(p.partition)}: ${b.source ?? 'NULL'} @ ${b.ingested_at ?? 'NULL'} (run ${b.run_id ?? '-'}, ${plural(b.rows, 'row')}, ${plural(b.files, 'file')}): ${b.reasons.join(', ')}`);
       }
     }
   }

@@ -19,6 +19,9 @@ interface CommonOptions {
   maxWorkers?: number;
   dryRun?: boolean;
   force?: boolean;
+  /** `--force-rewrite`: the seed's name for `--force`. */
+  forceRewrite?: boolean;
+  since?: Date;
   json?: boolean;
   catalog?: string;
   wait?: number;
@@ -43,12 +46,24 @@ function yearRange(flag: string, allowOpen: boolean) {
   };
 }
 
+/** `--since YYYY-MM-DD`: midnight UTC of that day; a date that does not exist is USAGE. */
+export function sinceDate(value: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
+  const date = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!m || !date || date.getUTCMonth() !== Number(m[2]) - 1 || date.getUTCDate() !== Number(m[3])) {
+    throw new LakeError('USAGE', `--since must be a date YYYY-MM-DD, got '${value}'`, { hint: 'Example: --since 2025-09-01 (midnight UTC of that day).' });
+  }
+  return date;
+}
+
 function withCommon(command: Command): Command {
   return command
     .option('--datasets <names>', 'comma-separated datasets (default: every enabled dataset in the catalog)')
     .option('--max-workers <n>', 'datasets processed in parallel (default: lake.max_workers or LAKE_MAX_WORKERS)', positiveInt('--max-workers'))
     .option('--dry-run', 'print the plan (files that would be fetched, tables that would be written) and stop')
     .option('--force', 'download every file in full and append it again even when unchanged')
+    .option('--force-rewrite', 'the same as --force (the name the project seed uses)')
+    .option('--since <date>', 'only upstream files changed on or after this day (YYYY-MM-DD, UTC), by their Last-Modified; older files are skipped with a notice', sinceDate)
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
     .addOption(waitOption())
@@ -63,7 +78,7 @@ function datasetLine(d: DatasetOutcome): string[] {
   const versions = d.assets.filter((a) => a.status === 'committed').map((a) => a.version);
   const unchanged = d.assets.filter((a) => a.status === 'unchanged').length;
   const parts: string[] = [];
-  if (d.commits > 0) parts.push(`committed v${versions.join(', v')}: +${d.rows.toLocaleString('en-US')} rows from ${d.commits} file${d.commits === 1 ? '' : 's'} (${formatBytes(d.bytes)})`);
+  if (d.commits > 0) parts.push(`committed v${versions.join(', v')}: +${d.rows.toLocaleString('en-US')} row${d.rows === 1 ? '' : 's'} from ${d.commits} file${d.commits === 1 ? '' : 's'} (${formatBytes(d.bytes)})`);
   if (unchanged > 0) parts.push(`${unchanged} unchanged`);
   if (d.assets.length === 0 && d.notices.length === 0) parts.push('no files for these seasons');
   const lines = [`  ${name} ${parts.join('; ') || 'nothing committed'} · ${(d.ms / 1000).toFixed(1)} s`];
@@ -109,7 +124,8 @@ async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions,
     seasons,
     maxWorkers: opts.maxWorkers,
     dryRun: opts.dryRun === true,
-    force: opts.force === true,
+    force: opts.force === true || opts.forceRewrite === true,
+    ...(opts.since ? { since: opts.since } : {}),
     unconditional,
     progress: display,
   }).finally(() => display?.stop());
@@ -161,6 +177,7 @@ export function registerIngestCommands(program: Command, io: IngestIo = { out: (
     .option('--max-workers <n>', 'parallel workers', positiveInt('--max-workers'))
     .option('--dry-run', 'print the plan and stop')
     .option('--force', 'append the file again even when unchanged')
+    .option('--force-rewrite', 'the same as --force (the name the project seed uses)')
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
     .addOption(progressOption())

@@ -1,8 +1,11 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { faultPoint } from '../core/index.js';
+import { faultPoint, isLakeError } from '../core/index.js';
 import { configureEngines } from '../engine/index.js';
-import { acquireLock, engineEnv, describeHolder, lakeLockFile, loadCatalog, loadDotEnv, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';
-import { defaultLakeRoot, openLake, type Lake, type OpenLakeOptions } from '../table/index.js';
+import { acquireLock, engineEnv, describeHolder, lakeLockFile, loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';
+import { openLake, withLakeContents, type Lake, type OpenLakeOptions } from '../table/index.js';
+import { loadDotEnv, resolveLakeRoot } from './environment.js';
+
+export { withLake } from './environment.js';
 
 /**
  * How CLI commands hold a lake: readers just open it; every run-level command that writes to the
@@ -23,7 +26,8 @@ export function budgetFromEnv(env: NodeJS.ProcessEnv): void {
 
 /**
  * The settings of a command that uses the catalog: `.env`, the catalog file, environment
- * overrides; the memory limit and threads go to every DuckDB engine the command opens.
+ * overrides; the memory limit and threads go to every DuckDB engine the command opens. Every other
+ * command reaches the same values through environment.ts `resolveLakeRoot`.
  */
 export function loadSettings(catalogFile: string): { catalog: Catalog; settings: ResolvedSettings } {
   loadDotEnv();
@@ -31,15 +35,6 @@ export function loadSettings(catalogFile: string): { catalog: Catalog; settings:
   const settings = resolveSettings(catalog);
   configureEngines({ memoryLimit: settings.memoryLimit, threads: settings.threads });
   return { catalog, settings };
-}
-
-export async function withLake<T>(fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const lake = await openLake();
-  try {
-    return await fn(lake);
-  } finally {
-    lake.close();
-  }
 }
 
 export interface LockOptions {
@@ -83,9 +78,11 @@ export async function openLockedLake(command: string, open: OpenLakeOptions & { 
 
 /** Runs `fn` under the lake lock on the opened lake (a dry run only reads, so it takes no lock). */
 export async function withWritableLake<T>(command: string, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void, fn: (lake: Lake) => Promise<T>): Promise<T> {
-  const { lake, unlock } = await openLockedLake(command, { root: defaultLakeRoot() }, options, err);
+  const { lake, unlock } = await openLockedLake(command, { root: await resolveLakeRoot() }, options, err);
   try {
     return await fn(lake);
+  } catch (error) {
+    throw isLakeError(error, 'TABLE_NOT_FOUND') ? await withLakeContents(lake, error) : error;
   } finally {
     await unlock();
     lake.close();

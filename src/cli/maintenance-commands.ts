@@ -3,7 +3,7 @@ import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
 import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackRunResult } from '../pipeline/index.js';
 import { diffTable, parseAsOf, parseTimestamp, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
 import { waitOption, withLake, withWritableLake, type LockOptions } from './lake-session.js';
-import { renderRows } from './render.js';
+import { plural, renderRows } from './render.js';
 
 /** `lake diff | restore | rollback | vacuum | duckdb`: render src/table/{diff,restore,vacuum,views}.ts and src/pipeline/ops/rollback.ts. */
 export interface MaintenanceIo {
@@ -87,10 +87,10 @@ function renderDiff(r: DiffResult): string {
 
 function restoreLine(r: RestoreResult): string {
   const m = r.metrics;
-  const files = `+${m.numRestoredFiles} files (${formatBytes(m.restoredFilesSize)}), -${m.numRemovedFiles} files (${formatBytes(m.removedFilesSize)})${r.metadataChanged ? ', metadata restored' : ''}${r.protocolChanged ? ', protocol upgraded' : ''}`;
+  const files = `+${plural(m.numRestoredFiles, 'file')} (${formatBytes(m.restoredFilesSize)}), -${plural(m.numRemovedFiles, 'file')} (${formatBytes(m.removedFilesSize)})${r.metadataChanged ? ', metadata restored' : ''}${r.protocolChanged ? ', protocol upgraded' : ''}`;
   if (r.status === 'noop') return `${r.table}: version ${r.readVersion} already equals version ${r.restoredVersion}; nothing to do`;
   if (r.status === 'dry-run') return `${r.table}: would restore version ${r.restoredVersion} on top of version ${r.readVersion}: ${files}`;
-  return `${r.table}: restored version ${r.restoredVersion} as version ${r.version}: ${files}; ${m.numOfFilesAfterRestore} files, ${formatBytes(m.tableSizeAfterRestore)} after restore`;
+  return `${r.table}: restored version ${r.restoredVersion} as version ${r.version}: ${files}; ${plural(m.numOfFilesAfterRestore, 'file')}, ${formatBytes(m.tableSizeAfterRestore)} after restore`;
 }
 
 function renderRollback(r: RollbackRunResult): string {
@@ -107,7 +107,7 @@ function renderRollback(r: RollbackRunResult): string {
       const verb = t.result?.status === 'committed' ? `restored to ${target} as v${t.result.version}` : t.result?.status === 'noop' ? `already equals ${target}` : `→ ${target}`;
       const m = t.result?.metrics;
       const later = t.laterCommits.length > 0 ? `; also undoes v${t.laterCommits.map((c) => c.version).join(', v')}` : '';
-      lines.push(`${head}: ${verb}${m ? ` (+${m.numRestoredFiles} files, -${m.numRemovedFiles} files)` : ''}${later}`);
+      lines.push(`${head}: ${verb}${m ? ` (+${plural(m.numRestoredFiles, 'file')}, -${plural(m.numRemovedFiles, 'file')})` : ''}${later}`);
     }
   }
   return `${cascaded}${lines.join('\n')}\n`;
@@ -276,7 +276,7 @@ export function registerMaintenanceCommands(program: Command, io: MaintenanceIo)
 
   program
     .command('vacuum')
-    .description('delete data files no version inside the retention window references (default 7 days); never touches _delta_log')
+    .description('delete data files no version inside the retention window references (default 7 days); commit files in _delta_log only with --log-cleanup')
     .argument('[tables...]', 'layer.dataset names or paths (default: every table under the lake root)')
     .option('--retain-hours <h>', 'retention window in hours (default: delta.deletedFileRetentionDuration, 168)', hours)
     .option('--dry-run', 'list what would be deleted, delete nothing')

@@ -4,7 +4,7 @@ import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, fileLayout, loadCatalog, type Catalog } from '../pipeline/index.js';
 import { listLakeTables, optimizeTable, recordedBusinessKey, refreshDuckdbViews, resolveTable, tableSnapshot, type Lake, type OptimizeMetrics, type TableRef } from '../table/index.js';
 import { waitOption, withWritableLake, type LockOptions } from './lake-session.js';
-import { renderRows } from './render.js';
+import { plural, renderRows } from './render.js';
 
 /** `lake optimize`: renders src/table/optimize.ts for one table, several, or the whole lake. */
 export interface OptimizeIo {
@@ -81,7 +81,7 @@ export function renderOptimize(all: OptimizeMetrics[]): string {
   for (const m of all) {
     for (const p of m.partitions) {
       const verb = m.status === 'dry-run' ? 'would rewrite' : 'rewrote';
-      lines.push(`${verb} ${m.table} ${partitionText(p.partition)}: ${p.filesRemoved} files (${formatBytes(p.bytesRemoved)}) → ${p.filesAdded}${p.bytesAdded !== undefined ? ` (${formatBytes(p.bytesAdded)})` : ''}${p.rows !== undefined ? `, ${p.rows} rows` : ''}`);
+      lines.push(`${verb} ${m.table} ${partitionText(p.partition)}: ${plural(p.filesRemoved, 'file')} (${formatBytes(p.bytesRemoved)}) → ${p.filesAdded}${p.bytesAdded !== undefined ? ` (${formatBytes(p.bytesAdded)})` : ''}${p.rows !== undefined ? `, ${plural(p.rows, 'row')}` : ''}`);
     }
   }
   return head + renderRows(['table', 'status', 'version', 'partitions', 'files removed', 'bytes removed', 'files added', 'bytes added', 'sort by'], rows, 'table') + lines.map((l) => `${l}\n`).join('');

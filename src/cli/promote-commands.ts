@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { LakeError } from '../core/index.js';
-import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, partitionLabel, profileLayer, runPromote, tableLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { LakeError, errnoCode } from '../core/index.js';
+import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, partitionLabel, lakeLineage, profileLayer, runPromote, tableLineage, type LakeLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';
 import { LAYERS, openLake, refreshDuckdbViews, resolveTable, type Layer } from '../table/index.js';
-import { loadSettings, openLockedLake, waitOption } from './lake-session.js';
+import { loadSettings, openLockedLake, waitOption, withLake } from './lake-session.js';
 import { progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 import { renderRows } from './render.js';
 
@@ -126,6 +127,8 @@ interface PromoteCommandOptions {
   maxWorkers?: number;
   dryRun?: boolean;
   qualityDir?: string;
+  /** false with `--no-validate`. */
+  validate?: boolean;
   json?: boolean;
   catalog: string;
   wait?: number;
@@ -139,6 +142,7 @@ async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void
   const { logger, file: logFile } = createRunLogger(settings.logsDir, runId);
   const { lake, unlock } = await openLockedLake('promote', { root: settings.root, create: true }, opts, io.err);
   const display = opts.dryRun ? undefined : progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
+  if (opts.validate === false) io.err(`warning: --no-validate: quality gates are NOT enforced in run ${runId}; a failing check is reported but the table commits anyway (recorded as validate: false in each commit, the reports and ${path.relative(process.cwd(), logFile)})\n`);
   let result: PromoteRunResult;
   try {
     result = await runPromote({
@@ -148,6 +152,7 @@ async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void
       datasets: list(opts.datasets),
       maxWorkers: opts.maxWorkers ?? settings.maxWorkers,
       dryRun: opts.dryRun === true,
+      validate: opts.validate !== false,
       reportDir: opts.qualityDir ? path.resolve(opts.qualityDir) : undefined,
       configuration: {
         'delta.logRetentionDuration': `interval ${settings.retention.logHours} hours`,
@@ -174,14 +179,31 @@ async function promote(io: PromoteIo, opts: PromoteCommandOptions): Promise<void
   }
 }
 
-async function lineage(io: PromoteIo, table: string, opts: { json?: boolean }): Promise<void> {
-  const lake = await openLake();
+async function lineage(io: PromoteIo, table: string | undefined, opts: { json?: boolean; all?: boolean; out?: string }): Promise<void> {
+  if ((table === undefined) === (opts.all !== true)) {
+    throw new LakeError('USAGE', table === undefined ? 'lake lineage needs a table, or --all for every table of the lake' : `lake lineage takes a table or --all, not both (got ${table} and --all)`, { hint: 'Examples: lake lineage silver.pbp · lake lineage --all --out catalog/lineage.json' });
+  }
+  await withLake(async (lake) => {
+    const one: TableLineage | undefined = table === undefined ? undefined : await tableLineage(lake, resolveTable(lake, table));
+    const all: LakeLineage | undefined = one ? undefined : await lakeLineage(lake);
+    if (opts.out !== undefined) {
+      await writeJsonFile(opts.out, one ?? all);
+      const summary = one ? `${one.table} at version ${one.version}` : `${all!.tables.length} tables, ${all!.runs.length} runs, ${all!.partitions.length} partitions`;
+      io.out(opts.json ? `${JSON.stringify({ file: opts.out, summary })}\n` : `wrote ${opts.out}: ${summary}\n`);
+    } else if (one && !opts.json) io.out(renderLineage(one));
+    else printJson(io, one ?? all);
+  });
+}
+
+/** Writes `value` as indented JSON to `file` (its folder must exist), through a temp file so a reader never sees half a document. */
+async function writeJsonFile(file: string, value: unknown): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
   try {
-    const result = await tableLineage(lake, resolveTable(lake, table));
-    if (opts.json) printJson(io, result);
-    else io.out(renderLineage(result));
-  } finally {
-    lake.close();
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(temp, file);
+  } catch (cause) {
+    await rm(temp, { force: true });
+    throw new LakeError('USAGE', `--out ${file}: cannot write the file (${errnoCode(cause) ?? String(cause)})`, { cause, hint: 'Give a file in a folder that exists and is writable.' });
   }
 }
 
@@ -205,6 +227,7 @@ export function registerPromoteCommands(program: Command, io: PromoteIo = defaul
     .option('--max-workers <n>', 'datasets promoted in parallel (default: lake.max_workers or LAKE_MAX_WORKERS)', positiveInt('--max-workers'))
     .option('--dry-run', 'print the partitions and row deltas (and gate results) and write nothing')
     .option('--quality-dir <dir>', 'where quality reports go (default: quality/ next to the catalog, i.e. catalog/quality)')
+    .option('--no-validate', 'commit even when a quality gate fails (checks still run and are reported; the commit, the report and the run log record validate: false); never the default')
     .option('--json', 'machine-readable output')
     .addOption(catalogOption())
     .addOption(waitOption())
@@ -214,15 +237,17 @@ export function registerPromoteCommands(program: Command, io: PromoteIo = defaul
   program
     .command('lineage')
     .description("where a table's runs, datasets and partitions came from, derived from its Delta log alone (fingerprints from lake promote)")
-    .argument('<table>', 'layer.dataset (e.g. silver.pbp) or a path')
+    .argument('[table]', 'layer.dataset (e.g. silver.pbp) or a path')
+    .option('--all', 'every table of the lake in one JSON document (runs, datasets, partitions, each naming its table)')
+    .option('--out <file>', 'write the JSON to this file (e.g. catalog/lineage.json) instead of printing it')
     .option('--json', 'machine-readable output')
-    .action((table: string, opts: { json?: boolean }) => lineage(io, table, opts));
+    .action((table: string | undefined, opts: { json?: boolean; all?: boolean; out?: string }) => lineage(io, table, opts));
 
   program
     .command('profile')
     .description('per-partition profile of a layer: rows, NULLs per column, distinct keys')
     .addOption(new Option('--layer <layer>', 'the layer to profile').choices([...LAYERS]).default('silver'))
-    .option('--datasets <names>', 'comma-separated datasets (default: every enabled dataset)')
+    .option('--datasets <names>', 'comma-separated datasets, or marts for --layer gold (default: every enabled dataset; gold: every mart in sql/gold)')
     .option('--json', 'machine-readable output')
     .addOption(catalogOption())
     .action((opts: { layer: Layer; datasets?: string; json?: boolean; catalog: string }) => profile(io, opts));

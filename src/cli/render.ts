@@ -51,3 +51,8 @@ export function renderRows(columns: string[], rows: unknown[][], format: OutputF
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return out.join('\n') + '\n';
 }
+
+/** `n noun`, the noun in the plural unless n is 1 ("1 file", "2 files", "0 rows"); `nouns` for irregular plurals. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}

@@ -4,9 +4,16 @@
  * from `--log-level` or LAKE_LOG_LEVEL) calls `configureLogging`; nothing below it reads the
  * environment.
  */
-import { pino, type Logger } from 'pino';
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
+import type { Logger } from 'pino';
 
 export type { Logger };
+
+/** pino, loaded on the first logger: a command that logs nothing (`lake --help`) does not pay for it. */
+function pinoModule(): typeof Pino {
+  return createRequire(import.meta.url)('pino') as typeof Pino;
+}
 
 export interface LoggingOptions {
   /** pino level: trace, debug, info, warn, error, fatal or silent. */
@@ -26,6 +33,7 @@ export function configureLogging(options: LoggingOptions): void {
 /** A logger to stderr, or to `destination` (a file, created with its folder). Level default: `configureLogging`'s. */
 export function createLogger(options: { level?: string; destination?: string } = {}): Logger {
   const level = options.level ?? configuredLevel;
+  const { pino } = pinoModule();
   const destination = options.destination === undefined ? pino.destination(2) : pino.destination({ dest: options.destination, mkdir: true, sync: true });
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
@@ -33,4 +41,14 @@ export function createLogger(options: { level?: string; destination?: string } =
 export function logger(): Logger {
   current ??= createLogger();
   return current;
+}
+
+/**
+ * Replaces the process logger (undefined: back to the default, created on next use) and returns
+ * the one it replaced. Tests that cause an expected warning capture it this way and assert on it.
+ */
+export function useLogger(next: Logger | undefined): Logger | undefined {
+  const previous = current;
+  current = next;
+  return previous;
 }

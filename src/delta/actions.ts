@@ -74,6 +74,18 @@ export interface CommitInfoAction {
   [key: string]: unknown;
 }
 
+/**
+ * The time of a commit in ms from its commitInfo: `inCommitTimestamp` where the writer recorded one
+ * (PROTOCOL.md "In-Commit Timestamps": with the feature enabled it is the commit's timestamp, and
+ * monotonic), else `timestamp`; undefined when neither is a number.
+ */
+export function commitInfoTime(commitInfo: Record<string, unknown> | undefined): number | undefined {
+  const ict = commitInfo?.['inCommitTimestamp'];
+  if (typeof ict === 'number') return ict;
+  const ts = commitInfo?.['timestamp'];
+  return typeof ts === 'number' ? ts : undefined;
+}
+
 export interface CheckpointMetadataAction {
   version: number;
   tags?: Record<string, string> | null;

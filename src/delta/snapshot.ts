@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { LakeError, isLakeError, logger } from '../core/index.js';
-import type { Action, AddAction, MetadataAction, ProtocolAction, RemoveAction } from './actions.js';
+import { commitInfoTime, type Action, type AddAction, type MetadataAction, type ProtocolAction, type RemoveAction } from './actions.js';
 import { buildSegment, commitMtime, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
 import { assertReadable } from './protocol.js';
 import { applyActions, emptyReplayState, requireTableState } from './replay.js';
@@ -32,6 +32,8 @@ export interface Snapshot {
   txns: Map<string, number>;
   /** False when file stats were not loaded (SnapshotOptions.stats false): never write such a snapshot back (checkpoints). */
   statsLoaded: boolean;
+  /** The Parquet checkpoint files (parts and sidecars) the snapshot starts from: where stats left out by `stats: false` can be read back. */
+  checkpointFiles?: string[];
 }
 
 export interface SnapshotOptions {
@@ -68,12 +70,14 @@ export async function loadSnapshot(tableRoot: string, reader: CheckpointReader, 
 async function replaySegment(tableRoot: string, table: string, segment: LogSegment, reader: CheckpointReader, options: SnapshotOptions): Promise<Snapshot> {
   const state = emptyReplayState();
   const logRoot = logRootOf(tableRoot);
+  const checkpointFiles: string[] = [];
   if (segment.checkpoint) {
     const files = segment.checkpoint.names.map((n) => path.join(logRoot, n));
     const stats = { stats: options.stats ?? true };
     let actions = await reader.readCheckpoint(files, stats);
     const sidecars = actions.flatMap((a) => (a.kind === 'sidecar' ? [path.join(logRoot, '_sidecars', decodeURIComponent(a.sidecar.path))] : []));
     if (sidecars.length > 0) actions = [...actions, ...(await reader.readCheckpoint(sidecars, stats))];
+    checkpointFiles.push(...[...files, ...sidecars].filter((f) => !f.endsWith('.json')));
     applyActions(state, actions, segment.checkpoint.version);
   }
   // Read commits concurrently (bounded), apply in order.
@@ -98,15 +102,15 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
     tombstones: [...state.tombstones.values()],
     txns: state.txns,
     statsLoaded: !segment.checkpoint || (options.stats ?? true),
+    ...(checkpointFiles.length > 0 ? { checkpointFiles } : {}),
   };
 }
 
-/** Commit timestamp of a version: `commitInfo.timestamp`, else the commit file's mtime (PROTOCOL.md). */
+/** Commit timestamp of a version: `commitInfo.inCommitTimestamp`, else `commitInfo.timestamp`, else the commit file's mtime (PROTOCOL.md). */
 export async function commitTimestamp(tableRoot: string, listing: LogListing, version: number): Promise<number | undefined> {
   if (!listing.commits.has(version)) return undefined;
-  const info = await readCommitInfo(tableRoot, version);
-  const ts = info?.['timestamp'];
-  return typeof ts === 'number' ? ts : commitMtime(tableRoot, version);
+  const ts = commitInfoTime(await readCommitInfo(tableRoot, version));
+  return ts ?? commitMtime(tableRoot, version);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { LakeError } from '../core/index.js';
 import { parseAction, parseCommitText, type Action, type AddAction, type CheckpointReader, type RemoveAction } from '../delta/index.js';
 import { readTextIfExists } from '../storage/index.js';
+import { checkpointCacheFile, readCachedCheckpoint, writeCachedCheckpoint } from './checkpoint-cache.js';
 import { ident, literal, type Engine } from './session.js';
 
 const ACTION_COLUMNS = ['protocol', 'metaData', 'add', 'remove', 'txn', 'checkpointMetadata', 'sidecar', 'domainMetadata'] as const;
@@ -50,14 +51,22 @@ const FIELD_SEPARATOR = '\u0001';
  * the few other actions go through DuckDB's `to_json`, which turns maps into objects: the JSON
  * commit shape. Any row the fast path cannot represent sends its column down the `to_json` path.
  */
-export function duckdbCheckpointReader(engine: Engine): CheckpointReader {
+export function duckdbCheckpointReader(engine: Engine, options: { cacheDir?: string } = {}): CheckpointReader {
+  const readParquet = async (files: string[], withStats: boolean): Promise<Action[]> => {
+    const cacheFile = options.cacheDir ? await checkpointCacheFile(options.cacheDir, files, withStats) : undefined;
+    const cached = cacheFile ? await readCachedCheckpoint(cacheFile) : undefined;
+    if (cached) return cached;
+    const actions = await readParquetActions(engine, files, withStats);
+    if (cacheFile) await writeCachedCheckpoint(cacheFile, actions);
+    return actions;
+  };
   return {
     async readCheckpoint(files: string[], options: { stats?: boolean } = {}): Promise<Action[]> {
       const json = files.filter((f) => f.endsWith('.json'));
       const parquet = files.filter((f) => !f.endsWith('.json'));
       const actions: Action[] = [];
       for (const file of json) actions.push(...parseCommitText((await readTextIfExists(file)) ?? missing(file), file));
-      if (parquet.length > 0) actions.push(...(await readParquetActions(engine, parquet, options.stats ?? true)));
+      if (parquet.length > 0) for (const action of await readParquet(parquet, options.stats ?? true)) actions.push(action);
       return actions;
     },
   };
@@ -196,4 +205,20 @@ function stripNulls(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = v;
   return out;
+}
+
+/**
+ * A SQL subquery `(path, stats)` over the adds of Parquet checkpoint files, with `stats` as JSON
+ * text (`stats`, else `stats_parsed`): for readers that loaded the snapshot without stats and find
+ * they need them (data skipping), so stats never pass through JS objects. `undefined` when the
+ * checkpoint has no adds or no stats columns.
+ */
+export async function checkpointStatsSql(engine: Engine, files: readonly string[]): Promise<string | undefined> {
+  if (files.length === 0) return undefined;
+  const source = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true)`;
+  if (!(await describe(engine, `SELECT * FROM ${source}`)).has('add')) return undefined;
+  const present = await describe(engine, `SELECT "add".* FROM ${source}`);
+  const parts = [present.has('stats') ? '"add".stats' : '', present.has('stats_parsed') ? 'to_json("add".stats_parsed)' : ''].filter((p) => p !== '');
+  if (!present.has('path') || parts.length === 0) return undefined;
+  return `(SELECT "add".path AS path, coalesce(${parts.join(', ')}) AS stats FROM ${source} WHERE "add" IS NOT NULL)`;
 }

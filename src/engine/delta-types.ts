@@ -125,7 +125,9 @@ export function storageCast(expr: string, type: DataType): string {
 
 /**
  * SQL that turns a partition value string from the log into a typed value
- * (PROTOCOL.md "Partition Value Serialization"); NULL stays NULL.
+ * (PROTOCOL.md "Partition Value Serialization"); NULL stays NULL. A `timestamp` value may be
+ * zone-less (`2021-03-14 14:59:59.123456`, UTC: the engine's session time zone) or UTC ISO
+ * (`2021-03-14T14:59:59.123456Z`).
  */
 export function partitionValueSql(value: string | null, type: DataType): string {
   if (value === null) return `CAST(NULL AS ${sqlType(type)})`;
@@ -149,7 +151,9 @@ export function partitionExprSql(expr: string, type: DataType): string {
  */
 export function partitionStringSql(expr: string, type: DataType): string {
   const c = `(${expr})`;
-  if (type === 'timestamp') return `strftime(CAST(${c} AS TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')`;
+  // UTC ISO form with the zone (PROTOCOL.md allows it): a zone-less value is read in the reader's
+  // session time zone by Spark, hours off outside UTC. Read back in either form (partitionValueSql).
+  if (type === 'timestamp') return `strftime(timezone('UTC', CAST(${c} AS TIMESTAMPTZ)), '%Y-%m-%dT%H:%M:%S.%fZ')`;
   if (type === 'timestamp_ntz') return `strftime(CAST(${c} AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%f')`;
   if (type === 'date') return `strftime(${c}, '%Y-%m-%d')`;
   if (type === 'boolean') return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN 'true' ELSE 'false' END`;

@@ -5,11 +5,11 @@
  */
 export { openEngine, ident, literal, configureEngines, engineBudget, assertMemoryLimit, removeStaleSpillFolders, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN } from './session.js';
 export type { Engine, EngineOptions, EngineBudget } from './session.js';
-export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionStringSql } from './delta-types.js';
+export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionExprSql, partitionStringSql } from './delta-types.js';
 export { writeDataFiles, SCHEMA_WIDTH_TAG, filesFor, rowGroupSizeFor, partitionFolder } from './parquet-writer.js';
 export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
 export type { ScanOptions } from './scan.js';
-export { duckdbCheckpointReader } from './checkpoint-reader.js';
+export { duckdbCheckpointReader, checkpointStatsSql } from './checkpoint-reader.js';
 export { writeCheckpoint, CHECKPOINT_COLUMNS, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';
 export { installDeltaExtension, deltaExtensionStatus, DELTA_EXTENSION_PACKAGE, type InstallDeltaExtensionOptions, type DeltaExtensionInstall, type DeltaExtensionSource, type DeltaExtensionStatus } from './extension.js';

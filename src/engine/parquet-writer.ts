@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
 import { buildFileStats, encodeAddPath, type AddAction, type ColumnStatistics, type StructType } from '../delta/index.js';
-import { ident, literal, outOfMemory, type Engine } from './session.js';
+import { ident, literal, outOfMemory, traceSql, type Engine } from './session.js';
 import { partitionStringSql, storageCast } from './delta-types.js';
 
 /**
@@ -105,9 +105,13 @@ function copyFailed(engine: Engine, tableRoot: string, cause: unknown): LakeErro
 }
 
 async function runCopy(options: WriteFilesOptions, sql: string): Promise<ReturnStatsRow[]> {
-  const reader = await options.engine.connection.runAndReadAll(sql).catch((cause: unknown) => {
-    throw copyFailed(options.engine, options.tableRoot, cause);
-  });
+  const started = performance.now();
+  const reader = await options.engine.connection
+    .runAndReadAll(sql)
+    .catch((cause: unknown) => {
+      throw copyFailed(options.engine, options.tableRoot, cause);
+    })
+    .finally(() => traceSql(sql, started));
   return reader.getRowObjectsJson() as unknown as ReturnStatsRow[];
 }
 
@@ -212,9 +216,8 @@ async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
   if (only && !mayExceedTarget && filesFor(only.rows, options) === 1) {
     const folder = partitionFolder(partitionColumns, only.values);
     await mkdir(path.join(tableRoot, folder), { recursive: true });
-    const orderBy = order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : '';
-    const rowsSql = `SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows${fixed ? '' : ` WHERE ${partitionFilter(partitionColumns, only.values)}`}${orderBy}`;
-    const rows = await runCopy(options, `COPY (${rowsSql}) TO ${literal(fileName(folder))} ${copyOptions(rowGroupSizeFor(options))}`);
+    const rowsSql = `SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows${fixed ? '' : ` WHERE ${partitionFilter(partitionColumns, only.values)}`}`;
+    const rows = await writeOrdered(options, rowsSql, order, fileName(folder), copyOptions(rowGroupSizeFor(options)));
     for (const row of rows) adds.push(addFor(options, row, only.values));
     return adds;
   }
@@ -249,6 +252,46 @@ async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
     await rm(staged, { force: true });
   }
   return adds;
+}
+
+/** `ORDER BY` the columns, ties in `tiebreak` order: the order a sorted COPY writes, NULLs last. */
+function orderList(order: readonly string[], tiebreak: string): string {
+  return [...order.map((c) => `${ident(c)} ASC NULLS LAST`), tiebreak].join(', ');
+}
+
+/** Rows of `relation` (with a `__lake_rn` column counting them in order) out of `order`: 0 when sorted. */
+async function outOfOrder(engine: Engine, relation: string, order: readonly string[]): Promise<number> {
+  const [row] = await engine.rows<{ n: bigint | number }>(
+    `SELECT count(*) AS n FROM (SELECT __lake_rn, row_number() OVER (ORDER BY ${orderList(order, '__lake_rn')}) AS __lake_sorted FROM ${relation}) AS checked WHERE __lake_rn <> __lake_sorted`,
+  );
+  return Number(row?.n ?? 1);
+}
+
+/**
+ * Writes `rowsSql` to one file in `order`. Sorting wide rows is the costliest part of a write,
+ * and the rows often arrive in order already (nflverse publishes pbp by game and play; bronze
+ * keeps a file's row order): when a narrow check of the sort columns, in arrival order, finds
+ * them sorted, the COPY keeps the arrival order (preserve_insertion_order) instead of sorting,
+ * and the written file is checked again by its row numbers — should it not be in order after
+ * all, it is rewritten sorted. Otherwise one sorted COPY.
+ */
+async function writeOrdered(options: WriteFilesOptions, rowsSql: string, order: readonly string[], file: string, copyOptions: string): Promise<ReturnStatsRow[]> {
+  const { engine } = options;
+  const sorted = `COPY (${rowsSql}${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}) TO ${literal(file)} ${copyOptions}`;
+  if (order.length === 0) return runCopy(options, sorted);
+  await engine.run('SET preserve_insertion_order = true');
+  try {
+    const keys = order.map(ident).join(', ');
+    const arriving = `(SELECT ${keys}, row_number() OVER () AS __lake_rn FROM (${rowsSql}) AS src) AS arriving`;
+    if ((await outOfOrder(engine, arriving, order).catch(() => 1)) > 0) return await runCopy(options, sorted);
+    const rows = await runCopy(options, `COPY (${rowsSql}) TO ${literal(file)} ${copyOptions}`);
+    const written = `(SELECT ${keys}, file_row_number + 1 AS __lake_rn FROM read_parquet(${literal(file)}, file_row_number = true)) AS written`;
+    if ((await outOfOrder(engine, written, order).catch(() => 1)) === 0) return rows;
+    await rm(file, { force: true });
+    return await runCopy(options, sorted);
+  } finally {
+    await engine.run('SET preserve_insertion_order = false');
+  }
 }
 
 function addFor(options: WriteFilesOptions, row: ReturnStatsRow, partitionValues: Record<string, string | null>): AddAction {

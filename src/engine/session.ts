@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
@@ -32,7 +32,7 @@ export interface EngineOptions {
   tempRoot?: string;
 }
 
-/** The memory budget every DuckDB instance of the process runs under (README "Memory budget"). */
+/** The memory budget every DuckDB instance of the process runs under (docs/operations.md "Memory budget and full size"). */
 export interface EngineBudget {
   memoryLimit?: string;
   threads?: number;
@@ -102,6 +102,17 @@ export function removeStaleSpillFolders(root: string): number {
   return removed;
 }
 
+/**
+ * `LAKE_SQL_TRACE=<file>`: every statement the lake's engines run is appended to the file as a
+ * JSON line (milliseconds, process id, the statement) — for finding where a slow step spends its
+ * time. Off unless set; the lake never reads the file.
+ */
+export function traceSql(sql: string, started: number): void {
+  const file = process.env['LAKE_SQL_TRACE'];
+  if (!file) return;
+  appendFileSync(file, `${JSON.stringify({ ms: Math.round(performance.now() - started), pid: process.pid, sql })}\n`);
+}
+
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const config: Record<string, string> = {};
   const threads = options.threads ?? budget.threads;
@@ -120,6 +131,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   // ICU is built in but loads after instance creation, so the zone is set per connection.
   await connection.run("SET TimeZone = 'UTC'");
   const run = async (sql: string): Promise<DuckDBMaterializedResult> => {
+    const started = performance.now();
     try {
       return await connection.run(sql);
     } catch (cause) {
@@ -127,6 +139,8 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
         cause,
         hint: 'Check the SQL; table names resolve to lake tables (layer.dataset) or delta_scan(\'<path>\').',
       });
+    } finally {
+      traceSql(sql, started);
     }
   };
   return {
@@ -139,9 +153,13 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
     },
     run,
     async rows<T>(sql: string): Promise<T[]> {
-      const reader = await connection.runAndReadAll(sql).catch((cause: unknown) => {
-        throw outOfMemory(cause, memoryLimit) ?? new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-      });
+      const started = performance.now();
+      const reader = await connection
+        .runAndReadAll(sql)
+        .catch((cause: unknown) => {
+          throw outOfMemory(cause, memoryLimit) ?? new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        })
+        .finally(() => traceSql(sql, started));
       return reader.getRowObjectsJS() as T[];
     },
     close() {

@@ -13,7 +13,7 @@ import { rewritePartitionFiles, tableDescription, type WriteAttempt } from './wr
 import { commitRewrite } from './write.js';
 
 /**
- * Batches of an append-only table (README "Bronze garbage collection"): a batch is the rows of
+ * Batches of an append-only table (docs/maintenance.md "Bronze garbage collection"): a batch is the rows of
  * one append, told apart by their `source` and `ingested_at` stamps (the identity the silver
  * dedupe orders by). `listBatches` reads which batches each current file holds (two columns of
  * every file); `removeBatches` removes the batches a caller chose, in ONE commit: a file holding

@@ -1,9 +1,9 @@
-import { commitMtime, listLog, readCommit, partitionKey, statsNumRecords, type Action } from '../delta/index.js';
+import { commitInfoTime, commitMtime, listLog, readCommit, partitionKey, statsNumRecords, type Action, type DeletionVectorDescriptor, type RemoveAction } from '../delta/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
 
 export interface HistoryEntry {
   version: number;
-  /** Commit time in ms: commitInfo.timestamp, else the commit file's mtime. */
+  /** Commit time in ms: commitInfo.inCommitTimestamp, else commitInfo.timestamp, else the commit file's mtime. */
   timestamp: number;
   operation: string | undefined;
   operationParameters: Record<string, unknown>;
@@ -11,14 +11,35 @@ export interface HistoryEntry {
   engineInfo: string | undefined;
   filesAdded: number;
   filesRemoved: number;
+  /** Rows the commit made visible: live rows of added files; for a file re-added with a new deletion vector, the rows it restores. */
   rowsAdded: number | undefined;
+  /** Rows the commit hid: live rows of removed files; for a file re-added with a new deletion vector, the rows it deletes. */
   rowsRemoved: number | undefined;
   /** Partitions (as JSON arrays of values) whose files the commit added or removed. */
   partitions: string[];
   commitInfo: Record<string, unknown> | undefined;
 }
 
-export function summarizeCommit(version: number, actions: Action[], mtimeMs: number | undefined, partitionColumns: readonly string[]): HistoryEntry {
+/** Live rows of a file: its `numRecords` less the rows its deletion vector deletes. */
+function liveRows(numRecords: number | undefined, dv: DeletionVectorDescriptor | null | undefined): number | undefined {
+  return numRecords === undefined ? undefined : numRecords - (dv?.cardinality ?? 0);
+}
+
+function plus(total: number | undefined, n: number | undefined): number | undefined {
+  return total === undefined || n === undefined ? undefined : total + n;
+}
+
+/**
+ * One commit's history entry. `recordsOf` gives the row count of a file an earlier commit added,
+ * for removes written without stats.
+ */
+export function summarizeCommit(
+  version: number,
+  actions: Action[],
+  mtimeMs: number | undefined,
+  partitionColumns: readonly string[],
+  recordsOf?: (path: string) => number | undefined,
+): HistoryEntry {
   const info = actions.find((a) => a.kind === 'commitInfo');
   const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
   let filesAdded = 0;
@@ -26,24 +47,36 @@ export function summarizeCommit(version: number, actions: Action[], mtimeMs: num
   let rowsAdded: number | undefined = 0;
   let rowsRemoved: number | undefined = 0;
   const partitions = new Set<string>();
+  // A file removed and added again in one commit had its deletion vector changed (DELETE, UPDATE
+  // and MERGE with deletion vectors): only the rows the new vector deletes or restores count.
+  const removed = new Map<string, RemoveAction>();
+  for (const a of actions) if (a.kind === 'remove') removed.set(a.remove.path, a.remove);
+  const readded = new Set<string>();
   for (const a of actions) {
-    if (a.kind === 'add') {
-      filesAdded++;
-      const n = statsNumRecords(a.add.stats);
-      rowsAdded = n === undefined || rowsAdded === undefined ? undefined : rowsAdded + n;
-      if (partitionColumns.length > 0) partitions.add(partitionKey(partitionColumns, a.add.partitionValues));
-    } else if (a.kind === 'remove') {
-      filesRemoved++;
-      const n = statsNumRecords(a.remove.stats);
-      rowsRemoved = n === undefined || rowsRemoved === undefined ? undefined : rowsRemoved + n;
-      if (partitionColumns.length > 0 && a.remove.partitionValues) partitions.add(partitionKey(partitionColumns, a.remove.partitionValues));
+    if (a.kind !== 'add') continue;
+    filesAdded++;
+    if (partitionColumns.length > 0) partitions.add(partitionKey(partitionColumns, a.add.partitionValues));
+    const before = removed.get(a.add.path);
+    if (before) {
+      readded.add(a.add.path);
+      const change = (a.add.deletionVector?.cardinality ?? 0) - (before.deletionVector?.cardinality ?? 0);
+      rowsRemoved = plus(rowsRemoved, Math.max(0, change));
+      rowsAdded = plus(rowsAdded, Math.max(0, -change));
+    } else {
+      rowsAdded = plus(rowsAdded, liveRows(statsNumRecords(a.add.stats), a.add.deletionVector));
     }
   }
-  const ts = commitInfo?.timestamp;
+  for (const a of actions) {
+    if (a.kind !== 'remove') continue;
+    filesRemoved++;
+    if (partitionColumns.length > 0 && a.remove.partitionValues) partitions.add(partitionKey(partitionColumns, a.remove.partitionValues));
+    if (readded.has(a.remove.path)) continue;
+    rowsRemoved = plus(rowsRemoved, liveRows(statsNumRecords(a.remove.stats) ?? recordsOf?.(a.remove.path), a.remove.deletionVector));
+  }
   const runId = commitInfo?.['run_id'];
   return {
     version,
-    timestamp: typeof ts === 'number' ? ts : (mtimeMs ?? 0),
+    timestamp: commitInfoTime(commitInfo) ?? mtimeMs ?? 0,
     operation: commitInfo?.operation,
     operationParameters: commitInfo?.operationParameters ?? {},
     runId: typeof runId === 'string' ? runId : undefined,
@@ -71,16 +104,20 @@ export async function tableHistory(lake: Lake, table: TableRef, options: { limit
   }
   const entries: HistoryEntry[] = [];
   const commits = await Promise.all(versions.map((v) => readCommit(table.tableRoot, v)));
-  // Partition columns as of each commit: scan oldest → newest for metaData actions.
-  const columnsAt = new Map<number, string[]>();
+  // Oldest → newest: the partition columns as of each commit, and the row counts of files the
+  // listed commits added (Spark's removes often carry no stats).
+  const addedRecords = new Map<string, number>();
   for (let i = commits.length - 1; i >= 0; i--) {
-    for (const a of commits[i]!) if (a.kind === 'metaData') partitionColumns = a.metaData.partitionColumns;
-    columnsAt.set(versions[i]!, partitionColumns);
-  }
-  for (const [i, v] of versions.entries()) {
     const actions = commits[i]!;
-    const hasTimestamp = actions.some((a) => a.kind === 'commitInfo' && typeof a.commitInfo.timestamp === 'number');
-    entries.push(summarizeCommit(v, actions, hasTimestamp ? undefined : await commitMtime(table.tableRoot, v), columnsAt.get(v) ?? []));
+    const v = versions[i]!;
+    for (const a of actions) if (a.kind === 'metaData') partitionColumns = a.metaData.partitionColumns;
+    const hasTimestamp = actions.some((a) => a.kind === 'commitInfo' && commitInfoTime(a.commitInfo) !== undefined);
+    entries.push(summarizeCommit(v, actions, hasTimestamp ? undefined : await commitMtime(table.tableRoot, v), partitionColumns, (p) => addedRecords.get(p)));
+    for (const a of actions) {
+      const n = a.kind === 'add' ? statsNumRecords(a.add.stats) : undefined;
+      if (a.kind === 'add' && n !== undefined) addedRecords.set(a.add.path, n);
+    }
   }
+  entries.reverse();
   return entries;
 }

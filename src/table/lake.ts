@@ -23,6 +23,9 @@ export interface OpenLakeOptions {
   create?: boolean;
 }
 
+/** The folder under the lake's temp folder that holds parsed checkpoints. */
+export const CHECKPOINT_CACHE_DIR = 'checkpoints';
+
 /** The lake's own temp folder: DuckDB spill folders and work files live here, one per engine, removed when it closes. */
 export function lakeTempRoot(root: string): string {
   return path.join(root, '.lake-tmp');
@@ -46,7 +49,8 @@ export async function openLake(options: OpenLakeOptions = {}): Promise<Lake> {
   return {
     root,
     engine,
-    checkpoints: duckdbCheckpointReader(engine),
+    // Parsed checkpoints are cached beside the spill folders (see checkpoint-cache.ts).
+    checkpoints: duckdbCheckpointReader(engine, { cacheDir: tempRoot === undefined ? undefined : path.join(tempRoot, CHECKPOINT_CACHE_DIR) }),
     close: () => engine.close(),
   };
 }

@@ -5,19 +5,20 @@ import { ident, literal, partitionValueSql, type Engine } from '../engine/index.
  * Partition pruning before any file is named to DuckDB. DuckDB checks every file listed in
  * `read_parquet([...])` when it binds the query, so files of partitions a query filters out must
  * not be listed at all. We ask DuckDB's own parser (`json_serialize_sql`) for the query's syntax
- * tree, collect the WHERE conjuncts that reference only partition columns of a lake view, and let
- * DuckDB evaluate them over the snapshot's partition values. Anything we do not understand keeps
- * every partition: pruning can only make a query cheaper, never change its answer.
+ * tree, collect the WHERE conjuncts that reference only columns of a lake view, and let DuckDB
+ * evaluate those on partition columns over the snapshot's partition values (the rest go to data
+ * skipping by file stats, skipping.ts). Anything we do not understand keeps every partition:
+ * pruning can only make a query cheaper, never change its answer.
  */
-type Node = Record<string, unknown>;
+export type Node = Record<string, unknown>;
 
 const NON_DETERMINISTIC = new Set(['random', 'uuid', 'gen_random_uuid', 'now', 'current_timestamp', 'setseed', 'nextval']);
 
-function isNode(value: unknown): value is Node {
+export function isNode(value: unknown): value is Node {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function walk(value: unknown, visit: (node: Node) => void): void {
+export function walk(value: unknown, visit: (node: Node) => void): void {
   if (Array.isArray(value)) for (const v of value) walk(v, visit);
   else if (isNode(value)) {
     visit(value);
@@ -47,13 +48,16 @@ function fromItems(from: unknown, innerOnly = true): TableItem[] {
   return [{ node: from, innerOnly }];
 }
 
-/** Conjuncts (as AST) per lake view, or `undefined` for a view some reference of which cannot be pruned. */
-export function prunableConjuncts(ast: unknown, partitionColumns: ReadonlyMap<string, readonly string[]>): Map<string, Node[][] | undefined> {
+/**
+ * The WHERE conjuncts (as AST) per lake view that name only columns in `columnsOf(view)`: OR over
+ * the view's references, AND within one; `undefined` for a view some reference of which has none.
+ */
+export function prunableConjuncts(ast: unknown, columnsOf: ReadonlyMap<string, readonly string[]>): Map<string, Node[][] | undefined> {
   const result = new Map<string, Node[][] | undefined>();
   const seen = new Map<string, number>();
   const handled = new Map<string, number>();
   walk(ast, (node) => {
-    if (node['type'] === 'BASE_TABLE' && typeof node['table_name'] === 'string' && partitionColumns.has(node['table_name']) && !node['schema_name']) {
+    if (node['type'] === 'BASE_TABLE' && typeof node['table_name'] === 'string' && columnsOf.has(node['table_name']) && !node['schema_name']) {
       seen.set(node['table_name'], (seen.get(node['table_name']) ?? 0) + 1);
     }
   });
@@ -62,9 +66,9 @@ export function prunableConjuncts(ast: unknown, partitionColumns: ReadonlyMap<st
     const items = fromItems(node['from_table']);
     for (const item of items) {
       const view = item.node['table_name'];
-      if (item.node['type'] !== 'BASE_TABLE' || typeof view !== 'string' || !partitionColumns.has(view) || item.node['schema_name']) continue;
+      if (item.node['type'] !== 'BASE_TABLE' || typeof view !== 'string' || !columnsOf.has(view) || item.node['schema_name']) continue;
       handled.set(view, (handled.get(view) ?? 0) + 1);
-      const columns = new Set((partitionColumns.get(view) ?? []).map((c) => c.toLowerCase()));
+      const columns = new Set((columnsOf.get(view) ?? []).map((c) => c.toLowerCase()));
       const name = String(item.node['alias'] || view).toLowerCase();
       const usable: Node[] = [];
       const where = node['where_clause'];
@@ -140,7 +144,23 @@ export function viewReferences(ast: unknown, sql: string, views: readonly string
   return occurrences === refs.length ? refs.sort((a, b) => a.offset - b.offset) : undefined;
 }
 
-function unqualify(conjunct: Node): Node {
+/** The conjuncts of `conjuncts` that name partition columns only; undefined when some reference keeps none. */
+export function partitionConjuncts(conjuncts: Node[][], partitionColumns: readonly string[]): Node[][] | undefined {
+  const partitions = new Set(partitionColumns.map((c) => c.toLowerCase()));
+  const onPartitions = (conjunct: Node): boolean => {
+    let ok = true;
+    walk(conjunct, (n) => {
+      if (n['class'] !== 'COLUMN_REF') return;
+      const parts = n['column_names'] as string[];
+      if (!partitions.has(parts[parts.length - 1]!.toLowerCase())) ok = false;
+    });
+    return ok;
+  };
+  const kept = conjuncts.map((list) => list.filter(onPartitions));
+  return kept.every((list) => list.length > 0) ? kept : undefined;
+}
+
+export function unqualify(conjunct: Node): Node {
   walk(conjunct, (n) => {
     if (n['class'] === 'COLUMN_REF') {
       const parts = n['column_names'] as string[];
@@ -152,7 +172,8 @@ function unqualify(conjunct: Node): Node {
 
 export async function serializeSql(engine: Engine, sql: string): Promise<unknown | undefined> {
   const rows = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`).catch(() => undefined);
-  const ast = rows?.[0] ? (JSON.parse(rows[0].ast) as { error?: boolean }) : undefined;
+  // DuckDB marks "no location" as UINT64_MAX, which a JS number cannot carry back: use 0.
+  const ast = rows?.[0] ? (JSON.parse(rows[0].ast.replaceAll('"query_location":18446744073709551615', '"query_location":0')) as { error?: boolean }) : undefined;
   return ast && !ast.error ? ast : undefined;
 }
 

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LakeError, isLakeError } from '../core/index.js';
+import { LakeError, isLakeError, logger } from '../core/index.js';
 import { LOG_DIR, type Snapshot } from '../delta/index.js';
-import { prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
+import { partitionConjuncts, prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
+import { skipFiles } from './skipping.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef } from './lake.js';
-import { findTableRefs, type TableAt } from './sql-refs.js';
+import { queryError } from './query-errors.js';
+import { findTableRefs, tableStatementAsQuery, type TableAt } from './sql-refs.js';
 
 export interface QueryOptions {
   /** Applies to every table reference without its own AT clause: a version number or a timestamp. */
@@ -18,6 +20,8 @@ export interface QueryOptions {
   exact?: boolean;
   /** auto (default: LAKE_READER, else auto) | extension | native. */
   reader?: ReaderMode;
+  /** Skip files by their min/max/null-count stats (default true; native reader only). */
+  dataSkipping?: boolean;
 }
 
 export interface ResolvedView {
@@ -27,8 +31,14 @@ export interface ResolvedView {
   version: number;
   /** Which reader serves the view. */
   reader: 'extension' | 'native';
-  /** Data files the view reads after partition pruning (native reader only). */
+  /** Data files the view reads after partition pruning and data skipping (native reader only). */
   filesRead?: number;
+  /** Active files of the version (native reader only). */
+  filesTotal?: number;
+  /** Files left out because their partition values cannot match the query. */
+  filesPrunedByPartition?: number;
+  /** Files left out because their min/max/null-count stats prove no row can match. */
+  filesSkippedByStats?: number;
 }
 
 export interface PreparedQuery {
@@ -106,7 +116,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
   const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
   const native: typeof views = [];
   for (const view of views) {
-    if (extension && (await createExtensionView(lake, view.view, view.tableRoot, view.version, view.table))) view.reader = 'extension';
+    if (extension && (await createExtensionView(lake, view.view, view.snapshot))) view.reader = 'extension';
     else native.push(view);
   }
   // Partition pruning: only files of partitions the query can need are named to DuckDB.
@@ -115,14 +125,25 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
   // DuckDB serializes SELECTs only: an EXPLAIN [ANALYZE] prefix is set aside and kept.
   const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
   const ast = native.length > 0 ? await serializeSql(lake.engine, out.slice(explain.length)) : undefined;
-  const partitioned = new Map(native.filter((v) => v.snapshot.partitionColumns.length > 0).map((v) => [v.view, v.snapshot.partitionColumns]));
-  const conjuncts = ast && partitioned.size > 0 ? prunableConjuncts(ast, partitioned) : undefined;
+  // Data skipping: the files left are judged by their stats on any column's conjuncts.
+  const columnsOf = new Map(native.map((v) => [v.view, v.snapshot.schema.fields.map((f) => f.name)]));
+  const conjuncts = ast ? prunableConjuncts(ast, columnsOf) : undefined;
   const named = ast ? referencedColumns(ast) : undefined;
   const scans = new Map<string, string>();
   for (const view of native) {
     const filter = conjuncts?.get(view.view);
-    const snapshot = filter ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, filter) } : view.snapshot;
+    const onPartitions = filter ? partitionConjuncts(filter, view.snapshot.partitionColumns) : undefined;
+    let snapshot = onPartitions ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, onPartitions) } : view.snapshot;
+    view.filesTotal = view.snapshot.files.length;
+    view.filesPrunedByPartition = view.filesTotal - snapshot.files.length;
+    view.filesSkippedByStats = 0;
+    if (filter && options.dataSkipping !== false) {
+      const skipped = await skipFiles(lake.engine, snapshot, filter, { partitionsApplied: onPartitions !== undefined });
+      snapshot = { ...snapshot, files: skipped.files };
+      view.filesSkippedByStats = skipped.skipped;
+    }
     view.filesRead = snapshot.files.length;
+    logger().debug({ table: view.table, version: view.version, files: view.filesTotal, prunedByPartition: view.filesPrunedByPartition, skippedByStats: view.filesSkippedByStats, filesRead: view.filesRead }, 'files read');
     const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
     scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
   }
@@ -154,12 +175,13 @@ export interface QueryResult {
 }
 
 export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-  const prepared = await prepareQuery(lake, sql, options);
-  const reader = await lake.engine.connection.runAndReadAll(prepared.sql).catch((cause: unknown) => {
-    throw new LakeError('SQL_ERROR', `DuckDB: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-      hint: 'Check the SQL. Lake tables are named layer.dataset (e.g. silver.pbp) or delta_scan(\'<path>\').',
-    });
+  // DESCRIBE / SUMMARIZE / SHOW <lake table>: DuckDB accepts a query there, not a subquery.
+  const text = tableStatementAsQuery(sql);
+  const prepared = await prepareQuery(lake, text, options).catch(async (cause: unknown) => {
+    throw await queryError(lake, text, cause);
+  });
+  const reader = await lake.engine.connection.runAndReadAll(prepared.sql).catch(async (cause: unknown) => {
+    throw await queryError(lake, text, cause, prepared.views);
   });
   return {
     columns: reader.columnNames(),

@@ -1,18 +1,19 @@
 import { LakeError, logger } from '../core/index.js';
+import { columnMappingMode, type Snapshot } from '../delta/index.js';
 import { deltaExtensionStatus, ident, literal, type DeltaExtensionStatus } from '../engine/index.js';
 import type { Lake } from './lake.js';
 
 /**
- * Which reader turns a Delta snapshot into rows (DESIGN.md decision 5):
+ * Which reader turns a Delta snapshot into rows (docs/design.md decision 5):
  * - `native`: our log replay hands DuckDB exactly the active files (`read_parquet`);
  * - `extension`: DuckDB's own `delta` extension (`delta_scan(path, version => n)`); fails when
  *   the extension cannot be loaded;
  * - `auto` (default): the faster reader. Measured (BENCHMARKS.md "Readers"): the native reader
  *   is as fast or faster on every query, warm or cold, and `LOAD delta` alone costs ~0.5 s of CPU
- *   per process, so `auto` reads natively. (DESIGN.md decision 5 said "the extension when it
- *   loads"; changed on that evidence.)
+ *   per process, so `auto` reads natively.
  * Where the extension cannot serve a table (an error when the view is bound), the native
- * reader serves it and the fallback is logged at debug level.
+ * reader serves it and the fallback is logged at debug level; where it would return wrong rows
+ * (`extensionMisreads`), the native reader serves it with a logged warning.
  */
 export type ReaderMode = 'auto' | 'extension' | 'native';
 export const READER_MODES: readonly ReaderMode[] = ['auto', 'extension', 'native'];
@@ -51,10 +52,32 @@ export async function useExtension(lake: Lake, mode: ReaderMode): Promise<boolea
 }
 
 /**
- * Creates `view` over the table at `version` through the extension. Returns false (nothing
- * created) when the extension cannot bind the table, so the caller falls back to native.
+ * Why DuckDB's delta extension would return wrong rows for a snapshot, without an error; undefined
+ * when it reads the snapshot right. Measured with extension 45c4087 (DuckDB 1.5.5) on tables
+ * Spark 4.0 / delta-spark 4.0 wrote (test/interop/spark.test.ts): with column mapping (mode
+ * `name` or `id`) and partition columns, it returns every partition column as NULL. (It reads the
+ * one Databricks-written such table of the conformance fixtures right; we do not rely on that.)
  */
-export async function createExtensionView(lake: Lake, view: string, tableRoot: string, version: number, table: string): Promise<boolean> {
+export function extensionMisreads(snapshot: Pick<Snapshot, 'metadata' | 'partitionColumns'>): string | undefined {
+  const mode = columnMappingMode(snapshot.metadata.configuration);
+  if (mode !== 'none' && snapshot.partitionColumns.length > 0) {
+    return `column mapping mode '${mode}' with partition columns (${snapshot.partitionColumns.join(', ')}): the extension returns them as NULL`;
+  }
+  return undefined;
+}
+
+/**
+ * Creates a view over the snapshot through the extension. Returns false (nothing created) when
+ * the extension reads the snapshot wrong (`extensionMisreads`, logged as a warning) or cannot bind
+ * it, so the caller falls back to the native reader.
+ */
+export async function createExtensionView(lake: Lake, view: string, snapshot: Pick<Snapshot, 'tableRoot' | 'version' | 'table' | 'metadata' | 'partitionColumns'>): Promise<boolean> {
+  const { tableRoot, version, table } = snapshot;
+  const misread = extensionMisreads(snapshot);
+  if (misread) {
+    logger().warn({ table, version, reason: misread }, 'delta extension reads this table wrong, native reader');
+    return false;
+  }
   try {
     await lake.engine.connection.run(`CREATE OR REPLACE TEMP VIEW ${ident(view)} AS SELECT * FROM delta_scan(${literal(tableRoot)}, version => ${version})`);
     return true;

@@ -145,3 +145,21 @@ export function findTableRefs(sql: string): SqlTableRef[] {
   }
   return refs;
 }
+
+const TABLE_STATEMENTS: Record<string, string> = { describe: 'DESCRIBE', desc: 'DESCRIBE', show: 'DESCRIBE', summarize: 'SUMMARIZE' };
+
+/**
+ * `DESCRIBE t`, `DESC t`, `SHOW t` and `SUMMARIZE t` where `t` is one lake table reference (with
+ * or without AT, or a delta_scan) as `DESCRIBE SELECT * FROM t` / `SUMMARIZE SELECT * FROM t`,
+ * which DuckDB accepts once `t` is a subquery; any other SQL unchanged.
+ */
+export function tableStatementAsQuery(sql: string): string {
+  const tokens = tokenize(sql);
+  const verb = tokens[0]?.type === 'word' ? TABLE_STATEMENTS[tokens[0].text.toLowerCase()] : undefined;
+  if (!verb || tokens.length < 2) return sql;
+  const [ref, ...others] = findTableRefs(sql);
+  if (!ref || others.length > 0 || ref.start !== tokens[1]!.start) return sql;
+  const rest = tokens.filter((t) => t.start >= ref.end);
+  if (!rest.every((t) => punct(t, ';'))) return sql;
+  return `${verb} SELECT * FROM ${sql.slice(ref.start, ref.end)}`;
+}

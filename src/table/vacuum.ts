@@ -229,7 +229,7 @@ export async function vacuumTable(lake: Lake, options: VacuumOptions): Promise<V
   assertWritable(snapshot.protocol, snapshot.metadata, table.name);
   const retentionMs = retentionOf(snapshot, options);
   if (retentionMs < MIN_RETENTION_HOURS * 3_600_000 && !options.force) {
-    throw new LakeError('USAGE', `${table.name}: a retention of ${retentionMs / 3_600_000} hours is under the ${MIN_RETENTION_HOURS}-hour minimum; nothing was deleted`, {
+    throw new LakeError('USAGE', `${table.name}: a retention of ${retentionMs / 3_600_000} hour${retentionMs === 3_600_000 ? "" : "s"} is under the ${MIN_RETENTION_HOURS}-hour minimum; nothing was deleted`, {
       hint: 'Versions older than the retention lose their files and time travel to them fails. If that is intended (and no writer or reader is running on older versions), pass --force.',
       details: { retentionHours: retentionMs / 3_600_000 },
     });

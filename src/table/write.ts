@@ -3,6 +3,7 @@ import { ENGINE_INFO, LakeError, asDiskFull, faultPoint, logger } from '../core/
 import {
   DEFAULT_PROTOCOL,
   assertWritable,
+  canonicalPartitionValues,
   checkpointDue,
   commitWithRetry,
   conflictError,
@@ -12,6 +13,7 @@ import {
   partitionKey,
   serializeSchema,
   statsNumRecords,
+  timestampPartitionColumns,
   typeKey,
   type Action,
   type AddAction,
@@ -25,7 +27,7 @@ import {
 import { writeCheckpoint } from '../engine/index.js';
 import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { assertCreatable } from './ownership.js';
-import { measuredBytesPerRow, tableDescription, writeAttemptFiles } from './write-attempt.js';
+import { measuredBytesPerRow, tableDescription, writeAttemptFiles, type WriteAttempt } from './write-attempt.js';
 import { describeSource, targetSchema } from './write-schema.js';
 
 export type WriteMode = 'append' | 'overwrite' | 'replace';
@@ -61,6 +63,8 @@ export interface WriteOptions {
   sortBy?: string[];
   /** Rotate files inside a partition at this many rows (`max_rows_per_file`). */
   maxRowsPerFile?: number;
+  /** Extra `tags` for each added file (merged over the writer's own), e.g. bronze's batch digests. */
+  tagFile?: (add: AddAction) => Record<string, string> | undefined;
   now?: () => number;
 }
 
@@ -105,6 +109,34 @@ interface WritePlan {
  * of disk space is DISK_FULL.
  */
 export async function writeTable(lake: Lake, options: WriteOptions): Promise<WriteResult> {
+  const write = await beginWrite(lake, options);
+  if ('status' in write) return write;
+  try {
+    await write.writeFiles(options.sourceParts !== undefined && options.sourceParts.length > 0 ? options.sourceParts : [options.source]);
+  } catch (error) {
+    await write.discard();
+    throw error;
+  }
+  return write.commit();
+}
+
+/**
+ * A write whose data files are written in steps and committed once: `writeTable` in three calls,
+ * for a caller that checks what it wrote before committing (the promote writes a group's final
+ * files, then runs its quality gates over them). Each `writeFiles` is one write attempt (its own
+ * file prefix); `discard` removes every attempt's files and new folders, the table unchanged.
+ * `options.source` is only described (for the schema), never read.
+ */
+export interface TableWrite {
+  /** Writes the rows of each source (whole partitions each), one after the other; returns their add actions. */
+  writeFiles(sources: readonly string[]): Promise<AddAction[]>;
+  /** Commits every file written so far; `late` fills commit options known only now (lineage, emptied partitions). */
+  commit(late?: Pick<WriteOptions, 'commitMetadata' | 'replacePartitions' | 'operationParameters'>): Promise<WriteResult>;
+  /** Removes every file written so far; the table is left as it was. */
+  discard(): Promise<void>;
+}
+
+export async function beginWrite(lake: Lake, options: WriteOptions): Promise<TableWrite | Extract<WriteResult, { status: 'skipped' }>> {
   const table = options.table.name;
   const now = options.now ?? Date.now;
   const snapshot = await findSnapshot(lake, options.table);
@@ -122,29 +154,46 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
     await assertCreatable(table, options.table.tableRoot);
   }
   const plan = await planWrite(lake, options, snapshot, now);
-  const attempt = await writeAttemptFiles(lake, options.table, {
-    source: options.source,
-    sourceParts: options.sourceParts,
-    schema: plan.schema,
-    partitionColumns: plan.partitionColumns,
-    sourceColumns: plan.sourceColumns,
-    compression: options.compression,
-    rowGroupSize: options.rowGroupSize,
-    fileSizeBytes: options.fileSizeBytes,
-    sortBy: options.sortBy,
-    maxRowsPerFile: options.maxRowsPerFile,
-    rowGroupBytes: options.rowGroupMb === undefined ? undefined : options.rowGroupMb * MB,
-    bytesPerRow: snapshot ? measuredBytesPerRow(snapshot.files) : undefined,
-    now: now(),
-  });
-  try {
-    faultPoint('write.data-files');
-    return await commitWrite(lake, options, plan, attempt.adds, now);
-  } catch (error) {
-    // Nothing references these files: remove them so a failed write leaves no trace.
-    await attempt.discard();
-    throw asDiskFull(error, tableDescription(options.table));
-  }
+  const attempts: WriteAttempt[] = [];
+  const adds: AddAction[] = [];
+  const discard = async (): Promise<void> => {
+    // Newest first: an attempt removes only the folders that did not exist before it.
+    for (const attempt of attempts.splice(0).reverse()) await attempt.discard();
+    adds.length = 0;
+  };
+  return {
+    async writeFiles(sources) {
+      const attempt = await writeAttemptFiles(lake, options.table, {
+        source: sources[0] ?? options.source,
+        sourceParts: sources.length > 1 ? sources : undefined,
+        schema: plan.schema,
+        partitionColumns: plan.partitionColumns,
+        sourceColumns: plan.sourceColumns,
+        compression: options.compression,
+        rowGroupSize: options.rowGroupSize,
+        fileSizeBytes: options.fileSizeBytes,
+        sortBy: options.sortBy,
+        maxRowsPerFile: options.maxRowsPerFile,
+        rowGroupBytes: options.rowGroupMb === undefined ? undefined : options.rowGroupMb * MB,
+        bytesPerRow: snapshot ? measuredBytesPerRow(snapshot.files) : undefined,
+        now: now(),
+      });
+      attempts.push(attempt);
+      adds.push(...attempt.adds);
+      return attempt.adds;
+    },
+    async commit(late = {}) {
+      try {
+        faultPoint('write.data-files');
+        return await commitWrite(lake, { ...options, ...late }, plan, adds, now);
+      } catch (error) {
+        // Nothing references these files: remove them so a failed write leaves no trace.
+        await discard();
+        throw asDiskFull(error, tableDescription(options.table));
+      }
+    },
+    discard,
+  };
 }
 
 async function planWrite(lake: Lake, options: WriteOptions, snapshot: Snapshot | undefined, now: () => number): Promise<WritePlan> {
@@ -191,17 +240,23 @@ async function commitWrite(lake: Lake, options: WriteOptions, plan: WritePlan, a
   const { snapshot, partitionColumns, metadata } = plan;
   const actions: Action[] = [...plan.prelude];
   const writtenPartitions = new Map<string, Record<string, string | null>>();
-  for (const add of adds) writtenPartitions.set(partitionKey(partitionColumns, add.partitionValues), add.partitionValues);
+  // Timestamp partitions are matched in one form: files of older writers name them zone-less.
+  const timestampColumns = timestampPartitionColumns(plan.schema, partitionColumns);
+  const keyOf = (values: Record<string, string | null>): string => partitionKey(partitionColumns, canonicalPartitionValues(timestampColumns, values));
+  for (const add of adds) writtenPartitions.set(keyOf(add.partitionValues), add.partitionValues);
   for (const values of options.replacePartitions ?? []) {
     // '' is stored as NULL in partition columns (partitionStringSql), so here it names the NULL partition too.
     const normalized = Object.fromEntries(partitionColumns.map((c) => [c, values[c] === '' ? null : (values[c] ?? null)]));
-    writtenPartitions.set(partitionKey(partitionColumns, normalized), normalized);
+    writtenPartitions.set(keyOf(normalized), normalized);
   }
 
-  const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys())) : [];
+  const removed = snapshot ? filesToRemove(snapshot, options.mode, partitionColumns, new Set(writtenPartitions.keys()), keyOf) : [];
   const deletionTimestamp = now();
   for (const file of removed) actions.push({ kind: 'remove', remove: removeFor(file, deletionTimestamp) });
-  for (const add of adds) actions.push({ kind: 'add', add });
+  for (const add of adds) {
+    const tags = options.tagFile?.(add);
+    actions.push({ kind: 'add', add: tags ? { ...add, tags: { ...(add.tags ?? {}), ...tags } } : add });
+  }
   if (options.txn) actions.push({ kind: 'txn', txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now() } });
 
   const rowsAdded = adds.reduce((n, a) => n + (statsNumRecords(a.stats) ?? 0), 0);
@@ -263,10 +318,16 @@ async function commitWrite(lake: Lake, options: WriteOptions, plan: WritePlan, a
   };
 }
 
-function filesToRemove(snapshot: Snapshot, mode: WriteMode, partitionColumns: readonly string[], written: ReadonlySet<string>): AddAction[] {
+function filesToRemove(
+  snapshot: Snapshot,
+  mode: WriteMode,
+  partitionColumns: readonly string[],
+  written: ReadonlySet<string>,
+  keyOf: (values: Record<string, string | null>) => string,
+): AddAction[] {
   if (mode === 'append') return [];
   if (mode === 'overwrite' || partitionColumns.length === 0) return snapshot.files;
-  return snapshot.files.filter((f) => written.has(partitionKey(partitionColumns, f.partitionValues)));
+  return snapshot.files.filter((f) => written.has(keyOf(f.partitionValues)));
 }
 
 export function removeFor(file: AddAction, deletionTimestamp: number): RemoveAction {

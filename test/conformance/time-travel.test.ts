@@ -7,7 +7,7 @@ import { openLake, runQuery, type Lake } from '../../src/table/index.js';
 import { TABLES } from './golden.js';
 
 /**
- * Timestamp time travel on foreign tables (DESIGN.md decision 6): the last version whose commit
+ * Timestamp time travel on foreign tables (docs/design.md decision 6): the last version whose commit
  * timestamp is <= T, the commit timestamp being `commitInfo.timestamp`, else the commit file's
  * mtime. git does not keep mtimes, so the tests set them on copies.
  */

@@ -19,7 +19,7 @@ const metadata: Action = {
   metaData: { id: 'x', format: { provider: 'parquet', options: {} }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [], configuration: {} },
 };
 
-describe('conflictReason (DESIGN.md decision 3)', () => {
+describe('conflictReason (docs/design.md decision 3)', () => {
   it.each<[string, Action[], Isolation, boolean]>([
     ['blind append vs append', [add('2023')], { kind: 'append' }, false],
     ['blind append vs remove', [remove('2023')], { kind: 'append' }, false],

@@ -26,6 +26,7 @@ import {
   type StructType,
 } from '../../src/delta/index.js';
 import { duckdbCheckpointReader, openEngine, writeCheckpoint, writeDataFiles, type Engine } from '../../src/engine/index.js';
+import { captureLogs } from '../helpers/capture-logs.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
 const dirs = tempDirs('checkpoint');
@@ -399,7 +400,9 @@ describe('reading checkpoints back', () => {
     const expected = await fullReplay(tableRoot);
     const result = await checkpointAt(tableRoot);
     await truncate(path.join(logRootOf(tableRoot), checkpointFileName(3)), Math.floor(result.sizeInBytes / 2));
-    expect(await loaded(tableRoot)).toEqual(expected);
+    const { result: snapshot, records } = await captureLogs(() => loaded(tableRoot));
+    expect(snapshot).toEqual(expected);
+    expect(records).toEqual([expect.objectContaining({ level: 40, msg: 'checkpoint unreadable, falling back', checkpoint: 3, table: tableRoot })]);
   });
 
   it('falls back to an older checkpoint when the newest is corrupt', async () => {
@@ -409,7 +412,9 @@ describe('reading checkpoints back', () => {
     const expected = await fullReplay(tableRoot);
     await writeFile(path.join(logRootOf(tableRoot), checkpointFileName(3)), 'PAR1 not really');
     await dropCommitsThrough(tableRoot, 1);
-    expect(await loaded(tableRoot)).toEqual(expected);
+    const { result: snapshot, records } = await captureLogs(() => loaded(tableRoot));
+    expect(snapshot).toEqual(expected);
+    expect(records).toEqual([expect.objectContaining({ level: 40, msg: 'checkpoint unreadable, falling back', checkpoint: 3, table: tableRoot })]);
   });
 
   it('reads an add whose path contains the field separator through the slow path', async () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { filesFor, rowGroupSizeFor } from '../../src/engine/index.js';
 import { resolveTable, runQuery, tableSnapshot, writeTable, type TableRef } from '../../src/table/index.js';
 import { readRows } from '../helpers/lake.js';
@@ -118,5 +120,48 @@ describe('file-size knobs', () => {
       expect(f.sorted).toBe(true);
     }
     expect(await readRows(temp.lake, table.tableRoot, undefined, 'count(*) AS n')).toEqual([{ n: 110_000 }]);
+  });
+});
+
+describe('sort_by without a sort when the rows arrive in order', () => {
+  /** The COPY statements the writer ran while `write` ran (LAKE_SQL_TRACE). */
+  async function copies(write: () => Promise<unknown>): Promise<string[]> {
+    const dir = await temp.make('trace');
+    const trace = path.join(dir, 'trace.jsonl');
+    process.env['LAKE_SQL_TRACE'] = trace;
+    try {
+      await write();
+    } finally {
+      delete process.env['LAKE_SQL_TRACE'];
+    }
+    const lines = (await readFile(trace, 'utf8').catch(() => '')).split('\n').filter((l) => l.length > 0);
+    return lines.map((l) => (JSON.parse(l) as { sql: string }).sql).filter((sql) => sql.startsWith('COPY'));
+  }
+
+  it.each([
+    ['in order', 'i', false],
+    ['in reverse order', '-i', true],
+    ['in order but for one row', 'CASE WHEN i = 1234 THEN -1 ELSE i END', true],
+    ['in order with NULLs last and ties', 'CASE WHEN i >= 29000 THEN NULL ELSE i // 3 END', false],
+    ['with a NULL first', 'CASE WHEN i = 0 THEN NULL ELSE i END', true],
+  ])('rows %s: the file is sorted (NULLs last), every row is there, and only out-of-order input pays a sort', async (label, key, sorts) => {
+    const dir = await temp.make('ordered');
+    // A source file in a known row order (read back in file order), as bronze is for the promote.
+    const input = path.join(dir, 'input.parquet');
+    await temp.lake.engine.run(`COPY (SELECT 2024 AS season, ${key} AS play_id, md5(CAST(i AS VARCHAR)) AS descr FROM range(30000) t(i) ORDER BY i) TO '${input}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+    const table = resolveTable(temp.lake, `silver.ordered_${label.replace(/[^a-z]+/g, '_')}`);
+    const statements = await copies(() => writeTable(temp.lake, { table, source: `SELECT * FROM read_parquet('${input}')`, mode: 'append', partitionBy: ['season'], sortBy: ['play_id'] }));
+    expect(statements.some((sql) => /ORDER BY "play_id"\)/.test(sql))).toBe(sorts);
+    const snapshot = await tableSnapshot(temp.lake, table);
+    expect(snapshot.files).toHaveLength(1);
+    const file = path.join(table.tableRoot, decodeURIComponent(snapshot.files[0]!.path));
+    const [check] = await temp.lake.engine.rows<{ bad: bigint; n: bigint; all: bigint }>(
+      `SELECT count(*) FILTER (WHERE file_row_number + 1 <> sorted) AS bad, count(*) AS n, (SELECT count(*) FROM read_parquet('${input}')) AS "all"
+       FROM (SELECT file_row_number, row_number() OVER (ORDER BY play_id ASC NULLS LAST, file_row_number) AS sorted FROM read_parquet('${file}', file_row_number = true))`,
+    );
+    expect(Number(check!.bad)).toBe(0);
+    expect(Number(check!.n)).toBe(Number(check!.all));
+    const [setting] = await temp.lake.engine.rows<{ v: boolean }>("SELECT current_setting('preserve_insertion_order') AS v");
+    expect(setting!.v).toBe(false);
   });
 });

@@ -37,11 +37,13 @@ export interface ChildOptions {
   id: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Node's own flags, before the script (e.g. `--import <hook>`). */
+  execArgv?: readonly string[];
 }
 
 /** Starts `node <script> …args` with the given extra environment; never rejects. */
 export function startNode(script: string, args: readonly string[], options: ChildOptions): ChildHandle {
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), script, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, CHILD_ID: options.id, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,8 +83,8 @@ export function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
 }
 
 /** The error a `lake … --json` child printed on stderr (its JSON line `{ "error": … }`). */
-export function cliError(r: ChildResult): { code: string; exitCode: number; message: string } {
-  const line = jsonLines<{ error?: { code: string; exitCode: number; message: string } }>(r.stderr).find((l) => l.error);
+export function cliError(r: ChildResult): { code: string; exitCode: number; message: string; hint?: string; details?: Record<string, unknown> } {
+  const line = jsonLines<{ error?: { code: string; exitCode: number; message: string; hint?: string; details?: Record<string, unknown> } }>(r.stderr).find((l) => l.error);
   if (!line?.error) throw new Error(`no JSON error on stderr\n${describeChild(r)}`);
   return line.error;
 }

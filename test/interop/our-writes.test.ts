@@ -156,6 +156,18 @@ function expectSame(reader: string, name: string, version: number, got: Answer):
   expect.soft(actual.rows, `${reader} rows, ${name} v${version}`).toEqual(want.rows);
 }
 
+describe('timestamp partition values', () => {
+  const name = 'partitioned by date, boolean, timestamp, decimal and tinyint columns';
+  beforeAll(() => buildScenario(scenarioNamed(name)));
+
+  it('are logged in the UTC ISO form with microseconds, the form every reader above reads', () => {
+    const values = readFileSync(path.join(built.get(name)!.tableRoot, LOG_DIR, '00000000000000000000.json'), 'utf8')
+      .split('\n')
+      .flatMap((line) => (line.startsWith('{"add"') ? [(JSON.parse(line) as { add: { partitionValues: Record<string, string | null> } }).add.partitionValues['ts']] : []));
+    expect(new Set(values)).toEqual(new Set(['2024-01-01T10:00:00.123456Z', '2024-01-01T10:00:01.123457Z']));
+  });
+});
+
 describe.each(SCENARIOS.map((s) => s.name))('a table we write, %s', (name) => {
   beforeAll(() => buildScenario(scenarioNamed(name)));
 

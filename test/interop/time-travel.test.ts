@@ -118,7 +118,7 @@ async function build(): Promise<Built> {
   await write(rowsSql(500, 8, ['São Paulo', '🏈', null]), 'append'); // 8
   const history = (await tableHistory(lake, table)).reverse();
   // As if written at those times: delta-rs (like Spark) resolves timestamps by the commit files'
-  // mtimes, we by commitInfo.timestamp (DESIGN.md decision 6); a live writer makes them equal.
+  // mtimes, we by commitInfo.timestamp (docs/design.md decision 6); a live writer makes them equal.
   // Data files get the time of the table's first commit, so vacuum can reach them.
   for (const h of history) await utimes(path.join(table.tableRoot, LOG_DIR, commitFileName(h.version)), new Date(h.timestamp), new Date(h.timestamp));
   for (const file of await listFilesRecursive(table.tableRoot)) {

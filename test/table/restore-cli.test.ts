@@ -23,7 +23,7 @@ describe('lake restore / rollback (real process)', () => {
   it('restore --version, --dry-run, --json; usage errors exit 2', async () => {
     const dry = await cli('restore', 'silver.games', '--version', '0', '--dry-run');
     expect(dry.code, describeChild(dry)).toBe(0);
-    expect(dry.stdout).toMatch(/^silver\.games: would restore version 0 on top of version 1: \+1 files .*, -1 files/);
+    expect(dry.stdout).toMatch(/^silver\.games: would restore version 0 on top of version 1: \+1 file .*, -1 file /);
     expect(await commitVersions(resolveTable(env.lake, 'silver.games').tableRoot)).toEqual([0, 1]);
     const done = await cli('restore', 'silver.games', '--version', '0', '--json');
     expect(done.code, describeChild(done)).toBe(0);
@@ -31,7 +31,7 @@ describe('lake restore / rollback (real process)', () => {
     expect(await readRows(env.lake, resolveTable(env.lake, 'silver.games').tableRoot)).toHaveLength(6);
 
     const none = await cli('restore', 'silver.games', '--json');
-    expect([none.code, cliError(none).code]).toEqual([2, 'USAGE']);
+    expect([none.code, cliError(none).code], describeChild(none)).toEqual([2, 'USAGE']);
   });
 
   it('rollback --dry-run shows the plan; a blocked rollback exits 4; --force rolls back; a rerun is a no-op', async () => {

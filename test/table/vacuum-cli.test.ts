@@ -28,7 +28,7 @@ describe('lake vacuum (real process)', () => {
   it('refuses --retain-hours under 168 without --force (exit 2); --dry-run --json reports every table and deletes nothing', async () => {
     const short = await cli('vacuum', '--retain-hours', '1');
     expect(short.code, describeChild(short)).toBe(2);
-    expect(short.stderr).toContain('error [USAGE]: bronze.a: a retention of 1 hours is under the 168-hour minimum; nothing was deleted');
+    expect(short.stderr).toContain('error [USAGE]: bronze.a: a retention of 1 hour is under the 168-hour minimum; nothing was deleted');
     const dry = await cli('vacuum', '--dry-run', '--json');
     expect(dry.code, describeChild(dry)).toBe(0);
     const metrics = JSON.parse(dry.stdout) as { table: string; dryRun: boolean; filesDeleted: number; deleted: string[] }[];

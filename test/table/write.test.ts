@@ -157,7 +157,8 @@ describe('partition pruning', () => {
       ['SELECT count(*) FROM bronze.pruned WHERE season = 2001', 1, 10n],
       ['SELECT count(*) FROM bronze.pruned t WHERE t.season IN (2001, 2003) AND id > 0', 2, 20n],
       ['SELECT count(*) FROM bronze.pruned WHERE season BETWEEN 2002 AND 2010', 3, 30n],
-      ['SELECT count(*) FROM bronze.pruned WHERE season = 2001 OR id = 2', 5, 11n],
+      // no partition pruning across the OR; data skipping drops 2003 and 2004 (their ids start at 3 and 4)
+      ['SELECT count(*) FROM bronze.pruned WHERE season = 2001 OR id = 2', 3, 11n],
       ['SELECT count(*) FROM bronze.pruned', 5, 50n],
       ['SELECT count(*) FROM bronze.pruned a LEFT JOIN bronze.pruned b ON a.id = b.id WHERE b.season = 2001', 5, 10n],
     ];

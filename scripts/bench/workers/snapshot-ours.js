@@ -3,7 +3,9 @@
 // phase by phase: listing, checkpoint read (DuckDB → actions), JSON commits read + parse, replay.
 // With --no-stats, the snapshot a read loads (`{ stats: false }`, what `lake sql` does): file
 // stats are left out of the checkpoint read.
-//   node snapshot-ours.js <tableRoot> [version|latest] [--profile] [--no-stats]
+// With --cache <dir>, checkpoints are read through the parsed-checkpoint cache in <dir> (what a
+// lake does: the cache lives in its temp folder); the first run of a checkpoint fills it.
+//   node snapshot-ours.js <tableRoot> [version|latest] [--profile] [--no-stats] [--cache <dir>]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { applyActions, buildSegment, emptyReplayState, listLog, loadSnapshot, logRootOf, readCommit } from '../../../dist/delta/index.js';
@@ -16,7 +18,8 @@ const version = versionArg === 'latest' ? undefined : Number(versionArg);
 const profile = process.argv.includes('--profile');
 const stats = !process.argv.includes('--no-stats');
 const engine = await openEngine();
-const reader = duckdbCheckpointReader(engine);
+const cacheAt = process.argv.indexOf('--cache');
+const reader = duckdbCheckpointReader(engine, cacheAt > 0 ? { cacheDir: process.argv[cacheAt + 1] } : {});
 
 if (!profile) {
   const started = performance.now();

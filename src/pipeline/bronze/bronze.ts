@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { LakeError, PIPELINE_VERSION, type Logger } from '../../core/index.js';
-import { typeKey, type Snapshot } from '../../delta/index.js';
+import { partitionKey, typeKey, type Snapshot } from '../../delta/index.js';
 import { ident, literal, sqlType, toDeltaType } from '../../engine/index.js';
 import { compareSchemas, isEmptyDrift, materializeRawFile, readSourceSql, typedColumns, type Asset, type ColumnType, type ManifestEntry, type SchemaDrift } from '../upstream/index.js';
 import { findSnapshot, resolveTable, type Lake, type TableRef, writeTable } from '../../table/index.js';
 import type { DatasetDef } from '../catalog/index.js';
+import { partitionKeySql } from '../quality/index.js';
 
 /**
  * Bronze: one append-only Delta table per dataset (`bronze.<dataset>`). Every upstream file
@@ -152,8 +153,13 @@ function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: stri
     `${literal(upstreamVersion(entry))} AS upstream_version`,
     `${literal(options.runId)} AS run_id`,
   ];
-  const body = plan.incoming.map((c) => (plan.casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(plan.casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
-  return `SELECT ${[...body, ...stamps].join(', ')} FROM (${typedSql}) AS typed`;
+  return `SELECT ${[...bodyColumns(plan, true), ...stamps].join(', ')} FROM (${typedSql}) AS typed`;
+}
+
+/** The file's columns as bronze stores them: the typed columns, cast where the table's type wins. */
+function bodyColumns(plan: BronzePlan, aliased = false): string[] {
+  if (!aliased) return plan.incoming.map((c) => ident(c.name));
+  return plan.incoming.map((c) => (plan.casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(plan.casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
 }
 
 /** The partition values present in the file (recorded as `changed_partitions`). */
@@ -170,16 +176,77 @@ async function filePartitions(lake: Lake, options: BronzeWriteOptions, typedSql:
   return rows.map((r) => Object.fromEntries(def.partitions.map((p) => [p, r[p] === null || r[p] === undefined ? null : String(r[p])])));
 }
 
+/** Tags on every bronze data file: the upstream file (app id) and batch it holds, and its partition's rows digest. */
+export const BATCH_TAGS = { appId: 'nfl_lakehouse.appId', ingestedAt: 'nfl_lakehouse.ingestedAt', rowsDigest: 'nfl_lakehouse.rowsDigest' } as const;
+
+/**
+ * Per partition of the file: its row count and an order-independent digest of its rows (the
+ * file's own columns as bronze stores them, stamps aside), prefixed by a digest of the column
+ * names and types — so a retyped or renamed column never matches.
+ */
+async function partitionDigests(lake: Lake, options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): Promise<Map<string, string>> {
+  const { dataset: def } = options;
+  const columns = createHash('sha256').update(JSON.stringify(plan.incoming.map((c) => [c.name, plan.casts.get(c.name) ?? c.type]))).digest('hex').slice(0, 16);
+  const rows = await lake.engine.rows<{ pk: string; n: bigint | number; h: bigint | number | null }>(
+    `SELECT pk, count(*) AS n, sum(h)::HUGEINT AS h FROM (SELECT ${partitionKeySql(def.partitions)} AS pk, hash(${bodyColumns(plan).join(', ')}) AS h FROM (SELECT ${bodyColumns(plan, true).join(', ')} FROM (${typedSql}) AS typed) AS typed) AS rows GROUP BY pk`,
+  );
+  return new Map(rows.map((r) => [r.pk, `${columns}:${r.n}:${r.h ?? 0}`]));
+}
+
+/**
+ * The partitions of the file whose rows equal, digest for digest, the newest batch this same
+ * upstream file left in that partition: nflverse re-publishes a file over every season when one
+ * season changes, and those partitions need no new batch (silver keeps the newest batch, whose
+ * rows are the same). Decided only from tags on the current snapshot's files, and only for a
+ * partition whose every file carries them (files written before the tags, or rewritten by
+ * OPTIMIZE, make its partition "changed"); a rolled-back batch is not in the snapshot, so it is
+ * never matched.
+ */
+function unchangedPartitions(snapshot: Snapshot | undefined, options: BronzeWriteOptions, digests: Map<string, string>): Set<string> {
+  const same = new Set<string>();
+  if (!snapshot) return same;
+  const columns = snapshot.partitionColumns;
+  const newest = new Map<string, { at: string; digest: string | undefined }>();
+  const untagged = new Set<string>();
+  for (const file of snapshot.files) {
+    const key = partitionKey(columns, file.partitionValues);
+    const tags = file.tags ?? {};
+    const at = tags[BATCH_TAGS.ingestedAt];
+    if (at === undefined || tags[BATCH_TAGS.appId] === undefined) untagged.add(key);
+    if (at === undefined || tags[BATCH_TAGS.appId] !== options.asset.appId) continue;
+    const seen = newest.get(key);
+    if (!seen || at > seen.at) newest.set(key, { at, digest: tags[BATCH_TAGS.rowsDigest] });
+    else if (at === seen.at && seen.digest !== tags[BATCH_TAGS.rowsDigest]) newest.set(key, { at, digest: undefined });
+  }
+  for (const [key, digest] of digests) {
+    const seen = newest.get(key);
+    if (!untagged.has(key) && seen?.digest !== undefined && seen.digest === digest) same.add(key);
+  }
+  return same;
+}
+
 async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table: TableRef, snapshot: Snapshot | undefined, from: string): Promise<BronzeWriteResult> {
   const { dataset: def, asset, entry } = options;
   const typedSql = await typedSelect(lake, options, from);
   const plan = await planAppend(lake, options, snapshot, typedSql);
-  const source = appendSql(options, plan, typedSql);
-  const partitions = await filePartitions(lake, options, typedSql);
+  // Digests cost a scan of the file: only for a file bronze already holds a batch of (a re-publish).
+  const republished = snapshot?.files.some((f) => f.tags?.[BATCH_TAGS.appId] === asset.appId) ?? false;
+  const digests = republished ? await partitionDigests(lake, options, plan, typedSql) : new Map<string, string>();
+  const same = unchangedPartitions(snapshot, options, digests);
+  const appended = appendSql(options, plan, typedSql);
+  const source = same.size > 0 ? `SELECT * FROM (${appended}) AS appended WHERE ${partitionKeySql(def.partitions)} NOT IN (${[...same].map(literal).join(', ')})` : appended;
+  const filePartitionList = await filePartitions(lake, options, typedSql);
+  const partitions = filePartitionList.filter((p) => !same.has(partitionKey(def.partitions, p)));
+  const unchanged = filePartitionList.filter((p) => same.has(partitionKey(def.partitions, p)));
+  const ingestedAt = new Date(options.ingestedAt).toISOString();
   const { drift } = plan;
   const result = await writeTable(lake, {
     table,
     source,
+    tagFile: (add) => {
+      const digest = digests.get(partitionKey(def.partitions, add.partitionValues));
+      return { [BATCH_TAGS.appId]: asset.appId, [BATCH_TAGS.ingestedAt]: ingestedAt, ...(digest !== undefined ? { [BATCH_TAGS.rowsDigest]: digest } : {}) };
+    },
     mode: 'append',
     partitionBy: snapshot ? undefined : def.partitions,
     schemaMode: 'merge',
@@ -199,6 +266,7 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
       dataset: def.name,
       upstream_file: upstreamFileIdentity(entry, asset),
       changed_partitions: partitions,
+      ...(unchanged.length > 0 ? { unchanged_partitions: unchanged } : {}),
       ...(isEmptyDrift(drift) ? {} : { schema_drift: drift }),
     },
     now: options.now,

@@ -43,6 +43,8 @@ export interface AssetContext {
   force: boolean;
   /** Download in full, commit only changed bytes. */
   unconditional: boolean;
+  /** `--since`: files last changed upstream before this instant are skipped (landing.ts). */
+  since?: Date | undefined;
   random?: (() => number) | undefined;
   upstreamLimits: Map<string, ReturnType<typeof pLimit>>;
 }
@@ -69,10 +71,17 @@ export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Ass
     return;
   }
   outcome.bytes = landing.bytes;
+  if (landing.kind === 'older') {
+    outcome.status = 'unchanged';
+    notices.push(`${asset.path}: not changed upstream since ${ctx.since!.toISOString().slice(0, 10)}${landing.lastModified ? ` (Last-Modified ${landing.lastModified})` : ''}: skipped (--since)`);
+    ctx.log.info({ dataset: def.name, url: asset.url, outcome: 'older', last_modified: landing.lastModified ?? null, since: ctx.since!.toISOString() }, 'file skipped: not changed since');
+    return;
+  }
   ctx.log.info({ dataset: def.name, url: asset.url, outcome: landing.kind, bytes: landing.bytes, attempts: landing.attempts }, 'file fetched');
   const entry = await planEntry(ctx, def, asset, landing, previous);
   if (!entry) {
     outcome.status = 'unchanged';
+    await dropUncached(ctx, def, landing.entry);
     return;
   }
   item.step('write');
@@ -80,13 +89,22 @@ export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Ass
   outcome.version = result.version;
   if (result.status === 'skipped') {
     outcome.status = 'unchanged';
+    await dropUncached(ctx, def, entry);
     ctx.log.info({ dataset: def.name, table: result.table, version: result.version, reason: result.reason }, 'already committed');
     return;
   }
   outcome.status = 'committed';
+  await dropUncached(ctx, def, entry);
   outcome.rows = result.rows;
   outcome.drift = result.drift;
   ctx.log.info({ dataset: def.name, table: result.table, version: result.version, rows: result.rows, files: result.files, partitions: result.partitions, url: asset.url, sha256: entry.sha256 }, 'commit written');
+}
+
+/** `options.cache: false`: once bronze holds the file, its raw copy goes (the manifest keeps its sha256 and validators). */
+async function dropUncached(ctx: AssetContext, def: DatasetDef, entry: ManifestEntry): Promise<void> {
+  if (def.cache) return;
+  await rm(path.join(ctx.manifest.rawDir, entry.file), { force: true });
+  ctx.log.info({ dataset: def.name, file: entry.file }, 'raw file removed (options.cache: false)');
 }
 
 /** Downloads and lands the file, within its upstream's connection limit; `onRetry` is called before each retry. */
@@ -101,6 +119,7 @@ async function fetchAsset(ctx: AssetContext, def: DatasetDef, asset: Asset, item
       clock: ctx.clock,
       http: ctx.settings.http,
       unconditional: ctx.force || ctx.unconditional,
+      since: ctx.since,
       random: ctx.random,
       onRetry: (info) => {
         onRetry();
@@ -133,7 +152,7 @@ function absentNotice(ctx: AssetContext, def: DatasetDef, asset: Asset, httpStat
  * the bronze table's last commit of this upstream file carries the same sha256. A commit always
  * continues the table's txn sequence for the file.
  */
-async function planEntry(ctx: AssetContext, def: DatasetDef, asset: Asset, landing: Exclude<LandingOutcome, { kind: 'absent' }>, previous: ManifestEntry | undefined): Promise<ManifestEntry | undefined> {
+async function planEntry(ctx: AssetContext, def: DatasetDef, asset: Asset, landing: Exclude<LandingOutcome, { kind: 'absent' } | { kind: 'older' }>, previous: ManifestEntry | undefined): Promise<ManifestEntry | undefined> {
   const { manifest, lake } = ctx;
   let entry = landing.entry;
   const txn = (await findSnapshot(lake, bronzeTable(lake, def.name)))?.txns.get(asset.appId);

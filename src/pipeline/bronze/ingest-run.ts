@@ -2,10 +2,11 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { isLakeError, type Clock } from '../../core/index.js';
 import { ManifestStore, planDataset, type DatasetPlan, type SeasonRequest } from '../upstream/index.js';
-import { openLake, type Lake } from '../../table/index.js';
+import { findSnapshot, openLake, type Lake } from '../../table/index.js';
 import { ProgressReporter, acquireLock, createRunLogger, finishRun, logSink, selectDatasets, startRun, toRunError, type ProgressSink, type RunError, type RunStart, type RunSummary } from '../run/index.js';
-import { currentSeason, type Catalog, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
+import { currentSeason, partitionLayoutError, type Catalog, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
 import { assetOutcome, ingestAsset, type AssetContext, type AssetOutcome } from './ingest-asset.js';
+import { bronzeTable } from './bronze.js';
 
 /**
  * One ingest run (`lake bootstrap | update | recache-pbp`): plan the upstream files, take the
@@ -32,6 +33,8 @@ export interface IngestRunOptions {
   force?: boolean;
   /** Download in full (no conditional request) but commit only changed bytes (recache). */
   unconditional?: boolean;
+  /** `--since YYYY-MM-DD`: only upstream files changed at or after this instant (Last-Modified; see landing.ts). */
+  since?: Date;
   clock?: Clock;
   today?: Date;
   random?: () => number;
@@ -74,13 +77,21 @@ export function planRun(options: Pick<IngestRunOptions, 'catalog' | 'settings' |
   );
 }
 
-async function runDataset(ctx: AssetContext & { progress: ProgressReporter }, plan: DatasetPlan): Promise<DatasetOutcome> {
+async function runDataset(ctx: AssetContext & { progress: ProgressReporter; catalogFile: string }, plan: DatasetPlan): Promise<DatasetOutcome> {
   const def = plan.dataset;
   const started = ctx.clock.now();
   const task = ctx.progress.task(def.name, { unit: 'file', units: plan.assets.length });
   const outcome: DatasetOutcome = { dataset: def.name, table: `bronze.${def.name}`, status: 'ok', assets: [], notices: plan.skipped.map((s) => s.reason), commits: 0, rows: 0, bytes: 0, ms: 0 };
   for (const notice of outcome.notices) ctx.log.info({ dataset: def.name, notice }, 'season skipped');
-  for (const asset of plan.assets) {
+  // The catalog's partitions and an existing table must agree before anything is downloaded.
+  const existing = await findSnapshot(ctx.lake, bronzeTable(ctx.lake, def.name));
+  const layout = existing ? partitionLayoutError({ file: ctx.catalogFile }, def, `bronze.${def.name}`, existing.partitionColumns) : undefined;
+  if (layout) {
+    outcome.status = 'failed';
+    outcome.error = toRunError(layout);
+    ctx.log.error({ dataset: def.name, code: layout.code, err: layout.message }, 'dataset failed');
+  }
+  for (const asset of layout ? [] : plan.assets) {
     const t0 = ctx.clock.now();
     const a = assetOutcome(asset, 'failed');
     outcome.assets.push(a);
@@ -150,7 +161,7 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
   });
   let lake: Lake | undefined;
   try {
-    log.info({ command: options.command, datasets: plans.map((p) => p.dataset.name), seasons: options.seasons ?? 'current', force: options.force === true, root: settings.root }, 'run started');
+    log.info({ command: options.command, datasets: plans.map((p) => p.dataset.name), seasons: options.seasons ?? 'current', force: options.force === true, since: options.since?.toISOString() ?? null, root: settings.root }, 'run started');
     const manifest = await ManifestStore.open(settings.rawDir);
     lake = options.lake ?? (await openLake({ root: settings.root, create: true }));
     const ctx = {
@@ -163,9 +174,11 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
       log,
       force: options.force === true,
       unconditional: options.unconditional === true,
+      since: options.since,
       random: options.random,
       upstreamLimits: new Map(Object.values(options.catalog.upstreams).map((u) => [u.name, pLimit(u.maxConnections)])),
       progress,
+      catalogFile: options.catalog.file,
     };
     const workers = pLimit(Math.max(1, options.maxWorkers ?? settings.maxWorkers));
     const datasets = await Promise.all(plans.map((plan) => workers(() => runDataset(ctx, plan))));

@@ -22,6 +22,7 @@ export type YearSpan = { kind: 'all' } | { kind: 'range'; from: number; to: numb
 const NAME = /^[a-z][a-z0-9_]*$/;
 const name = z.string().regex(NAME, 'expected a lower-case name (letters, digits, _)');
 const positiveInt = z.number().int().positive();
+const variantName = z.string().regex(/^[a-z0-9_]+$/, 'expected a lower-case variant name');
 
 export function parseYears(text: string): YearSpan | undefined {
   if (text.trim().toUpperCase() === 'ALL') return { kind: 'all' };
@@ -69,7 +70,7 @@ const lakeSchema = z
       .strict()
       .default({ log_hours: 720, deleted_file_hours: 168 }),
     max_workers: positiveInt.default(4),
-    /** DuckDB memory_limit of every engine (README "Memory budget"). */
+    /** DuckDB memory_limit of every engine (docs/operations.md "Memory budget and full size"). */
     memory_limit: z
       .string()
       .regex(MEMORY_LIMIT_PATTERN, 'expected a size like 512MiB, 1GiB, 2GB or 50%')
@@ -101,6 +102,7 @@ const silverSchema = z
   .object({
     key: z.array(z.string().min(1)).optional(),
     dedupe: z.enum(['key', 'latest_batch']).optional(),
+    exact_duplicates: z.enum(['keep', 'drop']).default('keep'),
     drop: z.array(z.string().min(1)).default([]),
     enabled: z.boolean().default(true),
   })
@@ -141,19 +143,29 @@ const datasetSchema = z
     max_rows_per_file: positiveInt.optional(),
     row_group_mb: z.number().positive().optional(),
     enabled: z.boolean().default(true),
-    variants: z.array(z.string().regex(/^[a-z0-9_]+$/, 'expected a lower-case variant name')).min(1).optional(),
+    variants: z.array(variantName).min(1).optional(),
     variant_column: name.optional(),
+    /**
+     * Importer arguments, one per `{name}` placeholder of source.path: a text value is put into the
+     * path (a file-name template); a list (at most one) makes one file per value, its value
+     * written to the column `name` (what `variants` + `variant_column` say, e.g. stat_type lists).
+     */
+    args: z.record(name, z.union([z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a file-name part (letters, digits, _ . -)'), z.array(variantName).min(1)])).default({}),
     licence: z.string().optional(),
     options: z
       .object({
         id_columns: z.array(z.string().min(1)).default([]),
         numeric_columns: z.array(z.string().min(1)).default([]),
+        /** Bronze stores the file's DOUBLE columns as FLOAT (32-bit), as nfl_data_py's downcast does: half the bytes, ~7 significant digits. */
+        downcast: z.boolean().default(false),
+        /** false: the raw file is removed once bronze holds it (bronze is the copy); the next run downloads in full instead of asking conditionally. */
+        cache: z.boolean().default(true),
       })
       .strict()
-      .default({ id_columns: [], numeric_columns: [] }),
+      .default({ id_columns: [], numeric_columns: [], downcast: false, cache: true }),
     silver: silverSchema.optional(),
     quality: qualitySchema.optional(),
-    /** `lake gc`: which superseded bronze batches may go (README "Bronze garbage collection"). */
+    /** `lake gc`: which superseded bronze batches may go (docs/maintenance.md "Bronze garbage collection"). */
     bronze_retention: z
       .union([z.literal('all'), z.object({ latest_batches: positiveInt }).strict()], { message: 'expected all or { latest_batches: n } (n ≥ 1)' })
       .default('all'),
@@ -179,8 +191,19 @@ const catalogSchema = z
         ctx.addIssue({ code: 'custom', path: at('variants'), message: hasVariant ? 'source.path has {variant} but no variants are listed' : 'variants are listed but source.path has no {variant}' });
       }
       if (d.variants && !d.variant_column) ctx.addIssue({ code: 'custom', path: at('variant_column'), message: 'variants need a variant_column to record which file a row came from' });
-      const placeholders = d.source.path.match(/\{[^}]*\}/g) ?? [];
-      for (const p of placeholders) if (p !== '{season}' && p !== '{variant}') ctx.addIssue({ code: 'custom', path: at('source', 'path'), message: `unknown placeholder ${p} (use {season} or {variant})` });
+      const placeholders: string[] = d.source.path.match(/\{[^}]*\}/g) ?? [];
+      const args = Object.keys(d.args);
+      for (const p of placeholders) {
+        if (p !== '{season}' && p !== '{variant}' && !args.includes(p.slice(1, -1))) ctx.addIssue({ code: 'custom', path: at('source', 'path'), message: `unknown placeholder ${p} (use {season}, {variant} or a name under args)` });
+      }
+      for (const arg of args) {
+        if (arg === 'season' || arg === 'variant') ctx.addIssue({ code: 'custom', path: at('args', arg), message: `{${arg}} is not an argument (it is filled in by the importer)` });
+        else if (!placeholders.includes(`{${arg}}`)) ctx.addIssue({ code: 'custom', path: at('args', arg), message: `argument ${arg} is not used: source.path has no {${arg}}` });
+      }
+      const lists = args.filter((a) => Array.isArray(d.args[a]));
+      if (lists.length > 1) ctx.addIssue({ code: 'custom', path: at('args', lists[1]!), message: `only one argument may be a list (${lists.join(', ')} are)` });
+      if (lists.length > 0 && (d.variants !== undefined || hasVariant)) ctx.addIssue({ code: 'custom', path: at('args', lists[0]!), message: 'a list argument and variants say the same thing: use one of them' });
+      if (lists.length > 0 && d.variant_column !== undefined && d.variant_column !== lists[0]) ctx.addIssue({ code: 'custom', path: at('variant_column'), message: `the list argument ${lists[0]} names its column itself; variant_column must be ${lists[0]} or absent` });
       if (d.source.path.includes('{season}') && d.years.kind === 'all') ctx.addIssue({ code: 'custom', path: at('years'), message: 'a per-season file ({season}) needs a year range, not ALL' });
       if (new Set(d.partitions).size !== d.partitions.length) ctx.addIssue({ code: 'custom', path: at('partitions'), message: 'duplicate partition column' });
     }
@@ -223,12 +246,14 @@ export interface Upstream {
   licence: string | undefined;
 }
 
-/** `silver:` of a dataset: how `lake promote` builds silver.<dataset> (README "Promote (silver)…"). */
+/** `silver:` of a dataset: how `lake promote` builds silver.<dataset> (docs/promote.md). */
 export interface SilverSettings {
   /** Dedupe key on silver columns; default the business key. */
   key: string[] | undefined;
   /** key: newest ingested_at per key; latest_batch: the newest batch (ingested_at) per source in each partition. */
   dedupe: 'key' | 'latest_batch' | undefined;
+  /** drop: rows equal in every column (after the dedupe) are kept once, the count removed recorded per partition in the promote commit and report; keep (default). */
+  exactDuplicates: 'keep' | 'drop';
   /** Bronze columns the silver rule leaves out on purpose (not reported as upstream additions). */
   drop: string[];
   enabled: boolean;
@@ -271,6 +296,12 @@ export interface DatasetDef {
   licence: string | undefined;
   idColumns: string[];
   numericColumns: string[];
+  /** `options.downcast`: DOUBLE columns stored as FLOAT in bronze (raw-reader.ts). */
+  downcast: boolean;
+  /** `options.cache`: keep the raw file after bronze holds it (default true; ingest-asset.ts). */
+  cache: boolean;
+  /** The catalog's `args`, as written (already applied to `source.path`, `variants` and `variantColumn`). */
+  args: Record<string, string | string[]>;
   /** True when the source path has `{season}`: one upstream file per season. */
   perSeason: boolean;
   silver?: SilverSettings;
@@ -318,11 +349,11 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
     upstreams: Object.fromEntries(
       Object.entries(raw.upstreams).map(([key, u]) => [key, { name: key, baseUrl: u.base_url.replace(/\/+$/, ''), env: u.env, maxConnections: u.max_connections, licence: u.licence }]),
     ),
-    datasets: Object.entries(raw.datasets).map(([key, d]) => ({
+    datasets: Object.entries(raw.datasets).map(([key, d]) => ({ ...withArgs(d), raw: d, key })).map(({ key, raw: d, path: sourcePath, variants, variantColumn }) => ({
       name: key,
       description: d.description,
       importer: d.importer,
-      source: d.source,
+      source: { ...d.source, path: sourcePath },
       years: d.years,
       seasonRule: d.season_rule,
       partitions: d.partitions,
@@ -331,17 +362,37 @@ function toCatalog(file: string, raw: RawCatalog): Catalog {
       maxRowsPerFile: d.max_rows_per_file,
       rowGroupMb: d.row_group_mb,
       enabled: d.enabled,
-      variants: d.variants ?? [],
-      variantColumn: d.variant_column,
+      variants,
+      variantColumn,
       licence: d.licence,
       idColumns: d.options.id_columns,
       numericColumns: d.options.numeric_columns,
+      downcast: d.options.downcast,
+      cache: d.options.cache,
+      args: d.args,
       perSeason: d.source.path.includes('{season}'),
-      ...(d.silver ? { silver: { key: d.silver.key, dedupe: d.silver.dedupe, drop: d.silver.drop, enabled: d.silver.enabled } } : {}),
+      ...(d.silver ? { silver: { key: d.silver.key, dedupe: d.silver.dedupe, exactDuplicates: d.silver.exact_duplicates, drop: d.silver.drop, enabled: d.silver.enabled } } : {}),
       ...(d.quality ? { quality: qualityGates(d.quality) } : {}),
       bronzeRetention: d.bronze_retention === 'all' ? { kind: 'all' as const } : { kind: 'latest_batches' as const, n: d.bronze_retention.latest_batches },
     })),
   };
+}
+
+/** `args` applied: text values put into the path, the one list argument turned into `{variant}` files whose column is its name. */
+function withArgs(d: RawCatalog['datasets'][string]): { path: string; variants: string[]; variantColumn: string | undefined } {
+  let sourcePath = d.source.path;
+  let variants = d.variants ?? [];
+  let variantColumn = d.variant_column;
+  for (const [arg, value] of Object.entries(d.args)) {
+    if (Array.isArray(value)) {
+      sourcePath = sourcePath.replaceAll(`{${arg}}`, '{variant}');
+      variants = value;
+      variantColumn = arg;
+    } else {
+      sourcePath = sourcePath.replaceAll(`{${arg}}`, value);
+    }
+  }
+  return { path: sourcePath, variants, variantColumn };
 }
 
 function qualityGates(q: z.infer<typeof qualitySchema>): QualityGates {
@@ -359,7 +410,7 @@ function qualityGates(q: z.infer<typeof qualitySchema>): QualityGates {
 function invalid(file: string, where: string, problem: string, cause?: unknown): LakeError {
   return new LakeError('CATALOG_INVALID', `${file}: ${where ? `${where}: ` : ''}${problem}`, {
     cause,
-    hint: `Fix ${file} (see the field notes at its top and README "Ingest (bronze)").`,
+    hint: `Fix ${file} (see the field notes at its top and docs/ingest.md).`,
     details: { file, path: where },
   });
 }
@@ -396,10 +447,24 @@ export function loadCatalog(file: string = DEFAULT_CATALOG_FILE): Catalog {
   return parseCatalog(text, file);
 }
 
-/** The file-size knobs of a lake table's writes: the dataset's own, else the lake's (README "File sizes, sort order and OPTIMIZE"). */
+/** The file-size knobs of a lake table's writes: the dataset's own, else the lake's (docs/maintenance.md "File sizes, sort order and OPTIMIZE"). */
 export function fileLayout(catalog: Catalog, dataset: string | undefined): { sortBy: string[]; maxRowsPerFile: number | undefined; rowGroupMb: number | undefined } {
   const def = dataset === undefined ? undefined : findDataset(catalog, dataset);
   return { sortBy: def?.sortBy ?? [], maxRowsPerFile: def?.maxRowsPerFile ?? catalog.lake.maxRowsPerFile, rowGroupMb: def?.rowGroupMb ?? catalog.lake.rowGroupMb };
+}
+
+/**
+ * `partitions` decides the layout of a dataset's bronze and silver tables when they are created;
+ * afterwards the catalog and an existing table must agree. CATALOG_INVALID when they do not, so a
+ * changed `partitions` is never silently ignored.
+ */
+export function partitionLayoutError(catalog: Pick<Catalog, 'file'>, def: Pick<DatasetDef, 'name' | 'partitions'>, table: string, partitionColumns: readonly string[]): LakeError | undefined {
+  if (partitionColumns.join(',') === def.partitions.join(',')) return undefined;
+  const list = (columns: readonly string[]): string => `[${columns.join(', ')}]`;
+  return new LakeError('CATALOG_INVALID', `${table} is partitioned by ${list(partitionColumns)}, but ${catalog.file} says partitions: ${list(def.partitions)} for ${def.name}; nothing was written`, {
+    hint: `A table's partition layout is fixed when it is created. Put partitions back to ${list(partitionColumns)}, or rebuild ${table} under the new layout (remove its folder and run lake bootstrap / lake promote again).`,
+    details: { dataset: def.name, table, table_partitions: [...partitionColumns], catalog_partitions: def.partitions },
+  });
 }
 
 export function findDataset(catalog: Catalog, dataset: string): DatasetDef | undefined {

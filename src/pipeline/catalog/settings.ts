@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { LakeError } from '../../core/index.js';
@@ -7,7 +6,7 @@ import type { Catalog, LakeSettings, Upstream } from './catalog.js';
 
 /**
  * The catalog's settings after environment overrides. Precedence: the process environment, then
- * `.env` (Node's own `process.loadEnvFile`, which never overrides variables already set), then
+ * `.env` (loaded by the CLI before any command: src/cli/environment.ts), then
  * `catalog/datasets.yml`. Relative paths resolve against the working directory.
  */
 export interface ResolvedSettings extends LakeSettings {
@@ -113,18 +112,4 @@ function upstreamBaseUrl(upstream: Upstream, pick: (name: string) => string | un
   if (override === undefined) return upstream.baseUrl;
   if (!baseUrl.safeParse(override).success) throw badEnv(upstream.env, override, 'an http(s) URL');
   return override.replace(/\/+$/, '');
-}
-
-/** Loads `.env` into process.env when the file exists (variables already set win). Returns whether it did. */
-export function loadDotEnv(file = '.env'): boolean {
-  if (!existsSync(file)) return false;
-  try {
-    process.loadEnvFile(file);
-  } catch (cause) {
-    throw new LakeError('CATALOG_INVALID', `${file} cannot be read as an env file: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-      hint: 'Use KEY=value lines (Node env-file syntax), or remove the file.',
-    });
-  }
-  return true;
 }

@@ -8,7 +8,7 @@ import { bronzeTable } from '../bronze/index.js';
 import { DEFAULT_SILVER_SQL_DIR, canonicalSelect, inputSql, lastPromote, loadSilverRule, silverTable, transformSql, type SilverRule } from '../silver/index.js';
 
 /**
- * Bronze garbage collection (`lake gc`, README "Bronze garbage collection"). nflverse publishes
+ * Bronze garbage collection (`lake gc`, docs/maintenance.md "Bronze garbage collection"). nflverse publishes
  * whole-season files, so every change re-appends a whole file to bronze and superseded copies
  * pile up. Per bronze partition a batch (one append of one source file: its `source` and
  * `ingested_at`) is KEPT when

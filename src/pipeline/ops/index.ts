@@ -8,3 +8,5 @@ export { profileTable, profileLayer } from './profile.js';
 export type { TableProfile, PartitionProfile, ProfileRun } from './profile.js';
 export { runBronzeGc, collectBronzeGarbage, decideBatches, retentionText } from './bronze-gc.js';
 export type { BronzeGcOptions, BronzeGcOutcome, BronzeGcRunResult, BatchDecision, PartitionGc, KeepReason } from './bronze-gc.js';
+export { lakeLineage, mergeRuns, LINEAGE_FORMAT } from './lake-lineage.js';
+export type { LakeLineage, LakeRunLineage } from './lake-lineage.js';

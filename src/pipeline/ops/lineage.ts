@@ -5,7 +5,7 @@ import { tableSnapshot, type Lake, type TableRef } from '../../table/index.js';
 
 /**
  * `lake lineage <table>`: where every run, dataset and partition of a table came from, derived
- * from its Delta log alone (DESIGN.md decision 9), in the seed's lineage shape:
+ * from its Delta log alone (docs/design.md decision 9), in the seed's lineage shape:
  * - runs: run_id, started_at, ended_at, pipeline_version, upstream_version, status, versions;
  * - datasets: last_ingest_utc, rows_last_batch, changed_partitions (+ the bronze versions read);
  * - partitions (of the current version): row_count, sha256_fingerprint, min/max ingested_at,

@@ -3,10 +3,12 @@ import { ident, literal } from '../../engine/index.js';
 import { keyJsonSql, type PartitionValues } from '../quality/index.js';
 import { resolveTable, tableSnapshot, type Lake, type Layer, type TableRef, runQuery } from '../../table/index.js';
 import type { Catalog } from '../catalog/index.js';
+import { loadMarts } from '../gold/index.js';
 
 /**
  * `lake profile --layer silver`: per partition of each table, its rows, the NULLs of every column
- * and the number of distinct keys (the dataset's silver key, or bronze's business key). One
+ * and the number of distinct keys (the dataset's silver key, bronze's business key, a gold mart's
+ * grain). One
  * aggregate query per table over its latest version.
  */
 export interface PartitionProfile {
@@ -59,18 +61,32 @@ export async function profileTable(lake: Lake, table: TableRef, key: readonly st
   return { table: table.name, dataset: table.dataset ?? table.name, version: snapshot.version, key: [...key], columns: names, partitions: partitions.filter((p) => p.rows > 0) };
 }
 
-/** Profiles the layer's table of every named dataset (default: every enabled dataset). */
-export async function profileLayer(lake: Lake, catalog: Catalog, layer: Layer, datasets?: string[]): Promise<ProfileRun> {
-  const unknown = (datasets ?? []).filter((n) => !catalog.datasets.some((d) => d.name === n));
-  if (unknown.length > 0) throw new LakeError('USAGE', `unknown dataset${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (catalog ${catalog.file})`, { hint: `Known datasets: ${catalog.datasets.map((d) => d.name).join(', ')}` });
-  const defs = datasets && datasets.length > 0 ? catalog.datasets.filter((d) => datasets.includes(d.name)) : catalog.datasets.filter((d) => d.enabled);
+/**
+ * What a layer holds, by name, with each table's key: bronze and silver hold the catalog's
+ * datasets (silver's key, else the business key), gold the marts of sql/gold (their grain).
+ */
+function layerEntries(catalog: Catalog, layer: Layer, goldSqlDir?: string): { name: string; key: string[]; enabled: boolean }[] {
+  if (layer === 'gold') return loadMarts(goldSqlDir).map((m) => ({ name: m.mart, key: m.grain, enabled: true }));
+  return catalog.datasets.map((d) => ({ name: d.name, key: layer === 'silver' ? (d.silver?.key ?? d.businessKey) : d.businessKey, enabled: d.enabled }));
+}
+
+/** Profiles the layer's table of every named dataset or mart (default: every enabled dataset; gold: every mart). */
+export async function profileLayer(lake: Lake, catalog: Catalog, layer: Layer, datasets?: string[], options: { goldSqlDir?: string } = {}): Promise<ProfileRun> {
+  const entries = layerEntries(catalog, layer, options.goldSqlDir);
+  const what = layer === 'gold' ? 'mart' : 'dataset';
+  const unknown = (datasets ?? []).filter((n) => !entries.some((d) => d.name === n));
+  if (unknown.length > 0) {
+    throw new LakeError('USAGE', `unknown ${layer} ${what}${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (${layer === 'gold' ? 'sql/gold' : `catalog ${catalog.file}`})`, {
+      hint: `Known ${what}s of ${layer}: ${entries.map((d) => d.name).join(', ')}.`,
+    });
+  }
+  const defs = datasets && datasets.length > 0 ? entries.filter((d) => datasets.includes(d.name)) : entries.filter((d) => d.enabled);
   const tables: TableProfile[] = [];
   const missing: string[] = [];
   for (const def of defs) {
     const table = resolveTable(lake, `${layer}.${def.name}`);
-    const key = layer === 'silver' ? (def.silver?.key ?? def.businessKey) : def.businessKey;
     try {
-      tables.push(await profileTable(lake, table, key));
+      tables.push(await profileTable(lake, table, def.key));
     } catch (error) {
       if (isLakeError(error, 'TABLE_NOT_FOUND')) missing.push(def.name);
       else throw error;

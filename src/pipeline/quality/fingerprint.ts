@@ -2,7 +2,7 @@ import { ident, type Engine } from '../../engine/index.js';
 import { partitionKeySql } from './partition-key.js';
 
 /**
- * The lineage fingerprint of a partition (DESIGN.md decision 9): its row count, the sha256 over
+ * The lineage fingerprint of a partition (docs/design.md decision 9): its row count, the sha256 over
  * its sorted business keys and the range of `ingested_at`. Each key is serialized as a JSON array
  * of its values cast to text (`["2020_01_ARI_SF","1"]`, NULL as null); the keys are sorted by
  * their bytes, joined with '\n' and hashed (hex). Equal fingerprints mean the same set of keys.

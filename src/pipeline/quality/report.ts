@@ -36,6 +36,8 @@ export interface QualityReport {
   partitions: ReportPartition[];
   checks: CheckResult[];
   summary: { checks: number; passed: number; failed: number; warnings: number };
+  /** `skipped`: the run was `--no-validate`, so failing checks did not stop the commit. */
+  quality_gates?: 'skipped';
   error?: { code: string; message: string };
 }
 

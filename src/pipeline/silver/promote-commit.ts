@@ -1,8 +1,8 @@
 import { PIPELINE_VERSION } from '../../core/index.js';
-import { literal } from '../../engine/index.js';
+import { ident, literal } from '../../engine/index.js';
 import { fileLayout } from '../catalog/index.js';
 import { partitionKeySql, reportPath, summarizeChecks } from '../quality/index.js';
-import { writeTable } from '../../table/index.js';
+import { beginWrite, type TableWrite } from '../../table/index.js';
 import { displayPath } from '../run/index.js';
 import type { DatasetPromoteOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
 import { reportPartition } from './promote-report.js';
@@ -12,28 +12,41 @@ import { partitionKeyOf } from './promote-stage.js';
  * The commit of a promote: one Delta commit replacing exactly the staged partitions, carrying the
  * lineage (bronze version read, per-partition fingerprints, quality summary) in its commitInfo.
  */
-export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, staged: string[], outcome: DatasetPromoteOutcome, started: number): Promise<number> {
-  // Partitions whose rows did not change stay as they are: not replaced, not rewritten.
-  const same = outcome.partitions.filter((p) => p.contentUnchanged).map((p) => literal(partitionKeyOf(plan.def.partitions, p.partition)));
-  const keep = same.length > 0 ? ` WHERE ${partitionKeySql(plan.def.partitions)} NOT IN (${same.join(', ')})` : '';
-  const result = await writeTable(ctx.lake, {
+export async function beginPromoteWrite(ctx: PromoteContext, plan: PromotePlan): Promise<TableWrite> {
+  const write = await beginWrite(ctx.lake, {
     table: plan.silver,
-    source: `SELECT * FROM read_parquet([${staged.map(literal).join(', ')}])${keep}`,
-    // One staged group at a time: the write's sort and memory stay within one group.
-    sourceParts: staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})${keep}`),
+    // Described for the schema only: the rule's canonical columns, which every staged file and direct write has.
+    source: `SELECT ${plan.rule.columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`,
     mode: 'replace',
     partitionBy: plan.silverSnapshot ? undefined : plan.def.partitions,
     schemaMode: 'merge',
-    replacePartitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
     configuration: plan.silverSnapshot ? undefined : ctx.options.configuration,
     compression: ctx.options.catalog.lake.compression,
     rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
     ...fileLayout(ctx.options.catalog, plan.def.name),
     sortBy: plan.rule.sortBy,
     operationParameters: { source: `${plan.bronze.name}@${plan.bronzeSnapshot.version}` },
-    commitMetadata: lineageMetadata(ctx, plan, outcome, started),
     now: () => ctx.clock.now(),
   });
+  if ('status' in write) throw new Error(`${plan.silver.name}: a promote write cannot be skipped`);
+  return write;
+}
+
+/**
+ * Writes the staged groups (the groups written straight to final files are already in `write`)
+ * and commits: one commit replacing exactly the changed partitions.
+ */
+export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, write: TableWrite, staged: string[], outcome: DatasetPromoteOutcome, started: number): Promise<number> {
+  // Partitions whose rows did not change stay as they are: not replaced, not rewritten.
+  const same = outcome.partitions.filter((p) => p.contentUnchanged).map((p) => literal(partitionKeyOf(plan.def.partitions, p.partition)));
+  const keep = same.length > 0 ? ` WHERE ${partitionKeySql(plan.def.partitions)} NOT IN (${same.join(', ')})` : '';
+  // One staged group at a time: the write's sort and memory stay within one group.
+  if (staged.length > 0) await write.writeFiles(staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})${keep}`));
+  const result = await write.commit({
+    replacePartitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
+    commitMetadata: lineageMetadata(ctx, plan, outcome, started),
+  });
+  if (result.status !== 'committed') throw new Error(`${plan.silver.name}: the promote commit was skipped`);
   return result.version;
 }
 
@@ -49,6 +62,7 @@ function lineageMetadata(ctx: PromoteContext, plan: PromotePlan, outcome: Datase
     upstream_version: newest?.upstreamVersions[newest.upstreamVersions.length - 1] ?? null,
     dataset: def.name,
     source_versions: { [`bronze.${def.name}`]: bronze.version },
+    ...(ctx.options.validate === false ? { validate: false } : {}),
     promote: {
       bronze_table: `bronze.${def.name}`,
       bronze_table_id: bronze.metadata.id,
@@ -60,12 +74,13 @@ function lineageMetadata(ctx: PromoteContext, plan: PromotePlan, outcome: Datase
       rule: { file: `sql/silver/${def.name}.sql`, sha256: rule.sha256 },
       key: rule.key,
       dedupe: rule.dedupe,
+      ...(rule.exactDuplicates === 'drop' ? { exact_duplicates: 'drop', exact_duplicates_removed: outcome.partitions.reduce((n, p) => n + (p.exactDuplicatesRemoved ?? 0), 0) } : {}),
       last_ingest_utc: newest?.maxIngestedAt ?? null,
       rows_last_batch: outcome.partitions.reduce((n, p) => n + p.rowsInBatch, 0),
       changed_partitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
       unchanged_partitions: outcome.partitions.filter((p) => p.contentUnchanged).map((p) => p.partition),
       partitions: outcome.partitions.map((p) => ({ ...reportPartition(p), row_count: p.rowsAfter })),
-      quality: { report: displayPath(reportPath(ctx.reportDir, def.name, ctx.runId), ctx.options.cwd), ...summary },
+      quality: { report: displayPath(reportPath(ctx.reportDir, def.name, ctx.runId), ctx.options.cwd), ...summary, ...(ctx.options.validate === false ? { quality_gates: 'skipped' } : {}) },
       ...drift,
     },
   };

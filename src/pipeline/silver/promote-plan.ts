@@ -4,7 +4,7 @@ import { NO_GATES, validateSpec, type CheckResult, type PartitionValues, type Qu
 import { bronzeTable } from '../bronze/index.js';
 import { findSnapshot, type Lake, type TableRef } from '../../table/index.js';
 import type { ProgressReporter, ProgressSink, RunError } from '../run/index.js';
-import type { Catalog, DatasetDef } from '../catalog/index.js';
+import { partitionLayoutError, type Catalog, type DatasetDef } from '../catalog/index.js';
 import { lastPromote } from './last-promote.js';
 import { changedPartitions, groupFiles, loadSilverRule, schemaDrift, silverTable, type PartitionWork, type RuleDrift, type SilverRule } from './silver-rule.js';
 
@@ -18,6 +18,12 @@ export interface PromoteOptions {
   /** Dataset names; default every enabled dataset whose silver rule is enabled. */
   datasets?: string[];
   dryRun?: boolean;
+  /**
+   * `--no-validate` (false): the quality checks still run and are reported, but a failing one does
+   * not stop the commit; the commit (`validate: false`, `quality_gates: "skipped"`), the report and
+   * the run log say so. Default true; never turned off by configuration.
+   */
+  validate?: boolean;
   maxWorkers?: number;
   runId?: string;
   clock?: Clock;
@@ -60,6 +66,8 @@ export interface PartitionOutcome {
   minIngestedAt: string | null;
   maxIngestedAt: string | null;
   upstreamVersions: string[];
+  /** Rows of the newest batch that repeated another row exactly and were dropped (`silver.exact_duplicates: drop` only). */
+  exactDuplicatesRemoved?: number;
   /** Its staged rows equal its silver rows (stamps aside): the commit leaves it untouched (incremental promotes only). */
   contentUnchanged?: boolean;
 }
@@ -118,6 +126,10 @@ export async function planPromote(ctx: PromoteContext, def: DatasetDef, outcome:
     return undefined;
   }
   const silverSnapshot = await findSnapshot(lake, silver);
+  for (const [table, snapshot] of [[bronze.name, bronzeSnapshot], [silver.name, silverSnapshot]] as const) {
+    const layout = snapshot ? partitionLayoutError(ctx.options.catalog, def, table, snapshot.partitionColumns) : undefined;
+    if (layout) throw layout;
+  }
   outcome.versionBefore = silverSnapshot?.version ?? null;
   outcome.version = outcome.versionBefore;
   outcome.bronzeVersion = bronzeSnapshot.version;

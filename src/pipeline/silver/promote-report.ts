@@ -3,7 +3,7 @@ import type { DatasetDef } from '../catalog/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext } from './promote-plan.js';
 
 /** The quality report every promote writes per dataset (`<reportDir>/<dataset>/<run_id>.json`), whatever the outcome. */
-export function reportPartition(p: PartitionOutcome): ReportPartition & { upstream_versions: string[]; content_unchanged?: boolean } {
+export function reportPartition(p: PartitionOutcome): ReportPartition & { upstream_versions: string[]; exact_duplicates_removed?: number; content_unchanged?: boolean } {
   return {
     partition: p.partition,
     mode: p.mode,
@@ -14,6 +14,7 @@ export function reportPartition(p: PartitionOutcome): ReportPartition & { upstre
     min_ingested_at: p.minIngestedAt,
     max_ingested_at: p.maxIngestedAt,
     upstream_versions: p.upstreamVersions,
+    ...(p.exactDuplicatesRemoved !== undefined ? { exact_duplicates_removed: p.exactDuplicatesRemoved } : {}),
     ...(p.contentUnchanged ? { content_unchanged: true } : {}),
   };
 }
@@ -35,6 +36,7 @@ export async function writeReport(ctx: PromoteContext, def: DatasetDef, outcome:
     partitions: outcome.partitions.map(reportPartition),
     checks: outcome.checks,
     summary: summarizeChecks(outcome.checks),
+    ...(ctx.options.validate === false ? { quality_gates: 'skipped' as const } : {}),
     ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
   };
   try {

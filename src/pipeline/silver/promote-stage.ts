@@ -5,8 +5,10 @@ import { ident, literal, scanSql } from '../../engine/index.js';
 import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
+import type { TableWrite } from '../../table/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
-import { GROUP_CELLS, numRecords, planGroups, stagePartitions, type WorkItem } from './silver-rule.js';
+import { writesDirect } from './promote-direct.js';
+import { GROUP_CELLS, incomingSql as ruleRowsSql, numRecords, planGroups, stagePartitions, type WorkItem } from './silver-rule.js';
 
 /**
  * Staging of a promote: the changed partitions, in groups of at most `groupCells` cells, are
@@ -19,7 +21,15 @@ import { GROUP_CELLS, numRecords, planGroups, stagePartitions, type WorkItem } f
  * Stages every group of the plan; returns the staged files, filling `outcome.partitions` and
  * `outcome.checks`. Each group is an item of `task` (rows and bytes staged, its partitions as units).
  */
-export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, checkCtx: CheckContext, staging: string, outcome: DatasetPromoteOutcome, task: TaskProgress): Promise<string[]> {
+export async function stagePromote(
+  ctx: PromoteContext,
+  plan: PromotePlan,
+  checkCtx: CheckContext,
+  staging: string,
+  outcome: DatasetPromoteOutcome,
+  task: TaskProgress,
+  write: TableWrite | undefined,
+): Promise<string[]> {
   const { lake } = ctx;
   const { def, rule } = plan;
   await mkdir(staging, { recursive: true });
@@ -27,7 +37,22 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
     const file = path.join(staging, `g${staged.length}.parquet`);
     const progress = task.item(groupLabel(group), { step: 'stage' });
+    let direct = false;
     try {
+      direct = write !== undefined && (await writesDirect(ctx, plan, group));
+      if (direct) {
+        // Straight into the table's final files (still the `stage` step); the gates then read the rule's rows again.
+        const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles: group.flatMap(([, item]) => item.files) });
+        const adds = await write!.writeFiles([rows]);
+        const incoming = `(${rows})`;
+        progress.step('check');
+        const parts = await measureGroup(ctx, plan, group, incoming, incoming);
+        outcome.partitions.push(...parts);
+        const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
+        outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: incoming, incoming })));
+        progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes: adds.reduce((n, a) => n + a.size, 0), units: group.length });
+        continue;
+      }
       const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
       const incomingSql = await stagePartitions(lake.engine, {
         rule,
@@ -41,7 +66,7 @@ export async function stagePromote(ctx: PromoteContext, plan: PromotePlan, check
       });
       progress.step('check');
       const incoming = `(${incomingSql})`;
-      const parts = await measureGroup(ctx, plan, group, file, incoming);
+      const parts = await measureGroup(ctx, plan, group, `read_parquet(${literal(file)})`, incoming);
       if (outcome.mode === 'incremental') {
         const same = await unchangedPartitions(ctx, plan, group, file);
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
@@ -71,19 +96,21 @@ function groupLabel(group: WorkItem[]): string {
   return group.length === 1 ? first : `${first} … ${partitionLabel(group[group.length - 1]![1].values)} (${group.length} partitions)`;
 }
 
-/** Per partition of a staged group: rows before/after, the newest batch, fingerprints. */
-async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string, incoming: string): Promise<PartitionOutcome[]> {
+/** Per partition of a staged group (its rows: `candidate`, a relation): rows before/after, the newest batch, fingerprints. */
+async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], candidate: string, incoming: string): Promise<PartitionOutcome[]> {
   const { engine } = ctx.lake;
   const { def, rule, silverGroups } = plan;
   const pk = partitionKeySql(def.partitions);
-  const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null }>(
-    `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions
+  const dropsDuplicates = rule.exactDuplicates === 'drop';
+  const duplicates = dropsDuplicates ? `, count(*) - count(DISTINCT (${rule.columns.map((c) => ident(c.name)).join(', ')})) AS dups` : '';
+  const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(
+    `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions${duplicates}
      FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM ${incoming} AS incoming) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
      GROUP BY pk`,
   );
   const batchOf = new Map(batches.map((b) => [b.pk, b]));
   const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
-  const fingerprints = await fingerprintPartitions(engine, `read_parquet(${literal(file)})`, def.partitions, fingerprintKey);
+  const fingerprints = await fingerprintPartitions(engine, candidate, def.partitions, fingerprintKey);
   const keys = new Set(group.map(([key]) => key));
   const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
   if (stray !== undefined) {
@@ -104,6 +131,7 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
       minIngestedAt: fp.minIngestedAt,
       maxIngestedAt: fp.maxIngestedAt,
       upstreamVersions: (batch?.versions ?? []).filter((v): v is string => v !== null),
+      ...(dropsDuplicates ? { exactDuplicatesRemoved: Number(batch?.dups ?? 0) } : {}),
     };
   });
 }

@@ -2,11 +2,11 @@ import { faultPoint } from '../../core/index.js';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { openLake } from '../../table/index.js';
+import { openLake, type TableWrite } from '../../table/index.js';
 import { ProgressReporter, finishRun, logSink, selectDatasets, stagingRoot, startRun, toRunError, type RunSummary } from '../run/index.js';
 import type { Catalog, DatasetDef } from '../catalog/index.js';
 import { checkContext, gateFailure } from './promote-check.js';
-import { commitPromote } from './promote-commit.js';
+import { beginPromoteWrite, commitPromote } from './promote-commit.js';
 import { emptyOutcome, planPromote, type DatasetPromoteOutcome, type PromoteContext, type PromoteOptions } from './promote-plan.js';
 import { writeReport } from './promote-report.js';
 import { stagePromote } from './promote-stage.js';
@@ -30,14 +30,19 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
   const outcome = emptyOutcome(def, silverTable(ctx.lake, def.name));
   const staging = path.join(ctx.stagingRoot, def.name);
   const task = ctx.progress.task(def.name, { unit: 'partition' });
+  let write: TableWrite | undefined;
   try {
     task.step('plan');
     const plan = await planPromote(ctx, def, outcome);
     if (!plan) return outcome;
     task.total(plan.work.size);
     const checkCtx = await checkContext(ctx, plan);
-    const staged = await stagePromote(ctx, plan, checkCtx, staging, outcome, task);
-    const failure = gateFailure(ctx, plan, checkCtx, outcome);
+    // A dry run writes nothing into the table: every group goes through staging.
+    write = ctx.options.dryRun ? undefined : await beginPromoteWrite(ctx, plan);
+    const staged = await stagePromote(ctx, plan, checkCtx, staging, outcome, task, write);
+    const gate = gateFailure(ctx, plan, checkCtx, outcome);
+    const failure = ctx.options.validate === false ? undefined : gate;
+    if (gate && !failure) ctx.options.logger?.warn({ run_id: ctx.runId, dataset: def.name, validate: false, failed_checks: outcome.checks.filter((c) => c.status === 'fail').map((c) => c.check), would_fail: gate.message }, 'quality gate failed but not enforced (--no-validate)');
     if (failure) {
       outcome.status = 'failed';
       outcome.error = failure;
@@ -45,7 +50,8 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
       outcome.status = 'planned';
     } else {
       const commit = task.item('commit', { step: 'commit' });
-      outcome.version = await commitPromote(ctx, plan, staged, outcome, started);
+      outcome.version = await commitPromote(ctx, plan, write!, staged, outcome, started);
+      write = undefined;
       commit.finish({ status: `committed v${outcome.version}`, units: 0 });
       outcome.status = 'committed';
       faultPoint('promote.between-tables');
@@ -56,6 +62,8 @@ async function promoteDataset(ctx: PromoteContext, def: DatasetDef): Promise<Dat
     outcome.error = toRunError(error);
     return outcome;
   } finally {
+    // Files written for a commit that did not happen (a failed gate, an error) are removed.
+    await write?.discard();
     await rm(staging, { recursive: true, force: true });
     outcome.ms = ctx.clock.now() - started;
     if (!ctx.options.dryRun && outcome.status !== 'skipped') outcome.report = await writeReport(ctx, def, outcome, started);
@@ -110,6 +118,7 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
       progress,
     };
     await removeStaleStaging(ctx.stagingRoot);
+    if (options.validate === false) options.logger?.warn({ run_id: run.runId, validate: false }, 'quality gates skipped (--no-validate): failing checks are reported but do not stop commits');
     const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
     const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
     for (const d of datasets) options.logger?.info({ run_id: run.runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');

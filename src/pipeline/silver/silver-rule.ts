@@ -12,7 +12,7 @@ import { STAMP_COLUMNS } from '../bronze/index.js';
 import type { DatasetDef } from '../catalog/index.js';
 
 /**
- * Silver rules (README "Promote (silver), quality gates, lineage"): one DuckDB SELECT per dataset
+ * Silver rules (docs/promote.md): one DuckDB SELECT per dataset
  * in `sql/silver/<dataset>.sql`, reading the relation `bronze_rows` and producing the dataset's
  * canonical columns in a stable order with explicit types. The canonical column list is what the
  * rule outputs; a column the rule reads that bronze does not have (the upstream dropped it) reads
@@ -46,6 +46,8 @@ export interface SilverRule {
   columns: SilverColumn[];
   key: string[];
   dedupe: 'key' | 'latest_batch';
+  /** `silver.exact_duplicates` of the catalog: drop keeps rows equal in every column once. */
+  exactDuplicates: 'keep' | 'drop';
   sortBy: string[];
   drop: string[];
 }
@@ -170,6 +172,7 @@ export async function loadSilverRule(engine: Engine, def: DatasetDef, sqlDir: st
   for (const c of columns) if (c.type === 'NULL') problems.push(`column ${c.name} has no type (cast it)`);
   const key = def.silver?.key ?? def.businessKey;
   const dedupe = def.silver?.dedupe ?? (key.length > 0 ? 'key' : 'latest_batch');
+  const exactDuplicates = def.silver?.exactDuplicates ?? 'keep';
   if (dedupe === 'key' && key.length === 0) problems.push('dedupe: key needs a key (silver.key or business_key)');
   for (const c of key) if (!names.includes(c)) problems.push(`key column ${c} is not an output column`);
   if (problems.length > 0) {
@@ -180,12 +183,14 @@ export async function loadSilverRule(engine: Engine, def: DatasetDef, sqlDir: st
     file,
     sql,
     sha256: createHash('sha256')
-      .update(JSON.stringify([sql, readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping'), key, dedupe]))
+      // exact_duplicates joins the hash only when it drops, so rules that keep them keep their hash.
+      .update(JSON.stringify([sql, readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping'), key, dedupe, ...(exactDuplicates === 'drop' ? ['exact_duplicates: drop'] : [])]))
       .digest('hex'),
     referenced,
     columns,
     key,
     dedupe,
+    exactDuplicates,
     sortBy: def.sortBy.filter((c) => names.includes(c)),
     drop: def.silver?.drop ?? [],
   };
@@ -209,16 +214,18 @@ function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan
  * keeps the rows of the newest batch (ingested_at) of every source. Not sorted: the table writer
  * sorts each output file by the catalog's sort_by, and sorting here as well would hold the window
  * and the sort in memory together (a staged group then fails under a small memory limit instead
- * of spilling).
+ * of spilling). With `exactDuplicates: 'drop'`, rows equal in every column are then kept once
+ * (a batch's rows share their lineage stamps, so this removes the upstream file's exact repeats).
  */
-export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe'>, partitionColumns: readonly string[], union: string): string {
+export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe'> & Partial<Pick<SilverRule, 'exactDuplicates'>>, partitionColumns: readonly string[], union: string): string {
   const names = rule.columns.map((c) => ident(c.name)).join(', ');
   const by = (extra: readonly string[]): string => [...new Set([...partitionColumns, ...extra])].map(ident).join(', ');
   const qualify =
     rule.dedupe === 'key'
       ? `row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
       : `ingested_at = max(ingested_at) OVER (PARTITION BY ${by(['source'])})`;
-  return `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}`;
+  const deduped = `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}`;
+  return rule.exactDuplicates === 'drop' ? `SELECT DISTINCT ${names} FROM (${deduped}) AS d` : deduped;
 }
 
 export interface StageInput {
@@ -243,11 +250,17 @@ export interface StageInput {
  * columns to a file and reading them back. The promote sizes groups so that memory stays bounded:
  * a large partition is a group of its own.
  */
-export async function stagePartitions(engine: Engine, input: StageInput): Promise<string> {
+/** The incoming rows of a group: the silver rule over its bronze files, cast to the rule's canonical columns. */
+export async function incomingSql(engine: Engine, input: Pick<StageInput, 'rule' | 'bronze' | 'bronzeFiles'>): Promise<string> {
   const { rule } = input;
   const bronzeColumns = new Set(input.bronze.schema.fields.map((f) => f.name));
   const bronzeScan = await scanSql(engine, { ...input.bronze, files: input.bronzeFiles });
-  const incoming = `SELECT ${canonicalSelect(rule)} FROM (${transformSql(rule, inputSql(bronzeScan, bronzeColumns, rule))}) AS incoming`;
+  return `SELECT ${canonicalSelect(rule)} FROM (${transformSql(rule, inputSql(bronzeScan, bronzeColumns, rule))}) AS incoming`;
+}
+
+export async function stagePartitions(engine: Engine, input: StageInput): Promise<string> {
+  const { rule } = input;
+  const incoming = await incomingSql(engine, input);
   const options = `(FORMAT parquet, COMPRESSION ${input.compression ?? 'zstd'})`;
   const parts = [incoming];
   if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));

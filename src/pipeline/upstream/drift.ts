@@ -1,6 +1,6 @@
 /**
  * Schema drift between an upstream file and what bronze already holds (pure). Types are Delta
- * type keys (`string`, `long`, `double`, `timestamp`, …). The rule (README "Ingest (bronze)"):
+ * type keys (`string`, `long`, `double`, `timestamp`, …). The rule (docs/ingest.md):
  * - a new column is additive: the bronze schema evolves (files written before read it as NULL);
  * - a missing column is written as NULL, unless it is a business-key or partition column;
  * - a retyped column is cast to the bronze type when that loses nothing (anything → string,

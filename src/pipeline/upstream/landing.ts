@@ -23,6 +23,12 @@ export interface LandingOptions {
   http: { timeoutMs: number; userAgent: string; retries: RetryPolicy };
   /** Ignore ETag/Last-Modified: always GET the whole file (recache, --force). */
   unconditional?: boolean;
+  /**
+   * `--since`: only a file changed upstream at or after this instant lands. A file the manifest
+   * does not know is requested with `If-Modified-Since: <since>`; any 200 whose Last-Modified is
+   * older is discarded. A file without Last-Modified lands (its age is unknown, nothing is lost).
+   */
+  since?: Date | undefined;
   onRetry?: (info: { attempt: number; delayMs: number; failure: string }) => void;
   /** Download progress: bytes received so far and the size announced (see DownloadRequest.onBytes). */
   onBytes?: (received: number, expected: number | undefined) => void;
@@ -33,6 +39,8 @@ export type LandingOutcome =
   | { kind: 'absent'; httpStatus: number; attempts: number }
   /** Upstream unchanged (304, or 200 with the same sha256); `entry` is the manifest's. */
   | { kind: 'unchanged'; entry: ManifestEntry; notModified: boolean; attempts: number; bytes: number }
+  /** `since` was given and the upstream file was last changed before it (304 to If-Modified-Since, or an older Last-Modified). */
+  | { kind: 'older'; lastModified: string | undefined; attempts: number; bytes: number }
   /** New bytes landed; `entry` is the new manifest entry (not committed yet). */
   | { kind: 'landed'; entry: ManifestEntry; previous: ManifestEntry | undefined; attempts: number; bytes: number };
 
@@ -121,7 +129,7 @@ export async function landAsset(options: LandingOptions): Promise<LandingOutcome
       url: asset.url,
       target: temp,
       etag: conditional ? previous!.etag : undefined,
-      lastModified: conditional ? previous!.lastModified : undefined,
+      lastModified: conditional ? previous!.lastModified : options.since?.toUTCString(),
       timeoutMs: options.http.timeoutMs,
       userAgent: options.http.userAgent,
       policy: options.http.retries,
@@ -136,10 +144,14 @@ export async function landAsset(options: LandingOptions): Promise<LandingOutcome
   }
   if (result.status === 'absent') return { kind: 'absent', httpStatus: result.httpStatus, attempts: result.attempts };
   if (result.status === 'not-modified') {
+    if (!conditional && options.since) return { kind: 'older', lastModified: undefined, attempts: result.attempts, bytes: 0 };
     if (!previous || !havePrevious) throw invalid(asset, 'the upstream answered 304 Not Modified to an unconditional request');
     return { kind: 'unchanged', entry: previous, notModified: true, attempts: result.attempts, bytes: 0 };
   }
   try {
+    if (options.since && result.lastModified !== undefined && Date.parse(result.lastModified) < options.since.getTime()) {
+      return { kind: 'older', lastModified: result.lastModified, attempts: result.attempts, bytes: result.size };
+    }
     if (previous && havePrevious && previous.sha256 === result.sha256) {
       // Same bytes (a server without validators, or a recache): refresh the validators only.
       const entry: ManifestEntry = { ...previous, etag: result.etag, lastModified: result.lastModified };

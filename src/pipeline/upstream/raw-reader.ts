@@ -5,7 +5,7 @@ import type { Asset } from './assets.js';
 import type { DatasetDef } from '../catalog/index.js';
 
 /**
- * Reading one raw upstream file with bronze typing (README "Ingest (bronze)"):
+ * Reading one raw upstream file with bronze typing (docs/ingest.md):
  * - IDs are strings: columns named `id`, `*_id`, `*_ids` or listed in `options.id_columns`
  *   (minus `options.numeric_columns`, e.g. pbp's play_id). Integral numbers print without a
  *   fraction, and pandas-style `24755.0` text becomes `24755`;
@@ -13,7 +13,8 @@ import type { DatasetDef } from '../catalog/index.js';
  * - everything else keeps the type the file declares (Parquet) or DuckDB detects over the whole
  *   file (CSV; NA, NULL and the empty field are NULL), so ints and floats stay nullable numbers
  *   and timestamps with a zone become UTC timestamps; times of day and intervals (no Delta type)
- *   are kept as text.
+ *   are kept as text;
+ * - with the dataset's `options.downcast`, DOUBLE columns are stored as FLOAT (32-bit).
  */
 export interface ReaderColumn {
   name: string;
@@ -115,6 +116,7 @@ export async function typedColumns(engine: Engine, fromSql: string, asset: Asset
     if (INTEGER_COLUMNS.has(name) && (INTEGRAL.has(type.typeId) || FRACTIONAL.has(type.typeId) || type.typeId === DuckDBTypeId.VARCHAR)) {
       return { name, expr: `CAST(${ident(name)} AS INTEGER)` };
     }
+    if (def.downcast && type.typeId === DuckDBTypeId.DOUBLE) return { name, expr: `CAST(${ident(name)} AS FLOAT)` };
     return { name, expr: ident(name) };
   });
 }

@@ -34,7 +34,7 @@ describe('lake build-gold (real processes, built dist/)', () => {
     expect(first.stdout).toContain(`run ${promoteRun} (lake build-gold)`);
     expect(first.stdout).toMatch(/^ {2}gold\.fact_team_week +committed v0: all seasons \(new table\) · rows 1,172 · /m);
     expect(first.stdout).toMatch(/^ {2}gold\.dim_team +committed v0: the whole table \(new table\) · rows 32 · /m);
-    expect(first.stdout).toMatch(/not loaded yet \(read as empty\): silver\.officials/);
+    expect(first.stdout).toMatch(/not loaded yet \(read as empty\): silver\.scoring_lines, silver\.officials/);
 
     const history = await runCliProcess(['history', 'gold.fact_team_week', '--json'], { env: env() });
     expect(JSON.parse(history.stdout)[0]).toMatchObject({ version: 0, runId: promoteRun });

@@ -98,7 +98,8 @@ describe('bad upstream pull drill (bronze)', () => {
     expect(await fingerprints(lake)).toEqual(goodState);
     expect((await rollbackRun(lake, { runId: bad.runId })).status).toBe('noop');
 
-    // The upstream is fixed (a rebuilt file with all rows, the original CSV): the next pull commits both again.
+    // The upstream is fixed (a rebuilt file with all rows, the original CSV): the next pull commits both again
+    // (the batch it matches carries no rows digest yet, so bronze writes it whole; see bronze/republish.test.ts).
     server.setFile(TEAMS, await server.renderParquet(TEAMS, { timestamp: '2026-11-27 03:00:00 EST' }));
     server.setFile(WINS, Buffer.from(winsCsv));
     const next = await pull(lake, dir);

@@ -151,7 +151,7 @@ describe('catalog quality: and silver:', () => {
   it('parses the gates and silver settings (defaults filled in)', () => {
     const catalog = parseCatalog(thingsCatalog('    silver: { key: [id, season] }\n    quality:\n      not_null: [id]\n      ranges: { season: { min: 1999, max: current_year } }\n      row_count: {}\n'), 'c.yml');
     const def = catalog.datasets[0]!;
-    expect(def.silver).toEqual({ key: ['id', 'season'], dedupe: undefined, drop: [], enabled: true });
+    expect(def.silver).toEqual({ key: ['id', 'season'], dedupe: undefined, exactDuplicates: 'keep', drop: [], enabled: true });
     expect(def.quality).toEqual({ unique: true, notNull: ['id'], acceptedValues: {}, ranges: { season: { min: 1999, max: 'current_year' } }, teamCodes: [], rowCount: { maxShrinkPct: 10, maxGrowthPct: undefined }, freshness: undefined });
   });
 

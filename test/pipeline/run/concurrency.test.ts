@@ -10,7 +10,7 @@ import { rowObjects } from '../../helpers/rows.js';
 import { subdir } from '../../helpers/temp-dir.js';
 
 /**
- * Optimistic concurrency (DESIGN.md decisions 2 and 3) with real processes. Children start
+ * Optimistic concurrency (docs/design.md decisions 2 and 3) with real processes. Children start
  * together behind a barrier; "gated" rounds additionally hold every child at its first commit
  * link until all are there, so they deterministically race for the same version.
  */

@@ -12,7 +12,7 @@ import { canonicalRows, rowObjects } from '../../helpers/rows.js';
 import { subdir } from '../../helpers/temp-dir.js';
 
 /**
- * Crash safety (DESIGN.md decision 2): a writer killed with SIGKILL at any point leaves the table
+ * Crash safety (docs/design.md decision 2): a writer killed with SIGKILL at any point leaves the table
  * at its old version or its new one, never in between; every version stays readable; the next
  * write succeeds. Deterministic crash points come from test/fixtures/children (hooks.mjs kills the
  * child around the put-if-absent link of a commit or checkpoint; writer.mjs around data files).

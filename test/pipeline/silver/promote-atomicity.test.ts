@@ -7,7 +7,7 @@ import { startUpstreamServer, type UpstreamServer } from '../../helpers/upstream
 import { routeKey, sampleLake, type SampleLake } from '../../helpers/sample-lake.js';
 
 /**
- * Atomicity of a promote (DESIGN.md decision 8): a reader in a second process queries silver in
+ * Atomicity of a promote (docs/design.md decision 8): a reader in a second process queries silver in
  * a loop while promotes replace one partition again and again; every read sees one whole version
  * (the other partition unchanged, the replaced one entirely from one bronze batch), never a mix
  * or a missing partition.
