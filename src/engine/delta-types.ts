@@ -123,6 +123,9 @@ export function storageCast(expr: string, type: DataType): string {
   return `CAST(${expr} AS ${sqlType(type)})`;
 }
 
+/** A timestamp partition value that names its zone (`…Z`, `…+01`, `…-05:00`) after its time of day. */
+const ZONED_TIMESTAMP = /\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$/i;
+
 /**
  * SQL that turns a partition value string from the log into a typed value
  * (PROTOCOL.md "Partition Value Serialization"); NULL stays NULL. A `timestamp` value may be
@@ -133,7 +136,8 @@ export function partitionValueSql(value: string | null, type: DataType): string 
   if (value === null) return `CAST(NULL AS ${sqlType(type)})`;
   const lit = `'${value.replace(/'/g, "''")}'`;
   if (type === 'binary') return `CAST(${lit} AS BLOB)`;
-  if (type === 'timestamp') return `CAST(${lit} AS TIMESTAMPTZ)`;
+  // A zone-less value is UTC (the protocol's reading, delta-rs's): pinned, so any session zone reads the same instant.
+  if (type === 'timestamp') return `CAST('${(ZONED_TIMESTAMP.test(value) ? value : `${value}+00`).replace(/'/g, "''")}' AS TIMESTAMPTZ)`;
   if (typeof type === 'string' && type !== 'string' && value === '') return `CAST(NULL AS ${sqlType(type)})`;
   return `CAST(${lit} AS ${sqlType(type)})`;
 }
@@ -141,6 +145,10 @@ export function partitionValueSql(value: string | null, type: DataType): string 
 /** Like `partitionValueSql`, for a VARCHAR expression holding the log string (NULL stays NULL). */
 export function partitionExprSql(expr: string, type: DataType): string {
   if (type === 'string') return `CAST(${expr} AS VARCHAR)`;
+  if (type === 'timestamp') {
+    const v = `NULLIF(${expr}, '')`;
+    return `CAST(CASE WHEN regexp_matches(${v}, '${ZONED_TIMESTAMP.source}') THEN ${v} ELSE ${v} || '+00' END AS TIMESTAMPTZ)`;
+  }
   if (type === 'binary') return `CAST(${expr} AS BLOB)`;
   return `CAST(NULLIF(${expr}, '') AS ${sqlType(type)})`;
 }

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../core/index.js';
-import type { Snapshot } from '../delta/index.js';
 import { ident, literal, openEngine, scanSql } from '../engine/index.js';
 import { lakeTempRoot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { listLakeTables } from './vacuum.js';
@@ -47,16 +46,6 @@ export interface DuckdbViewsResult {
   views: DuckdbView[];
 }
 
-/**
- * Timestamp partition values are UTC wall-clock strings, which the scan casts to TIMESTAMPTZ in
- * the session's time zone (ours is UTC; a DuckDB CLI's is local). Re-reading the cast value as a
- * wall-clock time in that same zone and pinning it to UTC gives the same instant everywhere.
- */
-export function zoneIndependentSql(sql: string, snapshot: Snapshot): string {
-  const columns = snapshot.partitionColumns.filter((c) => snapshot.schema.fields.some((f) => f.name === c && f.type === 'timestamp'));
-  if (columns.length === 0) return sql;
-  return `SELECT * REPLACE (${columns.map((c) => `timezone('UTC', CAST(${ident(c)} AS TIMESTAMP)) AS ${ident(c)}`).join(', ')}) FROM (${sql}) AS __scan`;
-}
 
 export function defaultDuckdbPath(lake: Pick<Lake, 'root'>): string {
   return path.join(lake.root, DUCKDB_FILE);
@@ -78,7 +67,8 @@ export async function writeDuckdbViews(lake: Lake, options: DuckdbViewsOptions =
       try {
         const snapshot = await tableSnapshot(lake, ref);
         // Deletion vectors inline into the SQL: the view cannot use the session's temp tables.
-        const sql = zoneIndependentSql(await scanSql(lake.engine, snapshot, { dvInlineRanges: Number.MAX_SAFE_INTEGER }), snapshot);
+        // Timestamp partition values name their zone or are pinned to UTC by the scan: any session zone reads the same instant.
+        const sql = await scanSql(lake.engine, snapshot, { dvInlineRanges: Number.MAX_SAFE_INTEGER });
         await db.run(`CREATE SCHEMA IF NOT EXISTS ${ident(layer)}`);
         await db.run(`CREATE OR REPLACE VIEW ${ident(layer)}.${ident(dataset)} AS ${sql}`);
         await db.run(`SELECT * FROM ${ident(layer)}.${ident(dataset)} LIMIT 0`);
