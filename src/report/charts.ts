@@ -63,7 +63,7 @@ export function timelineSpec(t: TableSummary): Spec {
         mark: { type: 'point', filled: true, size: 70, opacity: 1 },
         encoding: {
           x: { field: 'timestamp', type: 'temporal', scale: { type: 'utc' }, axis: UTC_AXIS },
-          y: { field: 'version', type: 'quantitative', axis: { title: 'version', tickMinStep: 1 } },
+          y: { field: 'version', type: 'quantitative', axis: { title: 'version', tickMinStep: 1, format: 'd' } },
           color,
           description: { field: 'description' },
         },
