@@ -2,7 +2,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, PIPELINE_VERSION } from '../../core/index.js';
 import type { Snapshot } from '../../delta/index.js';
-import { ident, literal } from '../../engine/index.js';
+import { ident, literal, scanSql } from '../../engine/index.js';
 import { findSnapshot, prepareQuery, resolveTable, writeTable, type TableRef, type WriteResult } from '../../table/index.js';
 import { displayPath, toRunError, type RunError } from '../run/index.js';
 import type { MartRule } from './mart-rule.js';
@@ -161,16 +161,42 @@ async function measureStaged(ctx: GoldContext, rule: MartRule, staged: string, o
   outcome.rows = Number(total?.n ?? 0);
 }
 
+/**
+ * A full rebuild forced by a source that changed not by season (an unpartitioned lookup such as
+ * silver.players): the seasons whose built rows equal the mart's current rows (same count, same
+ * order-independent digest of every column as text) are left as they are, so the commit — and
+ * the marts and readers downstream — see only the seasons that really changed. Undefined when it
+ * does not apply (a new or recreated mart, a mart not partitioned by season).
+ */
+async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, staged: string): Promise<{ keep: Set<string>; emptied: string[] } | undefined> {
+  const { rule, scope, mart } = plan;
+  if (scope.seasons || scope.recreate || !mart || rule.partitionBy.join(',') !== 'season' || mart.partitionColumns.join(',') !== 'season') return undefined;
+  const columns = mart.schema.fields.map((f) => f.name).filter((c) => c !== 'season');
+  const digest = (relation: string): string =>
+    `SELECT CAST(season AS VARCHAR) AS season, count(*) AS n, sum(hash(${columns.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')})::HUGEINT) AS h FROM ${relation} AS rows GROUP BY ALL`;
+  const current = `(${await scanSql(ctx.lake.engine, mart)})`;
+  const rows = await ctx.lake.engine.rows<{ season: string | null; built: string | null; now: string | null }>(
+    `SELECT coalesce(b.season, c.season) AS season, CAST(b.n AS VARCHAR) || ':' || CAST(b.h AS VARCHAR) AS built, CAST(c.n AS VARCHAR) || ':' || CAST(c.h AS VARCHAR) AS now
+     FROM (${digest(`read_parquet(${literal(staged)})`)}) AS b FULL JOIN (${digest(current)}) AS c ON b.season IS NOT DISTINCT FROM c.season`,
+  );
+  const keep = new Set(rows.filter((r) => r.built !== null && r.built === r.now).map((r) => String(r.season)));
+  const emptied = rows.filter((r) => r.built === null).map((r) => String(r.season));
+  return { keep, emptied };
+}
+
 /** One Delta commit of the staged rows, recording the rule and the source versions read. */
 async function commitMart(ctx: GoldContext, plan: MartPlan, staged: string, outcome: MartOutcome): Promise<WriteResult> {
   const { rule, scope, sources } = plan;
+  const kept = await seasonsToKeep(ctx, plan, staged);
+  const changedSeasons = kept ? Object.keys(outcome.rowsBySeason).filter((s) => !kept.keep.has(s)) : undefined;
+  const keepFilter = kept && kept.keep.size > 0 ? ` WHERE CAST(season AS VARCHAR) NOT IN (${[...kept.keep].map(literal).join(', ')})` : '';
   return writeTable(ctx.lake, {
     table: plan.ref,
-    source: `SELECT * FROM read_parquet(${literal(staged)})`,
-    mode: scope.seasons ? 'replace' : 'overwrite',
-    partitionBy: scope.seasons ? undefined : rule.partitionBy,
+    source: `SELECT * FROM read_parquet(${literal(staged)})${keepFilter}`,
+    mode: scope.seasons || kept ? 'replace' : 'overwrite',
+    partitionBy: scope.seasons || kept ? undefined : rule.partitionBy,
     schemaMode: scope.recreate ? 'overwrite' : 'strict',
-    replacePartitions: scope.seasons?.map((s) => ({ season: String(s) })),
+    replacePartitions: kept ? [...changedSeasons!, ...kept.emptied].map((s) => ({ season: s })) : scope.seasons?.map((s) => ({ season: String(s) })),
     configuration: plan.mart ? undefined : ctx.options.configuration,
     compression: ctx.options.catalog.lake.compression,
     rowGroupSize: ctx.options.catalog.lake.rowGroupSize,
@@ -193,6 +219,7 @@ async function commitMart(ctx: GoldContext, plan: MartPlan, staged: string, outc
         mode: scope.mode,
         reason: scope.reason,
         seasons: scope.seasons,
+        ...(kept ? { changed_seasons: [...changedSeasons!, ...kept.emptied].map(Number), unchanged_seasons: [...kept.keep].map(Number).sort((a, b) => a - b) } : {}),
         source_versions: outcome.sourceVersions,
         source_table_ids: Object.fromEntries(sources.filter((s) => s.snapshot).map((s) => [s.name, s.snapshot!.metadata.id])),
         missing_sources: outcome.missingSources,

@@ -166,6 +166,26 @@ describe('build-gold after upstream changes', () => {
     expect(new Set(actions.flatMap((a) => (a.kind === 'add' ? [a.add.partitionValues['season']] : a.kind === 'remove' ? [a.remove.partitionValues?.['season']] : [])))).toEqual(new Set(['2024']));
   });
 
+  it('a source that changed not by season (a new unpartitioned lookup) rebuilds every season, but commits only the seasons whose rows changed', async () => {
+    const before = await env.version('gold.fact_player_week');
+    await env.ingest(['player_ids']);
+    await env.promote({ datasets: ['player_ids'] });
+    const result = await build('gold-6');
+    const mart = outcome(result, 'fact_player_week');
+    expect([mart.status, mart.mode]).toEqual(['committed', 'full']);
+    const actions = await readCommit(resolveTable(env.lake, 'gold.fact_player_week').tableRoot, before! + 1);
+    const touched = actions.flatMap((a) => (a.kind === 'add' ? [a.add.partitionValues['season']] : a.kind === 'remove' ? [a.remove.partitionValues?.['season']] : []));
+    const info = actions.find((a) => a.kind === 'commitInfo');
+    const gold = (info?.kind === 'commitInfo' ? (info.commitInfo as Record<string, unknown>)['gold'] : undefined) as { changed_seasons: number[]; unchanged_seasons: number[] };
+    // The ids crosswalk maps PFR ids of snap counts and PFR stats, which this lake has none of:
+    // every season built equals the mart's.
+    expect(gold.unchanged_seasons).toEqual(Object.keys(mart.rowsBySeason).map(Number).sort((a, b) => a - b));
+    expect(gold.changed_seasons).toEqual([]);
+    expect(touched).toEqual([]);
+    // Recorded as built from the new source: the next build has nothing to do.
+    expect(outcome(await build('gold-7'), 'fact_player_week').status).toBe('unchanged');
+  });
+
   it('the marts built incrementally equal a full rebuild (the season contract holds): lake diff finds nothing', async () => {
     const before = new Map<string, number>();
     for (const mart of ['fact_game', 'fact_team_week', 'fact_player_week', 'dim_player']) before.set(mart, (await env.version(`gold.${mart}`))!);
