@@ -5,7 +5,7 @@ import { ident, literal, sqlType, toDeltaType } from '../../engine/index.js';
 import { compareSchemas, isEmptyDrift, materializeRawFile, readSourceSql, typedColumns, type Asset, type ColumnType, type ManifestEntry, type SchemaDrift } from '../upstream/index.js';
 import { findSnapshot, resolveTable, type Lake, type TableRef, writeTable } from '../../table/index.js';
 import type { DatasetDef } from '../catalog/index.js';
-import { partitionKeySql } from '../quality/index.js';
+import { partitionKeySql, rowsDigestSql } from '../quality/index.js';
 
 /**
  * Bronze: one append-only Delta table per dataset (`bronze.<dataset>`). Every upstream file
@@ -153,12 +153,11 @@ function appendSql(options: BronzeWriteOptions, plan: BronzePlan, typedSql: stri
     `${literal(upstreamVersion(entry))} AS upstream_version`,
     `${literal(options.runId)} AS run_id`,
   ];
-  return `SELECT ${[...bodyColumns(plan, true), ...stamps].join(', ')} FROM (${typedSql}) AS typed`;
+  return `SELECT ${[...bodyColumns(plan), ...stamps].join(', ')} FROM (${typedSql}) AS typed`;
 }
 
 /** The file's columns as bronze stores them: the typed columns, cast where the table's type wins. */
-function bodyColumns(plan: BronzePlan, aliased = false): string[] {
-  if (!aliased) return plan.incoming.map((c) => ident(c.name));
+function bodyColumns(plan: BronzePlan): string[] {
   return plan.incoming.map((c) => (plan.casts.has(c.name) ? `CAST(${ident(c.name)} AS ${sqlType(plan.casts.get(c.name)!)}) AS ${ident(c.name)}` : ident(c.name)));
 }
 
@@ -188,7 +187,7 @@ async function partitionDigests(lake: Lake, options: BronzeWriteOptions, plan: B
   const { dataset: def } = options;
   const columns = createHash('sha256').update(JSON.stringify(plan.incoming.map((c) => [c.name, plan.casts.get(c.name) ?? c.type]))).digest('hex').slice(0, 16);
   const rows = await lake.engine.rows<{ pk: string; n: bigint | number; h: bigint | number | null }>(
-    `SELECT pk, count(*) AS n, sum(h)::HUGEINT AS h FROM (SELECT ${partitionKeySql(def.partitions)} AS pk, hash(${bodyColumns(plan).join(', ')}) AS h FROM (SELECT ${bodyColumns(plan, true).join(', ')} FROM (${typedSql}) AS typed) AS typed) AS rows GROUP BY pk`,
+    rowsDigestSql(`(SELECT ${bodyColumns(plan).join(', ')} FROM (${typedSql}) AS typed)`, partitionKeySql(def.partitions), plan.incoming.map((c) => c.name)),
   );
   return new Map(rows.map((r) => [r.pk, `${columns}:${r.n}:${r.h ?? 0}`]));
 }

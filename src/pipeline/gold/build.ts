@@ -5,6 +5,7 @@ import type { Snapshot } from '../../delta/index.js';
 import { ident, literal, scanSql } from '../../engine/index.js';
 import { findSnapshot, prepareQuery, resolveTable, writeTable, type TableRef, type WriteResult } from '../../table/index.js';
 import { displayPath, toRunError, type RunError } from '../run/index.js';
+import { rowsDigestSql } from '../quality/index.js';
 import type { MartRule } from './mart-rule.js';
 import { pinnedSql, planScope, sourceStates, type GoldContext, type Scope, type SourceState } from './plan.js';
 
@@ -172,12 +173,11 @@ async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, staged: string): 
   const { rule, scope, mart } = plan;
   if (scope.seasons || scope.recreate || !mart || rule.partitionBy.join(',') !== 'season' || mart.partitionColumns.join(',') !== 'season') return undefined;
   const columns = mart.schema.fields.map((f) => f.name).filter((c) => c !== 'season');
-  const digest = (relation: string): string =>
-    `SELECT CAST(season AS VARCHAR) AS season, count(*) AS n, sum(hash(${columns.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')})::HUGEINT) AS h FROM ${relation} AS rows GROUP BY ALL`;
+  const digest = (relation: string): string => rowsDigestSql(relation, 'CAST(season AS VARCHAR)', columns, { asText: true });
   const current = `(${await scanSql(ctx.lake.engine, mart)})`;
   const rows = await ctx.lake.engine.rows<{ season: string | null; built: string | null; now: string | null }>(
-    `SELECT coalesce(b.season, c.season) AS season, CAST(b.n AS VARCHAR) || ':' || CAST(b.h AS VARCHAR) AS built, CAST(c.n AS VARCHAR) || ':' || CAST(c.h AS VARCHAR) AS now
-     FROM (${digest(`read_parquet(${literal(staged)})`)}) AS b FULL JOIN (${digest(current)}) AS c ON b.season IS NOT DISTINCT FROM c.season`,
+    `SELECT coalesce(b.pk, c.pk) AS season, CAST(b.n AS VARCHAR) || ':' || CAST(b.h AS VARCHAR) AS built, CAST(c.n AS VARCHAR) || ':' || CAST(c.h AS VARCHAR) AS now
+     FROM (${digest(`read_parquet(${literal(staged)})`)}) AS b FULL JOIN (${digest(current)}) AS c ON b.pk IS NOT DISTINCT FROM c.pk`,
   );
   const keep = new Set(rows.filter((r) => r.built !== null && r.built === r.now).map((r) => String(r.season)));
   const emptied = rows.filter((r) => r.built === null).map((r) => String(r.season));

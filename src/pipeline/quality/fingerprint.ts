@@ -15,6 +15,17 @@ export interface PartitionFingerprint {
   maxIngestedAt: string | null;
 }
 
+/**
+ * Per group of `relation` (`keyExpr AS pk`): its row count `n` and an order-independent digest `h`
+ * of its rows (the sum of each row's hash over `columns`), so two relations hold the same rows
+ * where both agree. `asText` hashes the values cast to text, for relations whose column types may
+ * differ (staged Parquet against a Delta scan); otherwise the typed values are hashed.
+ */
+export function rowsDigestSql(relation: string, keyExpr: string, columns: readonly string[], options: { asText?: boolean } = {}): string {
+  const values = columns.map((c) => (options.asText ? `CAST(${ident(c)} AS VARCHAR)` : ident(c)));
+  return `SELECT ${keyExpr} AS pk, count(*) AS n, sum(hash(${values.join(', ')}))::HUGEINT AS h FROM ${relation} AS rows GROUP BY ALL`;
+}
+
 export function keyJsonSql(columns: readonly string[]): string {
   return `to_json([${columns.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')}])`;
 }

@@ -2,7 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
 import { ident, literal, scanSql } from '../../engine/index.js';
-import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, type CheckContext } from '../quality/index.js';
+import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, rowsDigestSql, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
 import type { TableWrite } from '../../table/index.js';
@@ -37,44 +37,45 @@ export async function stagePromote(
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
     const file = path.join(staging, `g${staged.length}.parquet`);
     const progress = task.item(groupLabel(group), { step: 'stage' });
-    let direct = false;
+    const bronzeFiles = group.flatMap(([, item]) => item.files);
     try {
-      direct = write !== undefined && (await writesDirect(ctx, plan, group));
+      // The group's rows (`candidate`) and the rule's rows over its bronze files (`incoming`), and where they went.
+      let candidate: string;
+      let incoming: string;
+      let bytes: number;
+      const direct = write !== undefined && (await writesDirect(ctx, plan, group));
       if (direct) {
         // Straight into the table's final files (still the `stage` step); the gates then read the rule's rows again.
-        const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles: group.flatMap(([, item]) => item.files) });
-        const adds = await write!.writeFiles([rows]);
-        const incoming = `(${rows})`;
-        progress.step('check');
-        const parts = await measureGroup(ctx, plan, group, incoming, incoming);
-        outcome.partitions.push(...parts);
-        const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
-        outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: incoming, incoming })));
-        progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes: adds.reduce((n, a) => n + a.size, 0), units: group.length });
-        continue;
+        const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles });
+        const adds = await write.writeFiles([rows]);
+        candidate = incoming = `(${rows})`;
+        bytes = adds.reduce((n, a) => n + a.size, 0);
+      } else {
+        const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
+        incoming = `(${await stagePartitions(lake.engine, {
+          rule,
+          partitionColumns: def.partitions,
+          bronze: plan.bronzeSnapshot,
+          bronzeFiles,
+          silver: plan.silverSnapshot,
+          silverFiles: existing,
+          file,
+          compression: ctx.options.catalog.lake.compression,
+        })})`;
+        candidate = `read_parquet(${literal(file)})`;
+        bytes = (await stat(file)).size;
+        staged.push(file);
       }
-      const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
-      const incomingSql = await stagePartitions(lake.engine, {
-        rule,
-        partitionColumns: def.partitions,
-        bronze: plan.bronzeSnapshot,
-        bronzeFiles: group.flatMap(([, item]) => item.files),
-        silver: plan.silverSnapshot,
-        silverFiles: existing,
-        file,
-        compression: ctx.options.catalog.lake.compression,
-      });
       progress.step('check');
-      const incoming = `(${incomingSql})`;
-      const parts = await measureGroup(ctx, plan, group, `read_parquet(${literal(file)})`, incoming);
-      if (outcome.mode === 'incremental') {
+      const parts = await measureGroup(ctx, plan, group, candidate, incoming);
+      if (!direct && outcome.mode === 'incremental') {
         const same = await unchangedPartitions(ctx, plan, group, file);
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
       }
       outcome.partitions.push(...parts);
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
-      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate: `read_parquet(${literal(file)})`, incoming })));
-      progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes: (await stat(file)).size, units: group.length });
+      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming })));
+      progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
     } catch (error) {
       progress.finish({ status: 'failed', units: 0 });
       if (isLakeError(error, 'SQL_ERROR')) {
@@ -85,7 +86,6 @@ export async function stagePromote(
       }
       throw error;
     }
-    staged.push(file);
   }
   return staged;
 }
@@ -158,13 +158,11 @@ async function unchangedPartitions(ctx: PromoteContext, plan: PromotePlan, group
   const silverContent = silverSnapshot.schema.fields.map((f) => f.name).filter((c) => !skip.has(c));
   // A column only one side has makes every row differ: not unchanged.
   if (content.length !== silverContent.length || content.some((c) => !silverContent.includes(c))) return new Set();
-  const pk = partitionKeySql(def.partitions);
-  const digest = (source: string): string =>
-    `SELECT ${pk} AS pk, count(*) AS n, sum(hash(${content.map((c) => `CAST(${ident(c)} AS VARCHAR)`).join(', ')})::HUGEINT) AS h FROM (${source}) AS rows GROUP BY ALL`;
+  const digest = (relation: string): string => rowsDigestSql(relation, partitionKeySql(def.partitions), content, { asText: true });
   const silverScan = await scanSql(engine, { ...silverSnapshot, files: merged.flatMap(([key]) => silverGroups.get(key)!.files) });
   const rows = await engine.rows<{ pk: string; n_new: bigint; n_old: bigint | null }>(
-    `SELECT s.pk, s.n AS n_new, o.n AS n_old FROM (${digest(`SELECT * FROM read_parquet(${literal(file)})`)}) AS s
-     JOIN (${digest(silverScan)}) AS o ON o.pk = s.pk AND o.n = s.n AND o.h = s.h`,
+    `SELECT s.pk, s.n AS n_new, o.n AS n_old FROM (${digest(`read_parquet(${literal(file)})`)}) AS s
+     JOIN (${digest(`(${silverScan})`)}) AS o ON o.pk = s.pk AND o.n = s.n AND o.h = s.h`,
   );
   const wanted = new Set(merged.map(([key]) => key));
   return new Set(rows.map((r) => r.pk).filter((k) => wanted.has(k)));
