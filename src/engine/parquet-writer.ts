@@ -276,20 +276,25 @@ async function outOfOrder(engine: Engine, relation: string, order: readonly stri
  * all, it is rewritten sorted. Otherwise one sorted COPY.
  */
 async function writeOrdered(options: WriteFilesOptions, rowsSql: string, order: readonly string[], file: string, copyOptions: string): Promise<ReturnStatsRow[]> {
+  if (order.length === 0) return runCopy(options, `COPY (${rowsSql}) TO ${literal(file)} ${copyOptions}`);
+  return (await writeInArrivalOrder(options, rowsSql, order, file, copyOptions)) ?? runCopy(options, `COPY (${rowsSql} ORDER BY ${order.map(ident).join(', ')}) TO ${literal(file)} ${copyOptions}`);
+}
+
+/** The unsorted COPY of `writeOrdered`, under preserve_insertion_order; undefined (no file left) when the rows are not in order. */
+async function writeInArrivalOrder(options: WriteFilesOptions, rowsSql: string, order: readonly string[], file: string, copyOptions: string): Promise<ReturnStatsRow[] | undefined> {
   const { engine } = options;
-  const sorted = `COPY (${rowsSql}${order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : ''}) TO ${literal(file)} ${copyOptions}`;
-  if (order.length === 0) return runCopy(options, sorted);
+  const keys = order.map(ident).join(', ');
   await engine.run('SET preserve_insertion_order = true');
   try {
-    const keys = order.map(ident).join(', ');
     const arriving = `(SELECT ${keys}, row_number() OVER () AS __lake_rn FROM (${rowsSql}) AS src) AS arriving`;
-    if ((await outOfOrder(engine, arriving, order).catch(() => 1)) > 0) return await runCopy(options, sorted);
+    if ((await outOfOrder(engine, arriving, order).catch(() => 1)) > 0) return undefined;
     const rows = await runCopy(options, `COPY (${rowsSql}) TO ${literal(file)} ${copyOptions}`);
     const written = `(SELECT ${keys}, file_row_number + 1 AS __lake_rn FROM read_parquet(${literal(file)}, file_row_number = true)) AS written`;
     if ((await outOfOrder(engine, written, order).catch(() => 1)) === 0) return rows;
     await rm(file, { force: true });
-    return await runCopy(options, sorted);
+    return undefined;
   } finally {
+    // The sorted COPY (and everything else) streams with it off again.
     await engine.run('SET preserve_insertion_order = false');
   }
 }
