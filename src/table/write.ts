@@ -125,7 +125,7 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
  * for a caller that checks what it wrote before committing (the promote writes a group's final
  * files, then runs its quality gates over them). Each `writeFiles` is one write attempt (its own
  * file prefix); `discard` removes every attempt's files and new folders, the table unchanged.
- * `options.source` is only described (for the schema), never read.
+ * `beginWrite` only describes `options.source` (for the schema); the rows come from `writeFiles`.
  */
 export interface TableWrite {
   /** Writes the rows of each source (whole partitions each), one after the other; returns their add actions. */
@@ -163,8 +163,9 @@ export async function beginWrite(lake: Lake, options: WriteOptions): Promise<Tab
   };
   return {
     async writeFiles(sources) {
+      if (sources.length === 0) return [];
       const attempt = await writeAttemptFiles(lake, options.table, {
-        source: sources[0] ?? options.source,
+        source: sources[0]!,
         sourceParts: sources.length > 1 ? sources : undefined,
         schema: plan.schema,
         partitionColumns: plan.partitionColumns,

@@ -41,7 +41,7 @@ export async function commitPromote(ctx: PromoteContext, plan: PromotePlan, writ
   const same = outcome.partitions.filter((p) => p.contentUnchanged).map((p) => literal(partitionKeyOf(plan.def.partitions, p.partition)));
   const keep = same.length > 0 ? ` WHERE ${partitionKeySql(plan.def.partitions)} NOT IN (${same.join(', ')})` : '';
   // One staged group at a time: the write's sort and memory stay within one group.
-  if (staged.length > 0) await write.writeFiles(staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})${keep}`));
+  await write.writeFiles(staged.map((file) => `SELECT * FROM read_parquet(${literal(file)})${keep}`));
   const result = await write.commit({
     replacePartitions: outcome.partitions.filter((p) => !p.contentUnchanged).map((p) => p.partition),
     commitMetadata: lineageMetadata(ctx, plan, outcome, started),
