@@ -17,10 +17,10 @@ const OUT = 'docs/commands.md';
 const EXIT_MEANING = {
   0: 'success',
   1: 'anything unexpected: a bug; please report it with the command you ran',
-  2: 'usage or configuration: a bad flag or value, an unknown table or version, a folder that is not a table, a path given to `--file`, `--dictionary` or `--root` that cannot be used, an invalid catalog or environment variable',
+  2: 'usage or configuration: a bad flag or value, an unknown table or version, a folder that is not a table, a path given to `--file`, `--dictionary` or `--root` that cannot be used, an invalid catalog or environment variable, an object store that does not enforce conditional writes (`STORAGE_UNSAFE`), a DuckDB extension that is not installed (`EXTENSION_MISSING`)',
   3: 'data: schema mismatch, bad or unreadable input, a missing data file, an unsupported Delta feature, a failed quality gate',
   4: 'conflict: a concurrent commit won (`DELTA_COMMIT_CONFLICT`) or another run holds the lake lock (`LOCK_BUSY`); nothing was committed',
-  5: 'environment: upstream unreachable, disk full, or DuckDB out of memory even with spilling; nothing was committed: fix the environment and rerun',
+  5: 'environment: upstream unreachable, disk full, the object store refusing or unreachable (`STORAGE_ERROR`), or DuckDB out of memory even with spilling; nothing was committed: fix the environment and rerun',
 };
 
 /** Prose from a help text, safe in Markdown and in a table cell (`<path>` would be read as an HTML tag). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Places DuckDB's delta extension where our in-process DuckDB loads it from, offline-capable
-// (docs/design.md decision 5). Needs `npm run build` first.
-//   node scripts/install-delta-extension.mjs [--from <delta.duckdb_extension|wheel.whl>] [--force] [--json]
+// Places DuckDB's delta extension (or, with --name httpfs, the httpfs extension a lake on S3 needs)
+// where our in-process DuckDB loads it from, offline-capable (docs/design.md decision 5, docs/s3.md).
+// Needs `npm run build` first.
+//   node scripts/install-delta-extension.mjs [--name delta|httpfs] [--from <name.duckdb_extension|wheel.whl>] [--force] [--json]
 // Without --from: keeps a working install, else `pip download duckdb-extension-delta==<DuckDB version>`,
 // else DuckDB's own INSTALL delta. Exit codes follow the CLI contract (2 bad --from, 1 otherwise).
 import { existsSync } from 'node:fs';
@@ -16,15 +17,15 @@ const entry = path.join(root, 'dist', 'engine', 'index.js');
 let args;
 try {
   args = parseArgs({
-    options: { from: { type: 'string' }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { name: { type: 'string', default: 'delta' }, from: { type: 'string' }, force: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     strict: true,
   }).values;
 } catch (error) {
-  process.stderr.write(`error [USAGE]: ${error.message}\nusage: node scripts/install-delta-extension.mjs [--from <file|wheel>] [--force] [--json]\n`);
+  process.stderr.write(`error [USAGE]: ${error.message}\nusage: node scripts/install-delta-extension.mjs [--name delta|httpfs] [--from <file|wheel>] [--force] [--json]\n`);
   process.exit(2);
 }
 if (args.help) {
-  process.stdout.write('usage: node scripts/install-delta-extension.mjs [--from <delta.duckdb_extension|wheel.whl>] [--force] [--json]\n');
+  process.stdout.write('usage: node scripts/install-delta-extension.mjs [--name delta|httpfs] [--from <delta.duckdb_extension|wheel.whl>] [--force] [--json]\n');
   process.exit(0);
 }
 if (!existsSync(entry)) {
@@ -34,12 +35,12 @@ if (!existsSync(entry)) {
 
 const { installDeltaExtension } = await import(pathToFileURL(entry).href);
 try {
-  const result = await installDeltaExtension({ from: args.from, force: args.force, python: process.env.LAKE_PYTHON });
+  const result = await installDeltaExtension({ name: args.name, from: args.from, force: args.force, python: process.env.LAKE_PYTHON });
   if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
     for (const s of result.skipped) process.stdout.write(`skipped ${s.source}: ${s.reason}\n`);
     process.stdout.write(
-      `delta extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) loads from ${result.path} [source: ${result.source}${result.origin ? ` ${result.origin}` : ''}]\n`,
+      `${args.name} extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) loads from ${result.path} [source: ${result.source}${result.origin ? ` ${result.origin}` : ''}]\n`,
     );
   }
 } catch (error) {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs the interop oracles into .venv: delta-rs and DuckDB's delta extension for Python
-# (pinned in test/interop/requirements.txt), then Spark (pyspark + delta-spark, pinned in
-# test/interop/requirements-spark.txt; ~470 MB, its own step; skip it with ORACLES_SPARK=0).
+# Installs the interop oracles into .venv: delta-rs and DuckDB's delta extension for Python, moto's
+# S3 server, boto3 and DuckDB's httpfs (pinned in test/interop/requirements.txt), then Spark
+# (pyspark + delta-spark, pinned in test/interop/requirements-spark.txt; ~470 MB, its own step;
+# skip it with ORACLES_SPARK=0) and Spark's jars from Maven Central: delta-spark, and for s3a://
+# hadoop-aws with the AWS SDK v2 modules it needs (~17 MB in all, pinned in
+# test/interop/oracles/spark_server.py, kept in .venv/spark-ivy).
 # Idempotent: a venv that already satisfies the pins is left alone without asking the package
-# index. Spark also needs Java 17+ on PATH; delta-spark's jars are fetched from Maven Central by
-# the first Spark session (test/interop/oracles/spark_server.py) into .venv/spark-ivy.
+# index, and jars already fetched for the same pins are not resolved again. Spark also needs
+# Java 17+ on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +23,8 @@ install_pins() {
   local requirements=$1 what=$2 satisfied=1 frozen line pin
   frozen=$(.venv/bin/python -m pip freeze --disable-pip-version-check 2>/dev/null | tr '[:upper:]_' '[:lower:]-')
   while IFS= read -r line; do
-    pin=$(printf '%s' "${line%%#*}" | tr -d '[:space:]' | tr '[:upper:]_' '[:lower:]-')
+    # `pip freeze` names a package without its extras: moto[server]==5.2.5 is frozen as moto==5.2.5.
+    pin=$(printf '%s' "${line%%#*}" | tr -d '[:space:]' | tr '[:upper:]_' '[:lower:]-' | sed 's/\[[^]]*\]//')
     [ -z "$pin" ] && continue
     if ! printf '%s\n' "$frozen" | grep -qxF "$pin"; then
       satisfied=0
@@ -36,13 +40,21 @@ install_pins() {
 }
 
 install_pins test/interop/requirements.txt oracle
-.venv/bin/python -c 'import deltalake, duckdb, duckdb_extension_delta, pyarrow; print("setup-oracles: deltalake", deltalake.__version__, "| duckdb", duckdb.__version__, "| pyarrow", pyarrow.__version__)'
+.venv/bin/python -c 'import deltalake, duckdb, duckdb_extension_delta, duckdb_extension_httpfs, pyarrow, boto3, moto; print("setup-oracles: deltalake", deltalake.__version__, "| duckdb", duckdb.__version__, "| pyarrow", pyarrow.__version__, "| boto3", boto3.__version__, "| moto", moto.__version__)'
 
 if [ "${ORACLES_SPARK:-1}" != 0 ]; then
   install_pins test/interop/requirements-spark.txt Spark
   .venv/bin/python -c 'import pyspark; from importlib.metadata import version; print("setup-oracles: pyspark", pyspark.__version__, "| delta-spark", version("delta-spark"))'
   if command -v java > /dev/null; then
     echo "setup-oracles: $(java -version 2>&1 | head -n 1)"
+    # Spark's jars through Spark's own Ivy, exactly as the Spark suite's session resolves them.
+    started=$(date +%s)
+    fetched=$(.venv/bin/python test/interop/oracles/spark_server.py --fetch-jars 2> .venv/spark-fetch.log) || {
+      cat .venv/spark-fetch.log >&2
+      echo "setup-oracles: fetching Spark's jars failed: $fetched" >&2
+      exit 1
+    }
+    echo "setup-oracles: Spark jars $fetched in $(($(date +%s) - started)) s"
   else
     echo "setup-oracles: java is not on PATH: the Spark suite needs Java 17+ (apt-get install -y openjdk-17-jre-headless)" >&2
   fi

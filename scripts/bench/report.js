@@ -5,7 +5,8 @@ export const TARGETS = {
   writeVsDuckdb: 1.1,
   writeVsDeltars: 1.0,
   snapshotMs: 300,
-  snapshotVsDeltars: 1.0,
+  /** Issue 17: ≤ 0.5× delta-rs (issue 8 asked ≤ 1.0×). */
+  snapshotVsDeltars: 0.5,
   travelVsDuckdb: 1.05,
   /** Issue 8: `auto` is never the slower choice by more than 5 %: auto / min(native, extension). */
   autoVsBestReader: 1.05,
@@ -88,7 +89,7 @@ export function renderReport(r) {
         [`write, ${fmtInt(rows)} rows × ${r.columns.length} cols`, ms(w.ours.ms), `delta-rs write_deltalake: ${ms(w.deltars.ms)}`, fmtRatio(writeVsDeltars), '< 1.00× (faster)', verdict(writeVsDeltars < TARGETS.writeVsDeltars), cpuRatio(w.ours, w.deltars)],
         ...[...snaps.map((x) => ({ ...x, what: 'snapshot load' })), ...readSnaps.map((x) => ({ ...x, what: 'snapshot load for a read (no stats)' }))].flatMap(({ what, label, s, okAbs, okRel }) => [
           [`${what}, ${label}`, ms(s.ours.ms), `—`, '—', `< ${TARGETS.snapshotMs} ms`, verdict(okAbs), '—'],
-          [`${what}, ${label}`, ms(s.ours.ms), `delta-rs DeltaTable + file_uris(): ${ms(s.deltars.ms)}`, fmtRatio(ratio(s.ours.ms, s.deltars.ms)), '≤ 1.00×', verdict(okRel), cpuRatio(s.ours, s.deltars)],
+          [`${what}, ${label}`, ms(s.ours.ms), `delta-rs DeltaTable + file_uris(): ${ms(s.deltars.ms)}`, fmtRatio(ratio(s.ours.ms, s.deltars.ms)), `≤ ${TARGETS.snapshotVsDeltars.toFixed(2)}×`, verdict(okRel), cpuRatio(s.ours, s.deltars)],
         ]),
         ...readers.map(([reader, t]) => [
           `time travel, count + sum at v${travel.setup.queriedVersion}, LAKE_READER=${reader}`,
@@ -177,13 +178,13 @@ export function renderReport(r) {
       `Generation took ${ms(snapshot.gen.ms)} (not timed as a benchmark).`,
   );
   p();
-  p('- **ours**: `loadSnapshot(tableRoot, duckdbCheckpointReader(engine), { version })` in a fresh process (DuckDB engine opened before timing).');
+  p('- **ours**: `loadSnapshot(tableRoot, duckdbCheckpointReader(engine, { cacheDir }), { version })` in a fresh process (DuckDB engine opened before timing), with the parsed-checkpoint cache a lake keeps in its temp folder (filled by one untimed load first; the checkpoint\'s adds come back as columns and one object is built per active file). `node scripts/bench/reads.js` also times the first load of a checkpoint, without the cache.');
   p('- **ours, for a read (no stats)**: the same with `{ version, stats: false }`, the load `lake sql` / `runQuery` does: the checkpoint is read without the per-file `stats` (most of its bytes); the same files come back (checked every run), and such a snapshot is never written back as a checkpoint.');
   p('- **delta-rs**: `DeltaTable(path, version=…)` then `.file_uris()` to force the file list (deltalake 1.x has no `.files()`), in a fresh process (`import deltalake` not timed).');
   p();
   p(
     table(
-      ['version', 'ours median', 'ours range', 'ours CPU', 'ours peak RSS', 'delta-rs median', 'delta-rs range', 'delta-rs CPU', 'delta-rs peak RSS', 'ratio', 'CPU ratio', `< ${TARGETS.snapshotMs} ms`, '≤ delta-rs'],
+      ['version', 'ours median', 'ours range', 'ours CPU', 'ours peak RSS', 'delta-rs median', 'delta-rs range', 'delta-rs CPU', 'delta-rs peak RSS', 'ratio', 'CPU ratio', `< ${TARGETS.snapshotMs} ms`, `≤ ${TARGETS.snapshotVsDeltars}× delta-rs`],
       [...snaps, ...readSnaps.map((x) => ({ ...x, label: `${x.label}, for a read (no stats)` }))].map(({ label, s, okAbs, okRel }) => [
         label,
         ms(s.ours.ms),

@@ -15,7 +15,7 @@ export const COMMAND_INDEX: readonly IndexedCommand[] = [
   {"name":"sql","term":"sql [options] [query]","description":"run DuckDB SQL over lake tables (layer.dataset, e.g. silver.pbp); supports t AT (VERSION => n), t AT (TIMESTAMP => '…'), delta_scan('<path>'[, version => n]), DESCRIBE / SUMMARIZE / SHOW of a table","module":"table"},
   {"name":"history","term":"history [options] <table>","description":"a table's commits, newest first: version, time, operation, run, rows and partitions","module":"table"},
   {"name":"checkpoint","term":"checkpoint [options] <table>","description":"write a checkpoint of the latest version (readers then skip replaying older commits)","module":"table"},
-  {"name":"extension","term":"extension","description":"DuckDB's delta extension, for the extension reader (works offline from a wheel or file)","module":"tools"},
+  {"name":"extension","term":"extension","description":"DuckDB's delta extension (the extension reader) and httpfs (lakes on S3), installed offline from a wheel or file","module":"tools"},
   {"name":"doctor","term":"doctor [options]","description":"DuckDB version, reader in use, extension status, lake root, and whether every table opens","module":"tools"},
   {"name":"demo","term":"demo [options]","description":"the whole pipeline on the shipped real nflverse sample, offline: bootstrap from a local server, promote, build-gold, queries, a stat correction, time travel, history","module":"tools"},
   {"name":"bootstrap","term":"bootstrap [options]","description":"historical backfill of the nflverse datasets into bronze (idempotent: unchanged files commit nothing)","module":"ingest"},

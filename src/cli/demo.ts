@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeError, errnoCode, systemClock } from '../core/index.js';
+import { resolveLocation } from '../storage/index.js';
 import { loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings, runIngest, type IngestCommand, buildGold, runPromote, startLocalUpstream, type GoldRunResult } from '../pipeline/index.js';
 import { openLake, resolveTable, runQuery, tableHistory, writeDuckdbViews, type Lake } from '../table/index.js';
 import { plural, renderRows } from './render.js';
@@ -131,7 +132,7 @@ export async function runDemo(options: DemoOptions): Promise<string> {
   const started = Date.now();
   const sideDir = options.root === undefined && options.lakeRoot !== undefined;
   const dir = path.resolve(options.root ?? (await mkdtemp(path.join(tmpdir(), 'lake-demo-'))));
-  const root = sideDir ? path.resolve(options.lakeRoot!) : path.join(dir, 'tables');
+  const root = sideDir ? resolveLocation(options.lakeRoot!) : path.join(dir, 'tables');
   const scratch = path.join(dir, '.sample-server');
   await mkdir(scratch, { recursive: true }).catch((cause: unknown) => {
     throw new LakeError('USAGE', `--root ${options.root ?? dir}: cannot create the demo folder there (${errnoCode(cause) ?? String(cause)})`, {
@@ -185,7 +186,7 @@ export async function runDemo(options: DemoOptions): Promise<string> {
     out(`done in ${((Date.now() - started) / 1000).toFixed(1)} s. Lake root: ${root}\n`);
     const lake_ = lakeCommand();
     out('Next, from this folder:\n');
-    if (options.defaultRoot === undefined || path.resolve(options.defaultRoot) !== root) out(`  export LAKE_ROOT=${root}\n`);
+    if (options.defaultRoot === undefined || resolveLocation(options.defaultRoot) !== root) out(`  export LAKE_ROOT=${root}\n`);
     out(`  ${lake_} sql --file ${typed(path.join(PACKAGE_ROOT, 'sql', 'queries', 'qb_cpoe_vs_epa.sql'))}\n`);
     out(`  ${lake_} sql "SELECT * FROM gold.fact_team_week AT (VERSION => ${teamWeek.version}) WHERE team = 'KC'"\n`);
     out(`  ${lake_} diff gold.fact_team_week --from ${teamWeek.version}\n`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
+import { resolveLocation } from '../storage/index.js';
 import type { Lake } from '../table/index.js';
 
 /**
@@ -60,7 +60,7 @@ export async function resolveLakeRoot(): Promise<string> {
     const { budgetFromEnv } = await import('./lake-session.js');
     budgetFromEnv(process.env);
   }
-  return path.resolve(root ? root : 'tables');
+  return resolveLocation(root ? root : 'tables');
 }
 
 /**

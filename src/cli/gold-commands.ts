@@ -127,7 +127,7 @@ function goldFailure(result: GoldRunResult, logFile?: string): Error {
 }
 
 /** Promote then build-gold under one run id (the `--build-gold` flag of the ingest commands). */
-async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number; progress?: ProgressMode; validate?: boolean }): Promise<void> {
+async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number; progress?: ProgressMode; validate?: boolean; qualityDir?: string }): Promise<void> {
   const { catalog, settings } = settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const runId = newRunId(Date.now());
   const { logger } = createRunLogger(settings.logsDir, runId);
@@ -139,7 +139,8 @@ async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: 
     const configuration = retention(settings);
     const cwd = process.cwd();
     if (opts.validate === false) io.err(`warning: --no-validate: quality gates are NOT enforced in the promote of run ${runId} (recorded as validate: false in each commit and the run log)\n`);
-    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, validate: opts.validate !== false, configuration, cwd, logger, progress });
+    const reportDir = opts.qualityDir === undefined ? undefined : path.resolve(opts.qualityDir);
+    promote = await runPromote({ catalog, lake, runId, datasets: list(opts.datasets), maxWorkers: opts.maxWorkers ?? settings.maxWorkers, validate: opts.validate !== false, reportDir, configuration, cwd, logger, progress });
     gold = await buildGold({ catalog, lake, runId, configuration, cwd, logger, progress });
     if (promote.commits + gold.commits > 0) await refreshDuckdbViews(lake);
   } finally {
@@ -214,12 +215,14 @@ function addBuildGoldFlag(program: Command, io: GoldIo): void {
     if (!command) continue;
     command.option('--build-gold', 'after the ingest: lake promote (these datasets) and lake build-gold, under one run id');
     command.option('--no-validate', 'with --build-gold: promote even when a quality gate fails (reported, recorded as validate: false); never the default');
+    command.option('--quality-dir <dir>', "with --build-gold: where the promote's quality reports go, as lake promote --quality-dir (default: quality/ beside the catalog)");
     command.hook('preAction', (cmd) => {
-      const opts = cmd.opts<{ buildGold?: boolean; validate?: boolean }>();
+      const opts = cmd.opts<{ buildGold?: boolean; validate?: boolean; qualityDir?: string }>();
       if (opts.validate === false && !opts.buildGold) throw new LakeError('USAGE', `--no-validate only applies to the promote of --build-gold (lake ${name} itself runs no quality gate)`, { hint: `Add --build-gold, or run lake promote --no-validate after the ingest.` });
+      if (opts.qualityDir !== undefined && !opts.buildGold) throw new LakeError('USAGE', `--quality-dir only applies to the promote of --build-gold (lake ${name} itself writes no quality report)`, { hint: 'Add --build-gold, or pass --quality-dir to lake promote.' });
     });
     command.hook('postAction', async (cmd) => {
-      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; progress?: ProgressMode; validate?: boolean }>();
+      const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; progress?: ProgressMode; validate?: boolean; qualityDir?: string }>();
       if (!opts.buildGold || opts.dryRun) return;
       await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets });
     });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
 import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackRunResult } from '../pipeline/index.js';
-import { diffTable, parseAsOf, parseTimestamp, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
+import { diffTable, parseAsOf, parseTimestamp, duckdbS3Setup, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';
 import { waitOption, withLake, withWritableLake, type LockOptions } from './lake-session.js';
 import { plural, renderRows } from './render.js';
 
@@ -226,7 +226,9 @@ async function duckdb(io: MaintenanceIo, opts: { out?: string; json?: boolean })
     else {
       const ok = result.views.filter((v) => !v.error);
       io.out(`${result.path}: ${ok.length} view${ok.length === 1 ? '' : 's'} (${ok.map((v) => `${v.view}@v${v.version}`).join(', ') || 'no tables'})\n`);
-      io.out(`query it with: duckdb ${result.path} -c "SELECT count(*) FROM ${ok[0]?.view ?? 'silver.<dataset>'}"\n`);
+      const setup = await duckdbS3Setup(lake);
+      if (setup) io.out(`the views read S3: in duckdb, first run (with your credentials): ${setup}\n`);
+      io.out(`query it with: duckdb ${result.path} -c "${setup ? `${setup} ` : ''}SELECT count(*) FROM ${ok[0]?.view ?? 'silver.<dataset>'}"\n`);
     }
     const failed = result.views.filter((v) => v.error);
     if (failed.length > 0) {

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_CATALOG_FILE, ENV, defaultReportDir } from '../pipeline/index.js';
 import { openLake } from '../table/index.js';
 import { loadSettings } from './lake-session.js';
+import { localStateDir } from '../storage/index.js';
 
 /** `lake report`: renders src/report (loaded on use: Vega is only needed by this command). */
 export interface ReportIo {
@@ -23,7 +24,8 @@ interface ReportCommandOptions {
 
 /** The folder `lake report` and `lake demo` write to by default: `<lake root>/report`. */
 export function defaultReportOut(root: string): string {
-  return path.join(root, 'report');
+  // A lake on S3 keeps its report in its local folder (docs/s3.md "What stays local").
+  return path.join(localStateDir(root) ?? root, 'report');
 }
 
 /** Opens the page with the desktop's opener; a machine without one gets a notice, not an error. */

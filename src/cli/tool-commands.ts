@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LakeError } from '../core/index.js';
-import { installDeltaExtension } from '../engine/index.js';
+import { INSTALLABLE_EXTENSIONS, installDeltaExtension, type InstallableExtension } from '../engine/index.js';
 import { doctor } from '../pipeline/index.js';
 import { runDemo } from './demo.js';
 import { renderDoctor } from './doctor.js';
@@ -9,10 +9,14 @@ import { printJson, type Io } from './io.js';
 
 /** `lake extension install | doctor | demo`. */
 
-async function extensionInstall(io: Io, opts: { from?: string; force?: boolean; json?: boolean }): Promise<void> {
-  const result = await installDeltaExtension({ from: opts.from, force: opts.force, python: process.env['LAKE_PYTHON'] });
+async function extensionInstall(io: Io, name: string | undefined, opts: { from?: string; force?: boolean; json?: boolean }): Promise<void> {
+  const extension = (name ?? 'delta') as InstallableExtension;
+  if (!(INSTALLABLE_EXTENSIONS as readonly string[]).includes(extension)) {
+    throw new LakeError('USAGE', `extension ${name}: the lake installs ${INSTALLABLE_EXTENSIONS.join(' and ')}`, { hint: 'Run `lake extension install delta` (the extension reader) or `lake extension install httpfs` (lakes on S3).' });
+  }
+  const result = await installDeltaExtension({ name: extension, from: opts.from, force: opts.force, python: process.env['LAKE_PYTHON'] });
   if (opts.json) printJson(io, result);
-  else io.out(`delta extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) installed from ${result.source}${result.origin ? ` (${result.origin})` : ''}: ${result.path}; it loads.\n`);
+  else io.out(`${extension} extension ${result.extensionVersion ?? ''} for DuckDB ${result.duckdbVersion} (${result.platform}) installed from ${result.source}${result.origin ? ` (${result.origin})` : ''}: ${result.path}; it loads.\n`);
 }
 
 /** `lake doctor`: the report, then DATA_INVALID (exit 3) when a table does not open. */
@@ -48,14 +52,15 @@ async function demo(io: Io, opts: { root?: string }): Promise<void> {
 }
 
 export function registerToolCommands(program: Command, io: Io): void {
-  const extension = program.command('extension').description("DuckDB's delta extension, for the extension reader (works offline from a wheel or file)");
+  const extension = program.command('extension').description("DuckDB's delta extension (the extension reader) and httpfs (lakes on S3), installed offline from a wheel or file");
   extension
     .command('install')
-    .description('install the delta extension for this DuckDB: from --from (a .duckdb_extension or duckdb_extension_delta wheel), else pip download, else INSTALL delta; then verify it loads')
-    .option('--from <file>', 'a delta.duckdb_extension binary or a duckdb_extension_delta-*.whl copied onto this machine')
+    .argument('[name]', 'delta (default) or httpfs')
+    .description('install a DuckDB extension (delta or httpfs) for this DuckDB: from --from (a .duckdb_extension or duckdb_extension_<name> wheel), else pip download duckdb-extension-<name>, else INSTALL <name>; then verify it loads')
+    .option('--from <file>', 'a <name>.duckdb_extension binary or a duckdb_extension_<name>-*.whl copied onto this machine')
     .option('--force', 'reinstall even when a working extension is installed')
     .option('--json', 'machine-readable output')
-    .action((opts: { from?: string; force?: boolean; json?: boolean }) => extensionInstall(io, opts));
+    .action((name: string | undefined, opts: { from?: string; force?: boolean; json?: boolean }) => extensionInstall(io, name, opts));
 
   program
     .command('doctor')

@@ -39,6 +39,12 @@ export const ERROR_CODES = {
   QUALITY_GATE_FAILED: EXIT.data,
   DELTA_COMMIT_CONFLICT: EXIT.conflict,
   LOCK_BUSY: EXIT.conflict,
+  /** The object store holding the lake does not enforce conditional writes (`If-None-Match: *`), so a commit could silently overwrite another: refused before any commit. */
+  STORAGE_UNSAFE: EXIT.usage,
+  /** The object store refused the request (credentials, permissions, missing bucket) or could not be reached. */
+  STORAGE_ERROR: EXIT.upstream,
+  /** A DuckDB extension the command needs (httpfs for a lake on S3) is not installed: `lake extension install <name>`. */
+  EXTENSION_MISSING: EXIT.usage,
   /** The upstream answered with a status that is not retried (other 4xx), or retries ran out. */
   INGEST_HTTP_STATUS: EXIT.upstream,
   /** Network error or timeout on every attempt. */

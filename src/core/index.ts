@@ -9,6 +9,6 @@ export type { ErrorCode, ExitCode, LakeErrorOptions } from './errors.js';
 export { processAlive } from './processes.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
-export { configureLogging, createLogger, logger, useLogger } from './logger.js';
+export { configureLogging, createLogger, logger, logsAt, useLogger } from './logger.js';
 export type { Logger, LoggingOptions } from './logger.js';
 export { PIPELINE_VERSION, ENGINE_INFO } from './version.js';

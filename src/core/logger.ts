@@ -43,6 +43,19 @@ export function logger(): Logger {
   return current;
 }
 
+/** pino's level numbers, for `logsAt` before pino is loaded. */
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/**
+ * Whether the process logger would write `level`, without loading pino when no logger exists yet:
+ * hot paths that log at debug (every query's file counts) check it first, so a process that logs
+ * nothing never pays for pino's start-up.
+ */
+export function logsAt(level: 'trace' | 'debug' | 'info'): boolean {
+  if (current) return current.isLevelEnabled(level);
+  return (LEVELS[configuredLevel] ?? Number.POSITIVE_INFINITY) <= LEVELS[level]!;
+}
+
 /**
  * Replaces the process logger (undefined: back to the default, created on next use) and returns
  * the one it replaced. Tests that cause an expected warning capture it this way and assert on it.

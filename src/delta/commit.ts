@@ -3,9 +3,8 @@
  * put-if-absent through the storage port; a lost race is resolved by reading the winners and
  * either retrying on top of them or returning a conflict (a value, not an exception).
  */
-import path from 'node:path';
 import { LakeError, systemClock, type Clock } from '../core/index.js';
-import { putIfAbsent } from '../storage/index.js';
+import { joinLocation, putIfAbsent } from '../storage/index.js';
 import { serializeCommit, type Action, type CommitInfoAction } from './actions.js';
 import { listLog, logRootOf, readCommit } from './log.js';
 import { commitFileName } from './log-path.js';
@@ -104,7 +103,7 @@ export async function commitWithRetry(request: CommitRequest): Promise<CommitOut
     const commitInfo: CommitInfoAction = { ...request.commitInfo, timestamp: request.commitInfo.timestamp ?? clock.now() };
     if (readVersion >= 0) commitInfo.readVersion = readVersion;
     const body = serializeCommit([{ kind: 'commitInfo', commitInfo }, ...request.actions]);
-    const result = await putIfAbsent(path.join(logRoot, commitFileName(version)), body, { written: 'commit.temp-written', linked: 'commit.linked' });
+    const result = await putIfAbsent(joinLocation(logRoot, commitFileName(version)), body, { written: 'commit.temp-written', linked: 'commit.linked' });
     if (result.status === 'written') return { status: 'committed', version, attempts: attempt };
     // Lost the race: check every commit that won since we read.
     const listing = await listLog(request.tableRoot);

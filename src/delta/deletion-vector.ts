@@ -13,10 +13,9 @@
  * RoaringBitmap in the portable format: bucket count (u64 LE), then per bucket the high 32 bits
  * (u32 LE) and a standard 32-bit RoaringBitmap (RoaringFormatSpec), all little-endian.
  */
-import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LakeError } from '../core/index.js';
-import { readFileIfExists } from '../storage/index.js';
+import { joinLocation, readFileIfExists } from '../storage/index.js';
 import type { DeletionVectorDescriptor } from './actions.js';
 import { decodeAddPath, isAbsoluteUri } from './partition.js';
 import { dvUniqueId } from './replay.js';
@@ -75,7 +74,7 @@ export function deletionVectorPath(tableRoot: string, dv: DeletionVectorDescript
     if (value.length < UUID_CHARS) throw corrupt(value, `a 'u' descriptor needs at least ${UUID_CHARS} characters`);
     const prefix = value.slice(0, value.length - UUID_CHARS);
     const file = `deletion_vector_${z85Uuid(value.slice(value.length - UUID_CHARS))}.bin`;
-    return path.join(tableRoot, prefix, file);
+    return joinLocation(tableRoot, prefix, file);
   }
   if (dv.storageType === 'p') {
     const value = dv.pathOrInlineDv;

@@ -9,6 +9,7 @@ export * from './log-path.js';
 export * from './log.js';
 export * from './last-checkpoint.js';
 export * from './replay.js';
+export * from './add-columns.js';
 export * from './snapshot.js';
 export * from './schema.js';
 export * from './partition.js';

@@ -3,8 +3,7 @@
  * newest checkpoint. It is only a hint: a missing, unreadable or stale one is tolerated (the log
  * listing decides). Unlike log entries it may be replaced, but never moves back to an older version.
  */
-import path from 'node:path';
-import { readTextIfExists, replaceFile } from '../storage/index.js';
+import { joinLocation, readTextIfExists, replaceFile } from '../storage/index.js';
 import { logRootOf } from './log.js';
 import { LAST_CHECKPOINT } from './log-path.js';
 
@@ -26,7 +25,7 @@ export interface LastCheckpoint {
 }
 
 export async function readLastCheckpoint(tableRoot: string): Promise<LastCheckpointHint | undefined> {
-  const text = await readTextIfExists(path.join(logRootOf(tableRoot), LAST_CHECKPOINT));
+  const text = await readTextIfExists(joinLocation(logRootOf(tableRoot), LAST_CHECKPOINT));
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as LastCheckpointHint;
@@ -51,5 +50,5 @@ export function lastCheckpointJson(hint: LastCheckpoint): string {
 export async function writeLastCheckpoint(tableRoot: string, hint: LastCheckpoint): Promise<void> {
   const current = await readLastCheckpoint(tableRoot);
   if (current !== undefined && current.version > hint.version) return;
-  await replaceFile(path.join(logRootOf(tableRoot), LAST_CHECKPOINT), lastCheckpointJson(hint));
+  await replaceFile(joinLocation(logRootOf(tableRoot), LAST_CHECKPOINT), lastCheckpointJson(hint));
 }

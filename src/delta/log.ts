@@ -2,9 +2,8 @@
  * Reading `_delta_log/` (PROTOCOL.md "Delta Log Entries", "Checkpoints"): listing it, choosing the
  * log segment that rebuilds a version, and reading commits. All I/O goes through the storage port.
  */
-import path from 'node:path';
 import { LakeError } from '../core/index.js';
-import { listNames, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
+import { joinLocation, listNames, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
 import { parseCommitText, type Action } from './actions.js';
 import { LOG_DIR, commitFileName, parseLogFileName } from './log-path.js';
 
@@ -32,7 +31,7 @@ export interface LogSegment {
 }
 
 export function logRootOf(tableRoot: string): string {
-  return path.join(tableRoot, LOG_DIR);
+  return joinLocation(tableRoot, LOG_DIR);
 }
 
 export async function listLog(tableRoot: string): Promise<LogListing> {
@@ -127,7 +126,7 @@ export function buildSegment(listing: LogListing, table: string, version?: numbe
 }
 
 export async function readCommit(tableRoot: string, version: number): Promise<Action[]> {
-  const file = path.join(logRootOf(tableRoot), commitFileName(version));
+  const file = joinLocation(logRootOf(tableRoot), commitFileName(version));
   const text = await readTextIfExists(file);
   if (text === undefined) {
     throw new LakeError('VERSION_NOT_FOUND', `commit ${version} of ${tableRoot} is missing (${file})`, {
@@ -145,7 +144,7 @@ const COMMIT_HEAD_BYTES = 64 * 1024;
  * first, so the first line usually suffices; otherwise the whole commit is parsed.
  */
 export async function readCommitInfo(tableRoot: string, version: number): Promise<Record<string, unknown> | undefined> {
-  const file = path.join(logRootOf(tableRoot), commitFileName(version));
+  const file = joinLocation(logRootOf(tableRoot), commitFileName(version));
   const bytes = await readRangeIfExists(file, 0, COMMIT_HEAD_BYTES);
   if (bytes === undefined) return undefined;
   const head = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
@@ -165,5 +164,5 @@ export async function readCommitInfo(tableRoot: string, version: number): Promis
 
 /** Modification time of a commit file (PROTOCOL.md: the commit time when commitInfo has none). */
 export async function commitMtime(tableRoot: string, version: number): Promise<number | undefined> {
-  return (await statIfExists(path.join(logRootOf(tableRoot), commitFileName(version))))?.mtimeMs;
+  return (await statIfExists(joinLocation(logRootOf(tableRoot), commitFileName(version))))?.mtimeMs;
 }

@@ -3,18 +3,21 @@
  * from the newest usable checkpoint plus the commits after it. Checkpoint Parquet is read through
  * the `CheckpointReader` port; the log through `log.ts`.
  */
-import path from 'node:path';
 import { LakeError, isLakeError, logger } from '../core/index.js';
+import { joinLocation } from '../storage/index.js';
 import { commitInfoTime, type Action, type AddAction, type MetadataAction, type ProtocolAction, type RemoveAction } from './actions.js';
+import { activeFiles, type AddColumns, type ColumnarCheckpoint } from './add-columns.js';
 import { buildSegment, commitMtime, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
 import { assertReadable } from './protocol.js';
-import { applyActions, emptyReplayState, requireTableState } from './replay.js';
+import { applyActions, emptyReplayState, fileKey, requireTableState } from './replay.js';
 import { parseSchemaString, type StructType } from './schema.js';
 
 /** Reads checkpoint Parquet files into actions. Implemented by the engine (DuckDB); delta does no Parquet I/O. */
 export interface CheckpointReader {
   /** `stats: false` may leave `stats` out of file actions (reads do not need them; they are most of the bytes). */
   readCheckpoint(files: string[], options?: { stats?: boolean }): Promise<Action[]>;
+  /** The same, with the adds as columns (no object per file): snapshots use it when present. */
+  readCheckpointColumns?(files: string[], options?: { stats?: boolean }): Promise<ColumnarCheckpoint>;
 }
 
 export interface Snapshot {
@@ -44,10 +47,12 @@ export interface SnapshotOptions {
   skipReadCheck?: boolean;
   /** Load per-file stats from checkpoints (default true). Reads pass false: stats are most of a checkpoint's bytes. */
   stats?: boolean;
+  /** A listing of the log the caller just took (`listLog`): saves listing it again. */
+  listing?: LogListing;
 }
 
 export async function loadSnapshot(tableRoot: string, reader: CheckpointReader, options: SnapshotOptions = {}, table = tableRoot): Promise<Snapshot> {
-  const listing = await listLog(tableRoot);
+  const listing = options.listing ?? (await listLog(tableRoot));
   let version = options.version;
   if (options.timestamp !== undefined) version = await versionAtTimestamp(tableRoot, listing, options.timestamp, table);
   const failed = new Set<number>();
@@ -71,12 +76,22 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
   const state = emptyReplayState();
   const logRoot = logRootOf(tableRoot);
   const checkpointFiles: string[] = [];
+  // Checkpoint adds read column-wise stay columns: the commits after the checkpoint are replayed
+  // on their own, noting every file key they touch, and `activeFiles` merges the two at the end.
+  const columns: AddColumns[] = [];
+  const touched = new Set<string>();
   if (segment.checkpoint) {
-    const files = segment.checkpoint.names.map((n) => path.join(logRoot, n));
+    const files = segment.checkpoint.names.map((n) => joinLocation(logRoot, n));
     const stats = { stats: options.stats ?? true };
-    let actions = await reader.readCheckpoint(files, stats);
-    const sidecars = actions.flatMap((a) => (a.kind === 'sidecar' ? [path.join(logRoot, '_sidecars', decodeURIComponent(a.sidecar.path))] : []));
-    if (sidecars.length > 0) actions = [...actions, ...(await reader.readCheckpoint(sidecars, stats))];
+    const read = async (list: string[]): Promise<Action[]> => {
+      if (!reader.readCheckpointColumns) return reader.readCheckpoint(list, stats);
+      const columnar = await reader.readCheckpointColumns(list, stats);
+      columns.push(columnar.adds);
+      return columnar.other;
+    };
+    let actions = await read(files);
+    const sidecars = actions.flatMap((a) => (a.kind === 'sidecar' ? [joinLocation(logRoot, '_sidecars', decodeURIComponent(a.sidecar.path))] : []));
+    if (sidecars.length > 0) actions = [...actions, ...(await read(sidecars))];
     checkpointFiles.push(...[...files, ...sidecars].filter((f) => !f.endsWith('.json')));
     applyActions(state, actions, segment.checkpoint.version);
   }
@@ -85,7 +100,10 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
   for (let i = 0; i < segment.commits.length; i += batch) {
     const versions = segment.commits.slice(i, i + batch);
     const commits = await Promise.all(versions.map((v) => readCommit(tableRoot, v)));
-    commits.forEach((actions, j) => applyActions(state, actions, versions[j]!));
+    commits.forEach((actions, j) => {
+      if (columns.length > 0) for (const a of actions) if (a.kind === 'add' || a.kind === 'remove') touched.add(fileKey(a.kind === 'add' ? a.add : a.remove));
+      applyActions(state, actions, versions[j]!);
+    });
   }
   const { protocol, metadata } = requireTableState(state, table);
   if (!options.skipReadCheck) assertReadable(protocol, table);
@@ -98,7 +116,7 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
     metadata,
     schema,
     partitionColumns: metadata.partitionColumns,
-    files: [...state.files.values()],
+    files: activeFiles(columns, touched, state.files.values()),
     tombstones: [...state.tombstones.values()],
     txns: state.txns,
     statsLoaded: !segment.checkpoint || (options.stats ?? true),

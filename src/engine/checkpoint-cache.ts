@@ -1,134 +1,144 @@
 /**
  * A cache of parsed checkpoints in the lake's temp folder. Checkpoint files are immutable (a
- * writer never rewrites one: PROTOCOL.md "Checkpoints"), so the actions parsed from a set of
+ * writer never rewrites one: PROTOCOL.md "Checkpoints"), so what was parsed from a set of
  * checkpoint files can be reused as long as every file still has the name, size and mtime it had:
  * the next snapshot load of the table then skips DuckDB's Parquet read and replays the cached
- * actions plus the JSON commits since. Adds (most of a checkpoint) are stored column-wise, with
- * partition values and tags as dictionaries, which parses several times faster than the
- * checkpoint itself; anything else is stored as the action objects. A cache that cannot be read
- * or written is ignored: it only ever saves time.
+ * checkpoint plus the JSON commits since. The adds (most of a checkpoint) are stored column-wise
+ * in a small binary layout (numbers as typed arrays, paths and stats as one NUL-separated text
+ * each, partition values and tags as dictionaries) and come back as `AddColumns`, without one JS
+ * object per file; anything else is stored as the action objects. A cache that cannot be read or
+ * written is ignored: it only ever saves time.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Action, AddAction } from '../delta/index.js';
+import type { Action, AddColumns, ColumnarCheckpoint } from '../delta/index.js';
+import { resolveLocation, statIfExists } from '../storage/index.js';
 
 /** Bumped when the layout below changes: old entries are then never matched. */
-const FORMAT = 1;
+const FORMAT = 2;
+const MAGIC = 'LKCP';
+const EXTENSION = '.cpc';
 /** Entries kept per cache folder (newest by use); older ones are removed after a write. */
 const MAX_ENTRIES = 16;
 /** Checkpoints whose paths and stats exceed this many characters are not cached (wide tables' stats with stats loaded). */
 const MAX_CHARS = 128 * 1024 * 1024;
+const NUL = '\u0000';
 
-interface CachedCheckpoint {
+/** The small part of an entry, as JSON after the fixed prefix; the columns follow it. */
+interface Header {
   format: number;
-  adds: {
-    path: string[];
-    /** Index into `values`. */
-    partitionValues: number[];
-    values: Record<string, string | null>[];
-    size: number[];
-    modificationTime: number[];
-    dataChange: number[];
-    /** Index into `tagSets`, -1 for none. */
-    tags: number[];
-    tagSets: Record<string, string>[];
-    stats: (string | null)[];
-    /** Any other fields of the add (deletion vector, row ids, …), or null. */
-    rest: (Record<string, unknown> | null)[];
-  };
+  length: number;
+  values: Record<string, string | null>[];
+  tagSets: Record<string, string>[];
+  /** Sparse `AddColumns.rest`: [row, fields]. */
+  rest: [number, Record<string, unknown>][];
+  /** Byte lengths of the NUL-joined paths and stats (-1: stats not loaded). */
+  pathBytes: number;
+  statsBytes: number;
   other: Action[];
 }
 
-const ADD_COLUMNS = new Set(['path', 'partitionValues', 'size', 'modificationTime', 'dataChange', 'tags', 'stats']);
-
 /** The cache file for `files` read with or without stats; undefined when a file cannot be stat'ed. */
 export async function checkpointCacheFile(cacheDir: string, files: readonly string[], withStats: boolean): Promise<string | undefined> {
-  const stats = await Promise.all(files.map((f) => fs.stat(f).catch(() => undefined)));
+  // Through the storage port: checkpoints on S3 are cached too (immutable, keyed by size and time).
+  const stats = await Promise.all(files.map((f) => statIfExists(f).catch(() => undefined)));
   if (stats.some((s) => s === undefined)) return undefined;
-  const key = JSON.stringify([FORMAT, withStats, files.map((f, i) => [path.resolve(f), stats[i]!.size, stats[i]!.mtimeMs])]);
-  return path.join(cacheDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
+  const key = JSON.stringify([FORMAT, withStats, files.map((f, i) => [resolveLocation(f), stats[i]!.size, stats[i]!.mtimeMs])]);
+  return path.join(cacheDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}${EXTENSION}`);
 }
 
-function encode(actions: readonly Action[]): CachedCheckpoint {
-  const values = new Map<string, number>();
-  const tagSets = new Map<string, number>();
-  const intern = (map: Map<string, number>, value: object): number => {
-    const text = JSON.stringify(value);
-    let index = map.get(text);
-    if (index === undefined) map.set(text, (index = map.size));
-    return index;
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+function encode(checkpoint: ColumnarCheckpoint): Buffer | undefined {
+  const { adds, other } = checkpoint;
+  const n = adds.length;
+  const paths = adds.path.join(NUL);
+  const stats = adds.stats ? adds.stats.map((s) => s ?? '').join(NUL) : undefined;
+  if (paths.length + (stats?.length ?? 0) > MAX_CHARS) return undefined;
+  // A NUL inside a value would split it: such checkpoints (never valid paths or JSON) are not cached.
+  if (adds.path.some((p) => p.includes(NUL)) || adds.stats?.some((s) => s !== null && (s === '' || s.includes(NUL)))) return undefined;
+  const pathBuf = Buffer.from(paths, 'utf8');
+  const statsBuf = stats === undefined ? undefined : Buffer.from(stats, 'utf8');
+  const rest: [number, Record<string, unknown>][] = [];
+  adds.rest?.forEach((r, i) => {
+    if (r) rest.push([i, r]);
+  });
+  const header: Header = { format: FORMAT, length: n, values: adds.values, tagSets: adds.tagSets, rest, pathBytes: pathBuf.length, statsBytes: statsBuf?.length ?? -1, other };
+  const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
+  const start = pad8(12 + headerBuf.length);
+  const numbers = Buffer.alloc(start + n * 8 * 2 + n * 4 * 2 + pad8(n));
+  numbers.write(MAGIC, 0, 'latin1');
+  numbers.writeUInt32LE(FORMAT, 4);
+  numbers.writeUInt32LE(headerBuf.length, 8);
+  headerBuf.copy(numbers, 12);
+  let at = start;
+  for (const column of [adds.size, adds.modificationTime]) for (let i = 0; i < n; i++, at += 8) numbers.writeDoubleLE(column[i]!, at);
+  for (const column of [adds.partitionValues, adds.tags]) for (let i = 0; i < n; i++, at += 4) numbers.writeInt32LE(column[i]!, at);
+  for (let i = 0; i < n; i++) numbers[at + i] = adds.dataChange[i]!;
+  return Buffer.concat(statsBuf ? [numbers, pathBuf, statsBuf] : [numbers, pathBuf]);
+}
+
+function decode(buf: Buffer): ColumnarCheckpoint | undefined {
+  if (buf.toString('latin1', 0, 4) !== MAGIC || buf.readUInt32LE(4) !== FORMAT) return undefined;
+  const headerBytes = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.toString('utf8', 12, 12 + headerBytes)) as Header;
+  const n = header.length;
+  let at = pad8(12 + headerBytes);
+  // Copies: a Buffer's offset in its ArrayBuffer need not be aligned for typed-array views.
+  const take = <T>(bytes: number, make: (b: ArrayBuffer) => T): T => {
+    const copy = new Uint8Array(bytes);
+    copy.set(buf.subarray(at, at + bytes));
+    at += bytes;
+    return make(copy.buffer);
   };
-  const adds: CachedCheckpoint['adds'] = { path: [], partitionValues: [], values: [], size: [], modificationTime: [], dataChange: [], tags: [], tagSets: [], stats: [], rest: [] };
-  const other: Action[] = [];
-  for (const action of actions) {
-    if (action.kind !== 'add') {
-      other.push(action);
-      continue;
-    }
-    const add = action.add;
-    adds.path.push(add.path);
-    adds.partitionValues.push(intern(values, add.partitionValues));
-    adds.size.push(add.size);
-    adds.modificationTime.push(add.modificationTime);
-    adds.dataChange.push(add.dataChange ? 1 : 0);
-    adds.tags.push(add.tags ? intern(tagSets, add.tags) : -1);
-    adds.stats.push(typeof add.stats === 'string' ? add.stats : null);
-    const rest = Object.entries(add).filter(([k, v]) => !ADD_COLUMNS.has(k) && v !== undefined);
-    adds.rest.push(rest.length > 0 ? Object.fromEntries(rest) : null);
+  const size = take(n * 8, (b) => new Float64Array(b));
+  const modificationTime = take(n * 8, (b) => new Float64Array(b));
+  const partitionValues = take(n * 4, (b) => new Int32Array(b));
+  const tags = take(n * 4, (b) => new Int32Array(b));
+  const dataChange = take(pad8(n), (b) => new Uint8Array(b, 0, n));
+  const text = (bytes: number): string[] => {
+    const s = buf.toString('utf8', at, at + bytes);
+    at += bytes;
+    return n === 0 ? [] : s.split(NUL);
+  };
+  const paths = text(header.pathBytes);
+  const adds: AddColumns = { length: n, path: paths, partitionValues, values: header.values.map((v) => Object.freeze(v)), size, modificationTime, dataChange, tags, tagSets: header.tagSets.map((v) => Object.freeze(v)) };
+  if (header.statsBytes >= 0) adds.stats = text(header.statsBytes).map((s) => (s === '' ? null : s));
+  if (header.rest.length > 0) {
+    const rest: (Record<string, unknown> | null)[] = new Array<Record<string, unknown> | null>(n).fill(null);
+    for (const [i, r] of header.rest) rest[i] = r;
+    adds.rest = rest;
   }
-  adds.values = [...values.keys()].map((t) => JSON.parse(t) as Record<string, string | null>);
-  adds.tagSets = [...tagSets.keys()].map((t) => JSON.parse(t) as Record<string, string>);
-  return { format: FORMAT, adds, other };
+  if (paths.length !== n || (adds.stats && adds.stats.length !== n) || at !== buf.length) return undefined;
+  return { adds, other: header.other };
 }
 
-function decode(cached: CachedCheckpoint): Action[] {
-  const { adds } = cached;
-  const actions: Action[] = [];
-  for (let i = 0; i < adds.path.length; i++) {
-    const add: AddAction = {
-      path: adds.path[i]!,
-      partitionValues: { ...adds.values[adds.partitionValues[i]!]! },
-      size: adds.size[i]!,
-      modificationTime: adds.modificationTime[i]!,
-      dataChange: adds.dataChange[i] === 1,
-    };
-    const tags = adds.tags[i]!;
-    if (tags >= 0) add.tags = { ...adds.tagSets[tags]! };
-    const stats = adds.stats[i];
-    if (stats !== null && stats !== undefined) add.stats = stats;
-    const rest = adds.rest[i];
-    if (rest) Object.assign(add, rest);
-    actions.push({ kind: 'add', add });
-  }
-  return [...cached.other, ...actions];
-}
-
-/** The cached actions of `file`, or undefined on a miss (or an unreadable entry). */
-export async function readCachedCheckpoint(file: string): Promise<Action[] | undefined> {
+/** The cached checkpoint in `file`, or undefined on a miss (or an unreadable entry). */
+export async function readCachedCheckpoint(file: string): Promise<ColumnarCheckpoint | undefined> {
   try {
-    const cached = JSON.parse(await fs.readFile(file, 'utf8')) as CachedCheckpoint;
-    if (cached.format !== FORMAT) return undefined;
+    const decoded = decode(await fs.readFile(file));
+    if (!decoded) return undefined;
     const now = new Date();
     await fs.utimes(file, now, now).catch(() => undefined);
-    return decode(cached);
+    return decoded;
   } catch {
     return undefined;
   }
 }
 
-/** Stores `actions` as `file` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
-export async function writeCachedCheckpoint(file: string, actions: readonly Action[]): Promise<void> {
+/** Stores `checkpoint` as `file` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
+export async function writeCachedCheckpoint(file: string, checkpoint: ColumnarCheckpoint): Promise<void> {
   try {
-    let chars = 0;
-    for (const a of actions) if (a.kind === 'add') chars += a.add.path.length + (typeof a.add.stats === 'string' ? a.add.stats.length : 0);
-    if (chars > MAX_CHARS) return;
+    const bytes = encode(checkpoint);
+    if (!bytes) return;
     const dir = path.dirname(file);
     await fs.mkdir(dir, { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(temp, JSON.stringify(encode(actions)));
+    await fs.writeFile(temp, bytes);
     await fs.rename(temp, file);
-    const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json'));
+    // Entries of older formats (`.json`) age out with the rest.
+    const names = (await fs.readdir(dir)).filter((n) => n.endsWith(EXTENSION) || n.endsWith('.json'));
     if (names.length <= MAX_ENTRIES) return;
     const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
     dated.sort((a, b) => b.t - a.t);

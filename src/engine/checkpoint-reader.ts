@@ -1,5 +1,5 @@
 import { LakeError } from '../core/index.js';
-import { parseAction, parseCommitText, type Action, type AddAction, type CheckpointReader, type RemoveAction } from '../delta/index.js';
+import { AddColumnsBuilder, addAt, parseAction, parseCommitText, toColumnarCheckpoint, type Action, type AddColumns, type CheckpointReader, type ColumnarCheckpoint, type RemoveAction } from '../delta/index.js';
 import { readTextIfExists } from '../storage/index.js';
 import { checkpointCacheFile, readCachedCheckpoint, writeCachedCheckpoint } from './checkpoint-cache.js';
 import { ident, literal, type Engine } from './session.js';
@@ -52,22 +52,35 @@ const FIELD_SEPARATOR = '\u0001';
  * commit shape. Any row the fast path cannot represent sends its column down the `to_json` path.
  */
 export function duckdbCheckpointReader(engine: Engine, options: { cacheDir?: string } = {}): CheckpointReader {
-  const readParquet = async (files: string[], withStats: boolean): Promise<Action[]> => {
+  /** Parquet checkpoint files, column-wise: from the cache when it has them, else read by DuckDB (and cached). */
+  const readParquet = async (files: string[], withStats: boolean): Promise<ColumnarCheckpoint> => {
     const cacheFile = options.cacheDir ? await checkpointCacheFile(options.cacheDir, files, withStats) : undefined;
     const cached = cacheFile ? await readCachedCheckpoint(cacheFile) : undefined;
     if (cached) return cached;
-    const actions = await readParquetActions(engine, files, withStats);
-    if (cacheFile) await writeCachedCheckpoint(cacheFile, actions);
+    const columnar = await readParquetColumnar(engine, files, withStats);
+    if (cacheFile) await writeCachedCheckpoint(cacheFile, columnar);
+    return columnar;
+  };
+  const readJson = async (files: string[]): Promise<Action[]> => {
+    const actions: Action[] = [];
+    for (const file of files) actions.push(...parseCommitText((await readTextIfExists(file)) ?? missing(file), file));
     return actions;
   };
   return {
     async readCheckpoint(files: string[], options: { stats?: boolean } = {}): Promise<Action[]> {
-      const json = files.filter((f) => f.endsWith('.json'));
+      const actions = await readJson(files.filter((f) => f.endsWith('.json')));
       const parquet = files.filter((f) => !f.endsWith('.json'));
-      const actions: Action[] = [];
-      for (const file of json) actions.push(...parseCommitText((await readTextIfExists(file)) ?? missing(file), file));
-      if (parquet.length > 0) for (const action of await readParquet(parquet, options.stats ?? true)) actions.push(action);
+      if (parquet.length > 0) {
+        const { adds, other } = await readParquet(parquet, options.stats ?? true);
+        for (const action of other) actions.push(action);
+        for (let i = 0; i < adds.length; i++) actions.push({ kind: 'add', add: addAt(adds, i) });
+      }
       return actions;
+    },
+    async readCheckpointColumns(files: string[], options: { stats?: boolean } = {}): Promise<ColumnarCheckpoint> {
+      const json = files.filter((f) => f.endsWith('.json'));
+      if (json.length > 0) return toColumnarCheckpoint(await this.readCheckpoint(files, options));
+      return readParquet(files, options.stats ?? true);
     },
   };
 }
@@ -76,23 +89,27 @@ function missing(file: string): never {
   throw new LakeError('DELTA_LOG_CORRUPT', `checkpoint file ${file} is missing`, { hint: 'The log was cleaned up while being read; retry.' });
 }
 
-async function readParquetActions(engine: Engine, files: string[], withStats: boolean): Promise<Action[]> {
+/** Adds column-wise straight from DuckDB's text (no object per file); every other action as objects. */
+async function readParquetColumnar(engine: Engine, files: string[], withStats: boolean): Promise<ColumnarCheckpoint> {
   const source = `read_parquet([${files.map(literal).join(', ')}], union_by_name = true, filename = true, file_row_number = true)`;
   const columns = await describe(engine, `SELECT * FROM ${source}`);
   const where = files[0] ?? 'checkpoint';
   const actions: Action[] = [];
+  let adds: AddColumns | undefined;
   for (const column of ACTION_COLUMNS) {
     if (!columns.has(column)) continue;
     if (column === 'add' || column === 'remove') {
-      const fast = await readFileActions(engine, source, column, withStats);
+      const texts = await fileActionTexts(engine, source, column, withStats);
+      const fast = texts && (column === 'add' ? (adds = addColumns(texts)) : removeActions(texts));
       if (fast) {
-        for (const action of fast) actions.push(action);
+        if (Array.isArray(fast)) for (const action of fast) actions.push(action);
         continue;
       }
     }
     for (const action of await readAsJson(engine, source, column, where)) actions.push(action);
   }
-  return actions;
+  const columnar = toColumnarCheckpoint(actions);
+  return adds ? { adds, other: columnar.other } : columnar;
 }
 
 async function describe(engine: Engine, sql: string): Promise<Set<string>> {
@@ -117,8 +134,16 @@ async function readAsJson(engine: Engine, source: string, column: string, where:
   return actions;
 }
 
-/** The fast path for `add`/`remove`; `undefined` when the rows do not fit it. */
-async function readFileActions(engine: Engine, source: string, column: 'add' | 'remove', withStats: boolean): Promise<Action[] | undefined> {
+/** The fields of each add/remove row as text, in the order of FILE_FIELDS then `extra` (`width` per row). */
+interface FileActionTexts {
+  width: number;
+  /** Rows per chunk. */
+  counts: number[];
+  texts: string[];
+}
+
+/** The fast path for `add`/`remove`: the rows as joined text; `undefined` when the rows do not fit it. */
+async function fileActionTexts(engine: Engine, source: string, column: 'add' | 'remove', withStats: boolean): Promise<FileActionTexts | undefined> {
   const present = await describe(engine, `SELECT ${ident(column)}.* FROM ${source}`);
   if (!present.has('path')) return undefined;
   const spec = FILE_FIELDS[column];
@@ -147,19 +172,48 @@ async function readFileActions(engine: Engine, source: string, column: 'add' | '
     `FROM (SELECT ${ident(column)} AS a, filename, file_row_number FROM ${source} WHERE ${ident(column)} IS NOT NULL) ` +
     `GROUP BY filename, file_row_number // ${ROWS_PER_CHUNK}`;
   const reader = await engine.connection.runAndReadAll(sql);
-  if (reader.currentRowCount === 0) return [];
+  if (reader.currentRowCount === 0) return { width, counts: [], texts: [] };
   const [counts, texts] = reader.getColumnsJS() as [number[], string[]];
+  return { width, counts, texts };
+}
 
-  const build = column === 'add' ? buildAdd : buildRemove;
-  const shared = new Map<string, Record<string, unknown>>();
-  const actions: Action[] = [];
+/** Each chunk's fields; `undefined` when a separator inside a value (never in valid paths or JSON) shows up as a wrong count. */
+function* chunks({ width, counts, texts }: FileActionTexts): Generator<string[] | undefined> {
   for (let g = 0; g < texts.length; g++) {
     const values = texts[g]!.split(FIELD_SEPARATOR);
-    // A separator inside a value (never in valid paths or JSON) shows up as a wrong count.
-    if (values.length !== counts[g]! * width) return undefined;
-    for (let i = 0; i < values.length; i += width) actions.push(build(values, i, shared));
+    yield values.length === counts[g]! * width ? values : undefined;
+  }
+}
+
+function removeActions(texts: FileActionTexts): Action[] | undefined {
+  const shared = new Map<string, Record<string, unknown>>();
+  const actions: Action[] = [];
+  for (const values of chunks(texts)) {
+    if (!values) return undefined;
+    for (let i = 0; i < values.length; i += texts.width) actions.push(buildRemove(values, i, shared));
   }
   return actions;
+}
+
+/** Adds as columns (fields in the order of FILE_FIELDS.add, then `extra`), no object per file. */
+function addColumns(texts: FileActionTexts): AddColumns | undefined {
+  const builder = new AddColumnsBuilder();
+  for (const v of chunks(texts)) {
+    if (!v) return undefined;
+    for (let i = 0; i < v.length; i += texts.width) {
+      builder.push({
+        path: v[i]!,
+        partitionValues: v[i + 1] === '' ? '{}' : v[i + 1]!,
+        size: Number(v[i + 2]),
+        modificationTime: Number(v[i + 3]),
+        dataChange: v[i + 4] === '1',
+        tags: v[i + 5] === '' ? undefined : v[i + 5]!,
+        stats: v[i + 6] === '' ? null : v[i + 6]!,
+        rest: v[i + 7] === '' ? null : stripNulls(JSON.parse(v[i + 7]!) as Record<string, unknown>),
+      });
+    }
+  }
+  return builder.finish();
 }
 
 /** Partition values and tags repeat across files: parse each distinct text once, hand out copies. */
@@ -170,21 +224,6 @@ function parseShared(text: string, cache: Map<string, Record<string, unknown>>):
     cache.set(text, value);
   }
   return { ...value };
-}
-
-/** Builds an add from the fields at `i` (order of FILE_FIELDS.add, then `extra`). */
-function buildAdd(v: string[], i: number, cache: Map<string, Record<string, unknown>>): Action {
-  const add: Record<string, unknown> = {
-    path: v[i]!,
-    partitionValues: v[i + 1] === '' ? {} : parseShared(v[i + 1]!, cache),
-    size: Number(v[i + 2]),
-    modificationTime: Number(v[i + 3]),
-    dataChange: v[i + 4] === '1',
-  };
-  if (v[i + 5] !== '') add['tags'] = parseShared(v[i + 5]!, cache);
-  if (v[i + 6] !== '') add['stats'] = v[i + 6];
-  if (v[i + 7] !== '') Object.assign(add, stripNulls(JSON.parse(v[i + 7]!) as Record<string, unknown>));
-  return { kind: 'add', add: add as unknown as AddAction };
 }
 
 /** Builds a remove from the fields at `i` (order of FILE_FIELDS.remove, then `extra`). */

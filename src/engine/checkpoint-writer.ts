@@ -12,7 +12,7 @@ import {
   type RemoveAction,
   type Snapshot,
 } from '../delta/index.js';
-import { exists, putIfAbsent, statIfExists } from '../storage/index.js';
+import { exists, joinLocation, putIfAbsent, statIfExists } from '../storage/index.js';
 import { ident, literal, type Engine } from './session.js';
 
 export interface CheckpointOptions {
@@ -200,7 +200,7 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
   const names = Array.from({ length: parts }, (_, i) => checkpointFileName(version, i + 1, parts));
   const result = { version, parts, numOfAddFiles: adds.length, actions: lines.length + adds.length + removes.length };
 
-  const existing = await Promise.all(names.map((n) => exists(path.join(logRoot, n))));
+  const existing = await Promise.all(names.map((n) => exists(joinLocation(logRoot, n))));
   if (existing.every(Boolean)) {
     logger().info({ table, version }, 'checkpoint exists, left untouched');
     return { ...result, sizeInBytes: await totalSize(logRoot, names), status: 'exists' };
@@ -213,7 +213,7 @@ export async function writeCheckpoint(engine: Engine, snapshot: Snapshot, option
     for (const [i, part] of rows.entries()) {
       if (existing[i]) continue;
       const bytes = await renderPart(engine, path.join(work, `part-${i}.parquet`), part);
-      if ((await putIfAbsent(path.join(logRoot, names[i]!), bytes)).status === 'written') written++;
+      if ((await putIfAbsent(joinLocation(logRoot, names[i]!), bytes)).status === 'written') written++;
       faultPoint('checkpoint.parquet-written');
     }
   } finally {
@@ -312,6 +312,6 @@ function fieldColumn(field: FileField<never>, actions: readonly never[], param: 
 }
 
 async function totalSize(logRoot: string, names: readonly string[]): Promise<number> {
-  const stats = await Promise.all(names.map((n) => statIfExists(path.join(logRoot, n)).catch(() => undefined)));
+  const stats = await Promise.all(names.map((n) => statIfExists(joinLocation(logRoot, n)).catch(() => undefined)));
   return stats.reduce((sum, s) => sum + (s?.size ?? 0), 0);
 }

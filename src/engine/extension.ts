@@ -22,10 +22,21 @@ const run = promisify(execFile);
 
 export const DELTA_EXTENSION_PACKAGE = 'duckdb-extension-delta';
 
+/** The DuckDB extensions the lake installs offline: delta (the extension reader) and httpfs (lakes on S3). */
+export const INSTALLABLE_EXTENSIONS = ['delta', 'httpfs'] as const;
+export type InstallableExtension = (typeof INSTALLABLE_EXTENSIONS)[number];
+
+/** The PyPI package that carries an extension's binary (`duckdb-extension-<name>`). */
+export function extensionPackage(name: InstallableExtension): string {
+  return `duckdb-extension-${name}`;
+}
+
 export type DeltaExtensionSource = 'file' | 'wheel' | 'pip' | 'duckdb' | 'installed';
 
 export interface InstallDeltaExtensionOptions {
-  /** A `delta.duckdb_extension` binary or a `duckdb_extension_delta-*.whl`. */
+  /** Which extension (default delta). */
+  name?: InstallableExtension;
+  /** A `<name>.duckdb_extension` binary or a `duckdb_extension_<name>-*.whl`. */
   from?: string;
   /** Where to install; DuckDB's own extension directory by default (`~/.duckdb/extensions`). */
   extensionDirectory?: string;
@@ -94,10 +105,10 @@ async function describeTarget(connection: DuckDBConnection): Promise<Target> {
   return { duckdbVersion: String(version?.['v'] ?? ''), platform: String(platform?.['platform'] ?? '') };
 }
 
-async function extensionRow(connection: DuckDBConnection): Promise<DeltaExtensionStatus> {
+async function extensionRow(connection: DuckDBConnection, name: InstallableExtension = 'delta'): Promise<DeltaExtensionStatus> {
   const row = await firstRow(
     connection,
-    "SELECT installed, loaded, install_path, extension_version FROM duckdb_extensions() WHERE extension_name = 'delta'",
+    `SELECT installed, loaded, install_path, extension_version FROM duckdb_extensions() WHERE extension_name = ${literal(name)}`,
   );
   const status: DeltaExtensionStatus = { installed: row?.['installed'] === true, loaded: row?.['loaded'] === true };
   if (row?.['extension_version']) status.version = String(row['extension_version']);
@@ -105,16 +116,16 @@ async function extensionRow(connection: DuckDBConnection): Promise<DeltaExtensio
   return status;
 }
 
-/** `LOAD delta` in a fresh database: the only proof that counts. */
-async function verifyLoad(extensionDirectory: string | undefined): Promise<DeltaExtensionStatus> {
+/** `LOAD <name>` in a fresh database: the only proof that counts. */
+async function verifyLoad(extensionDirectory: string | undefined, name: InstallableExtension): Promise<DeltaExtensionStatus> {
   const db = await openInstance(extensionDirectory);
   try {
     try {
-      await db.connection.run('LOAD delta');
+      await db.connection.run(`LOAD ${name}`);
     } catch (cause) {
-      return { ...(await extensionRow(db.connection)), loaded: false, error: message(cause) };
+      return { ...(await extensionRow(db.connection, name)), loaded: false, error: message(cause) };
     }
-    return await extensionRow(db.connection);
+    return await extensionRow(db.connection, name);
   } finally {
     db.close();
   }
@@ -133,7 +144,7 @@ async function zipEntries(zip: string, python: string): Promise<string[]> {
       return stdout.split('\n').filter(Boolean);
     } catch (pythonError) {
       throw new LakeError('USAGE', `${zip} is not a readable wheel (zip): ${message(unzipError)}; ${message(pythonError)}`, {
-        hint: 'Give a duckdb_extension_delta-*.whl from PyPI, or the delta.duckdb_extension file itself.',
+        hint: 'Give a duckdb_extension_<name>-*.whl from PyPI, or the <name>.duckdb_extension file itself.',
       });
     }
   }
@@ -149,25 +160,26 @@ async function extractEntry(zip: string, entry: string, dir: string, python: str
   return out;
 }
 
-const WHEEL_ENTRY = /(^|\/)extensions\/(v[^/]+)\/delta\.duckdb_extension$/;
+const wheelEntry = (name: InstallableExtension): RegExp => new RegExp(`(^|/)extensions/(v[^/]+)/${name}\\.duckdb_extension$`);
 
-/** Extracts the delta binary for `target` from a wheel; a wheel for another DuckDB is a usage error. */
-async function binaryFromWheel(wheel: string, target: Target, dir: string, python: string): Promise<string> {
-  const entries = (await zipEntries(wheel, python)).filter((e) => WHEEL_ENTRY.test(e));
-  const wanted = entries.find((e) => WHEEL_ENTRY.exec(e)?.[2] === target.duckdbVersion);
+/** Extracts the extension binary for `target` from a wheel; a wheel for another DuckDB is a usage error. */
+async function binaryFromWheel(wheel: string, target: Target, dir: string, python: string, name: InstallableExtension): Promise<string> {
+  const entry = wheelEntry(name);
+  const entries = (await zipEntries(wheel, python)).filter((e) => entry.test(e));
+  const wanted = entries.find((e) => entry.exec(e)?.[2] === target.duckdbVersion);
   if (!wanted) {
-    const found = entries.map((e) => WHEEL_ENTRY.exec(e)?.[2]).join(', ');
+    const found = entries.map((e) => entry.exec(e)?.[2]).join(', ');
     throw new LakeError(
       'USAGE',
-      `${wheel} holds no delta extension for DuckDB ${target.duckdbVersion} (${target.platform})${found ? `; it has one for DuckDB ${found}` : ''}`,
-      { hint: `Use ${DELTA_EXTENSION_PACKAGE}==${target.duckdbVersion.replace(/^v/, '')} for this DuckDB, built for ${target.platform}.` },
+      `${wheel} holds no ${name} extension for DuckDB ${target.duckdbVersion} (${target.platform})${found ? `; it has one for DuckDB ${found}` : ''}`,
+      { hint: `Use ${extensionPackage(name)}==${target.duckdbVersion.replace(/^v/, '')} for this DuckDB, built for ${target.platform}.` },
     );
   }
   return extractEntry(wheel, wanted, dir, python);
 }
 
-async function pipDownload(target: Target, dir: string, python: string, timeoutMs: number): Promise<string> {
-  const requirement = `${DELTA_EXTENSION_PACKAGE}==${target.duckdbVersion.replace(/^v/, '')}`;
+async function pipDownload(target: Target, dir: string, python: string, timeoutMs: number, name: InstallableExtension): Promise<string> {
+  const requirement = `${extensionPackage(name)}==${target.duckdbVersion.replace(/^v/, '')}`;
   await run(python, ['-m', 'pip', 'download', requirement, '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--quiet', '-d', dir], {
     timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
@@ -177,13 +189,13 @@ async function pipDownload(target: Target, dir: string, python: string, timeoutM
   return path.join(dir, wheel);
 }
 
-function installError(target: Target, file: string, cause: unknown, code: 'USAGE' | 'INTERNAL'): LakeError {
+function installError(target: Target, file: string, cause: unknown, code: 'USAGE' | 'INTERNAL', name: InstallableExtension): LakeError {
   return new LakeError(
     code,
-    `the delta extension ${file} does not install into DuckDB ${target.duckdbVersion} (${target.platform}): ${message(cause)}`,
+    `the ${name} extension ${file} does not install into DuckDB ${target.duckdbVersion} (${target.platform}): ${message(cause)}`,
     {
       cause,
-      hint: `The binary must be built for DuckDB ${target.duckdbVersion} on ${target.platform}: pip download ${DELTA_EXTENSION_PACKAGE}==${target.duckdbVersion.replace(/^v/, '')} --no-deps, then pass the wheel with --from.`,
+      hint: `The binary must be built for DuckDB ${target.duckdbVersion} on ${target.platform}: pip download ${extensionPackage(name)}==${target.duckdbVersion.replace(/^v/, '')} --no-deps, then pass the wheel with --from.`,
     },
   );
 }
@@ -196,19 +208,21 @@ function installError(target: Target, file: string, cause: unknown, code: 'USAGE
  * no source works.
  */
 export async function installDeltaExtension(options: InstallDeltaExtensionOptions = {}): Promise<DeltaExtensionInstall> {
+  const name = options.name ?? 'delta';
+  const pkg = extensionPackage(name);
   const python = options.python ?? 'python3';
   const db = await openInstance(options.extensionDirectory);
   const skipped: DeltaExtensionInstall['skipped'] = [];
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'lake-delta-ext-'));
+  const tmp = await mkdtemp(path.join(os.tmpdir(), `lake-${name}-ext-`));
   try {
     const target = await describeTarget(db.connection);
     const done = async (source: DeltaExtensionSource, origin?: string, verified?: DeltaExtensionStatus): Promise<DeltaExtensionInstall> => {
-      const status = verified ?? (await verifyLoad(options.extensionDirectory));
+      const status = verified ?? (await verifyLoad(options.extensionDirectory, name));
       if (!status.loaded) {
         throw new LakeError(
           source === 'file' || source === 'wheel' ? 'USAGE' : 'INTERNAL',
-          `the delta extension installed from ${origin ?? source} does not load into DuckDB ${target.duckdbVersion} (${target.platform}): ${status.error ?? 'unknown error'}`,
-          { hint: `Install the ${DELTA_EXTENSION_PACKAGE} build for DuckDB ${target.duckdbVersion} on ${target.platform}.` },
+          `the ${name} extension installed from ${origin ?? source} does not load into DuckDB ${target.duckdbVersion} (${target.platform}): ${status.error ?? 'unknown error'}`,
+          { hint: `Install the ${pkg} build for DuckDB ${target.duckdbVersion} on ${target.platform}.` },
         );
       }
       const result: DeltaExtensionInstall = { path: status.path ?? '', source, duckdbVersion: target.duckdbVersion, platform: target.platform, loaded: true, skipped };
@@ -220,17 +234,17 @@ export async function installDeltaExtension(options: InstallDeltaExtensionOption
       try {
         await db.connection.run(`FORCE INSTALL ${literal(file)}`);
       } catch (cause) {
-        throw installError(target, file, cause, code);
+        throw installError(target, file, cause, code, name);
       }
     };
 
     if (options.from !== undefined) {
       const from = path.resolve(options.from);
       if (!existsSync(from) || !statSync(from).isFile()) {
-        throw new LakeError('USAGE', `--from ${options.from}: no such file`, { hint: 'Give a delta.duckdb_extension file or a duckdb_extension_delta-*.whl wheel.' });
+        throw new LakeError('USAGE', `--from ${options.from}: no such file`, { hint: `Give a ${name}.duckdb_extension file or a duckdb_extension_${name}-*.whl wheel.` });
       }
       if (from.endsWith('.whl')) {
-        await installFile(await binaryFromWheel(from, target, tmp, python), 'USAGE');
+        await installFile(await binaryFromWheel(from, target, tmp, python, name), 'USAGE');
         return await done('wheel', from);
       }
       if (from.endsWith('.duckdb_extension')) {
@@ -238,35 +252,35 @@ export async function installDeltaExtension(options: InstallDeltaExtensionOption
         return await done('file', from);
       }
       throw new LakeError('USAGE', `--from ${options.from}: expected a .duckdb_extension file or a .whl wheel`, {
-        hint: `The wheel is on PyPI as ${DELTA_EXTENSION_PACKAGE}==${target.duckdbVersion.replace(/^v/, '')}.`,
+        hint: `The wheel is on PyPI as ${pkg}==${target.duckdbVersion.replace(/^v/, '')}.`,
       });
     }
 
     if (!options.force) {
-      const existing = await verifyLoad(options.extensionDirectory);
+      const existing = await verifyLoad(options.extensionDirectory, name);
       if (existing.loaded) return await done('installed', existing.path, existing);
       skipped.push({ source: 'installed', reason: existing.error ?? 'not installed' });
     }
 
     try {
-      const wheel = await pipDownload(target, tmp, python, options.pipTimeoutMs ?? 600_000);
-      await installFile(await binaryFromWheel(wheel, target, tmp, python), 'INTERNAL');
+      const wheel = await pipDownload(target, tmp, python, options.pipTimeoutMs ?? 600_000, name);
+      await installFile(await binaryFromWheel(wheel, target, tmp, python, name), 'INTERNAL');
       return await done('pip', `${path.basename(wheel)} (pip download)`);
     } catch (cause) {
       skipped.push({ source: 'pip', reason: message(cause).split('\n').slice(0, 3).join(' ') });
     }
 
     try {
-      await db.connection.run('FORCE INSTALL delta');
+      await db.connection.run(`FORCE INSTALL ${name}`);
       return await done('duckdb');
     } catch (cause) {
       skipped.push({ source: 'duckdb', reason: message(cause).split('\n')[0] ?? '' });
     }
     throw new LakeError(
       'INTERNAL',
-      `could not install the delta extension for DuckDB ${target.duckdbVersion} (${target.platform}): ${skipped.map((s) => `${s.source}: ${s.reason}`).join('; ')}`,
+      `could not install the ${name} extension for DuckDB ${target.duckdbVersion} (${target.platform}): ${skipped.map((s) => `${s.source}: ${s.reason}`).join('; ')}`,
       {
-        hint: `Download the wheel elsewhere (pip download ${DELTA_EXTENSION_PACKAGE}==${target.duckdbVersion.replace(/^v/, '')} --no-deps) and pass it with --from.`,
+        hint: `Download the wheel elsewhere (pip download ${pkg}==${target.duckdbVersion.replace(/^v/, '')} --no-deps) and pass it with --from.`,
         details: { skipped },
       },
     );

@@ -9,7 +9,8 @@ export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionExprSql,
 export { writeDataFiles, SCHEMA_WIDTH_TAG, filesFor, rowGroupSizeFor, partitionFolder } from './parquet-writer.js';
 export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
+export { enableS3, s3SecretSql } from './s3.js';
 export type { ScanOptions } from './scan.js';
 export { duckdbCheckpointReader, checkpointStatsSql } from './checkpoint-reader.js';
 export { writeCheckpoint, CHECKPOINT_COLUMNS, type CheckpointOptions, type CheckpointResult } from './checkpoint-writer.js';
-export { installDeltaExtension, deltaExtensionStatus, DELTA_EXTENSION_PACKAGE, type InstallDeltaExtensionOptions, type DeltaExtensionInstall, type DeltaExtensionSource, type DeltaExtensionStatus } from './extension.js';
+export { installDeltaExtension, deltaExtensionStatus, DELTA_EXTENSION_PACKAGE, INSTALLABLE_EXTENSIONS, extensionPackage, type InstallableExtension, type InstallDeltaExtensionOptions, type DeltaExtensionInstall, type DeltaExtensionSource, type DeltaExtensionStatus } from './extension.js';

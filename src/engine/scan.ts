@@ -25,6 +25,7 @@ import {
   type Snapshot,
   type StructField,
 } from '../delta/index.js';
+import { isRemote, joinLocation, listNames, relativeLocation } from '../storage/index.js';
 import { ident, literal, type Engine } from './session.js';
 import { partitionExprSql, partitionValueSql, sqlType } from './delta-types.js';
 import { SCHEMA_WIDTH_TAG } from './parquet-writer.js';
@@ -33,9 +34,10 @@ import { SCHEMA_WIDTH_TAG } from './parquet-writer.js';
 export function dataFilePath(tableRoot: string, addPath: string): string {
   if (isAbsoluteUri(addPath)) {
     if (addPath.startsWith('file:')) return decodeAddPath(new URL(addPath).pathname);
-    throw new LakeError('DELTA_PROTOCOL_UNSUPPORTED', `data file ${addPath} is not on the local file system`, { hint: 'Only local tables are supported.' });
+    if (isRemote(addPath)) return addPath;
+    throw new LakeError('DELTA_PROTOCOL_UNSUPPORTED', `data file ${addPath} is neither on the local file system nor on S3`, { hint: 'The lake reads local and s3:// tables.' });
   }
-  return path.join(tableRoot, decodeAddPath(addPath));
+  return joinLocation(tableRoot, decodeAddPath(addPath));
 }
 
 interface FileGroup {
@@ -92,12 +94,12 @@ async function assertFilesExist(snapshot: Snapshot, paths: readonly string[]): P
       dirs.slice(i, i + 64).map(async ([dir, names]) => {
         let present: Set<string>;
         try {
-          present = new Set(await fs.readdir(dir));
+          present = new Set(isRemote(dir) ? await listNames(dir) : await fs.readdir(dir));
         } catch (error) {
           if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') throw error;
           present = new Set();
         }
-        for (const name of names) if (!present.has(name)) missing.push(path.join(dir, name));
+        for (const name of names) if (!present.has(name)) missing.push(joinLocation(dir, name));
       }),
     );
   }
@@ -106,7 +108,7 @@ async function assertFilesExist(snapshot: Snapshot, paths: readonly string[]): P
   const first = missing[0]!;
   throw new LakeError(
     'DATA_FILE_MISSING',
-    `${snapshot.table} version ${snapshot.version}: data file ${path.relative(snapshot.tableRoot, first)} is missing${missing.length > 1 ? ` (and ${missing.length - 1} more of the version's ${paths.length} files)` : ''}`,
+    `${snapshot.table} version ${snapshot.version}: data file ${relativeLocation(snapshot.tableRoot, first)} is missing${missing.length > 1 ? ` (and ${missing.length - 1} more of the version's ${paths.length} files)` : ''}`,
     {
       hint: 'The files of this version were removed (VACUUM, or the table was copied without its data). History and the file list still work; read a version whose files are present.',
       details: { file: first, missing: missing.length, version: snapshot.version },

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBMaterializedResult } from '@duckdb/node-api';
 import { LakeError, processAlive } from '../core/index.js';
+import { enableS3 } from './s3.js';
 
 /**
  * A DuckDB database (in memory by default) with one connection, always in UTC so that
@@ -30,6 +31,8 @@ export interface EngineOptions {
   memoryLimit?: string;
   /** Folder under which this engine gets its own spill folder; default: the process budget's, else the OS temp folder. */
   tempRoot?: string;
+  /** The engine reads or writes `s3://` files: load httpfs and create the lake's S3 secret (engine/s3.ts). */
+  s3?: boolean;
 }
 
 /** The memory budget every DuckDB instance of the process runs under (docs/operations.md "Memory budget and full size"). */
@@ -130,6 +133,15 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   const connection = await instance.connect();
   // ICU is built in but loads after instance creation, so the zone is set per connection.
   await connection.run("SET TimeZone = 'UTC'");
+  if (options.s3) {
+    try {
+      await enableS3(connection);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+  }
   const run = async (sql: string): Promise<DuckDBMaterializedResult> => {
     const started = performance.now();
     try {

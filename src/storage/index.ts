@@ -1,6 +1,11 @@
 /**
- * storage: the file-system port, the lowest room above core. Put-if-absent writes, whole-file and
- * ranged reads, listings and deletes on local disk; nothing here knows Delta. May use core only.
+ * storage: the storage port, the lowest room above core. Put-if-absent writes, whole-file and
+ * ranged reads, listings and deletes, on local disk (file-store.ts) or S3 (s3-store.ts), picked
+ * by the location's scheme (store.ts); locations are built with location.ts. Nothing here knows
+ * Delta. May use core only.
  */
-export { putIfAbsent, replaceFile, readTextIfExists, readFileIfExists, readRangeIfExists, statIfExists, listNames, listFilesRecursive, deleteFile, exists } from './file-store.js';
+export { putIfAbsent, replaceFile, readTextIfExists, readFileIfExists, readRangeIfExists, statIfExists, listNames, listEntries, listFilesRecursive, deleteFile, exists, ensureDir, hasEntries, assertSafeStore } from './store.js';
 export type { PutResult, PutFaults, FileEntry } from './file-store.js';
+export { isRemote, schemeOf, joinLocation, dirnameLocation, basenameLocation, relativeLocation, resolveLocation, parseS3Location, localStateDir } from './location.js';
+export { s3Settings, s3Credentials, assertConditionalPut } from './s3-store.js';
+export type { S3Settings } from './s3-store.js';

@@ -23,5 +23,5 @@ export { vacuumTable, vacuumTables, listLakeTables, MIN_RETENTION_HOURS, DEFAULT
 export type { VacuumOptions, VacuumMetrics } from './vacuum.js';
 export { diffTable, recordedBusinessKey, BUSINESS_KEY_PROPERTY } from './diff.js';
 export type { DiffOptions, DiffResult, DiffRow, PartitionDiff, ColumnChange, KeySource, VersionSelector } from './diff.js';
-export { writeDuckdbViews, refreshDuckdbViews, defaultDuckdbPath, DUCKDB_FILE } from './views.js';
+export { writeDuckdbViews, refreshDuckdbViews, defaultDuckdbPath, duckdbS3Setup, DUCKDB_FILE } from './views.js';
 export type { DuckdbViewsOptions, DuckdbViewsResult, DuckdbView } from './views.js';

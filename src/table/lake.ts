@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
 import { loadSnapshot, type CheckpointReader, type Snapshot, type SnapshotOptions } from '../delta/index.js';
 import { duckdbCheckpointReader, engineBudget, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
+import { isRemote, joinLocation, localStateDir, resolveLocation } from '../storage/index.js';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -26,26 +27,31 @@ export interface OpenLakeOptions {
 /** The folder under the lake's temp folder that holds parsed checkpoints. */
 export const CHECKPOINT_CACHE_DIR = 'checkpoints';
 
-/** The lake's own temp folder: DuckDB spill folders and work files live here, one per engine, removed when it closes. */
+/**
+ * The lake's own temp folder: DuckDB spill folders and work files live here, one per engine,
+ * removed when it closes. For a lake on S3 it is a local folder per lake root under the OS temp
+ * folder (docs/s3.md "What stays local"), since spills and caches must be local files.
+ */
 export function lakeTempRoot(root: string): string {
-  return path.join(root, '.lake-tmp');
+  return localStateDir(root) ?? path.join(root, '.lake-tmp');
 }
 
 export function defaultLakeRoot(): string {
-  return path.resolve(process.env['LAKE_ROOT'] ?? 'tables');
+  return resolveLocation(process.env['LAKE_ROOT'] ?? 'tables');
 }
 
 export async function openLake(options: OpenLakeOptions = {}): Promise<Lake> {
-  const root = path.resolve(options.root ?? defaultLakeRoot());
-  if (options.create) mkdirSync(root, { recursive: true });
+  const root = resolveLocation(options.root ?? defaultLakeRoot());
+  const remote = isRemote(root);
+  if (options.create && !remote) mkdirSync(root, { recursive: true });
   // LAKE_TEMP_DIR (the process budget's tempRoot) wins: the user named a folder for spills.
   let tempRoot = engineBudget().tempRoot;
-  if (tempRoot === undefined && existsSync(root)) {
+  if (tempRoot === undefined && (remote || existsSync(root))) {
     tempRoot = lakeTempRoot(root);
     mkdirSync(tempRoot, { recursive: true });
     removeStaleSpillFolders(tempRoot);
   }
-  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot });
+  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot, s3: remote });
   return {
     root,
     engine,
@@ -81,8 +87,9 @@ export function resolveTable(lake: Pick<Lake, 'root'>, name: string): TableRef {
   const uri = URI.exec(name);
   if (uri) {
     if (uri[1]!.toLowerCase() === 'file') return { name, tableRoot: path.resolve(decodeURIComponent(name.slice('file://'.length))) };
-    throw new LakeError('USAGE', `${name}: ${uri[1]}:// tables are not supported; the lake reads and writes local folders`, {
-      hint: 'Give a local path (./x or /x) or a lake table (layer.dataset).',
+    if (uri[1]!.toLowerCase() === 's3') return { name, tableRoot: resolveLocation(name) };
+    throw new LakeError('USAGE', `${name}: ${uri[1]}:// tables are not supported; the lake reads and writes local folders and s3:// locations`, {
+      hint: 'Give a local path (./x or /x), an s3://bucket/prefix location or a lake table (layer.dataset).',
     });
   }
   if (looksLikePath(name)) return { name, tableRoot: path.resolve(name) };
@@ -99,7 +106,7 @@ export function resolveTable(lake: Pick<Lake, 'root'>, name: string): TableRef {
         hint: 'Rename it, or write a path as ./<folder> to mean a folder.',
       });
     }
-    return { name, tableRoot: path.join(lake.root, layer, dataset), layer: layer as Layer, dataset };
+    return { name, tableRoot: joinLocation(lake.root, layer, dataset), layer: layer as Layer, dataset };
   }
   if (name.trim() === '') throw new LakeError('USAGE', 'empty table name', { hint: 'Name a table as layer.dataset (e.g. silver.pbp) or give a path (./x, /x).' });
   throw new LakeError('USAGE', `${name}: not a table name; name a lake table as layer.dataset (${LAYERS.join(', ')}) or a folder as a path`, {

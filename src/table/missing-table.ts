@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
 import { LakeError } from '../core/index.js';
+import { hasEntries } from '../storage/index.js';
 import type { Lake } from './lake.js';
 import { listLakeTables } from './vacuum.js';
 
@@ -41,9 +41,10 @@ export function nearestNames(name: string, known: readonly string[], max = 3): s
 
 /** One sentence on what the lake at `lake.root` holds: its tables, or that it is empty (and how to fill it). */
 export async function lakeContents(lake: Pick<Lake, 'root'>): Promise<{ tables: string[]; text: string }> {
-  const tables = existsSync(lake.root) ? (await listLakeTables(lake)).map((t) => t.name) : [];
+  const rootExists = await hasEntries(lake.root);
+  const tables = rootExists ? (await listLakeTables(lake)).map((t) => t.name) : [];
   if (tables.length === 0) {
-    const where = existsSync(lake.root) ? `The lake at ${lake.root} has no tables yet.` : `The lake root ${lake.root} does not exist.`;
+    const where = rootExists ? `The lake at ${lake.root} has no tables yet.` : `The lake root ${lake.root} does not exist.`;
     return { tables, text: `${where} ${FILL_THE_LAKE}` };
   }
   const shown = tables.length > 40 ? [...tables.slice(0, 40), `… (${tables.length - 40} more)`] : tables;

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
+import { hasEntries, isRemote, joinLocation, resolveLocation } from '../storage/index.js';
 import { LOG_DIR } from '../delta/index.js';
 import { ident, openEngine, sqlType } from '../engine/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef } from './lake.js';
@@ -88,7 +87,7 @@ function columnMessage(message: string, tables: ShadowTable[], columns: readonly
 async function shadowTables(lake: Lake, refs: SqlTableRef[]): Promise<ShadowTable[]> {
   const out: ShadowTable[] = [];
   for (const [i, ref] of refs.entries()) {
-    const table = ref.kind === 'catalog' ? resolveTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
+    const table = ref.kind === 'catalog' ? resolveTable(lake, ref.name) : { name: ref.name, tableRoot: resolveLocation(ref.name) };
     const shadow = ref.kind === 'catalog' ? ref.name : `__delta_scan_${i}`;
     out.push({ ref, name: ref.name, table, shadow });
   }
@@ -97,7 +96,7 @@ async function shadowTables(lake: Lake, refs: SqlTableRef[]): Promise<ShadowTabl
 
 /** Binds `sql` in a scratch DuckDB over empty copies of the tables; the error it raises, or undefined when it binds. */
 async function rebind(lake: Lake, sql: string, tables: ShadowTable[], columnsRead: string[]): Promise<string | undefined> {
-  const engine = await openEngine({ threads: 1 });
+  const engine = await openEngine({ threads: 1, s3: isRemote(lake.root) });
   try {
     for (const t of tables) {
       const at = t.ref.at;
@@ -135,14 +134,15 @@ function scrubbed(message: string, views: readonly { view: string; table: string
 }
 
 /** The `layer.dataset` references of `sql` the lake does not hold. */
-function missingRefs(lake: Lake, refs: readonly SqlTableRef[]): string[] {
-  const missing = refs.filter((r) => r.kind === 'catalog' && !existsSync(path.join(catalogRoot(lake, r.name)!, LOG_DIR)));
+async function missingRefs(lake: Lake, refs: readonly SqlTableRef[]): Promise<string[]> {
+  const present = await Promise.all(refs.map((r) => (r.kind === 'catalog' ? hasEntries(joinLocation(catalogRoot(lake, r.name)!, LOG_DIR)) : true)));
+  const missing = refs.filter((_, i) => !present[i]);
   return [...new Set(missing.map((r) => r.name))];
 }
 
 /** Throws TABLE_NOT_FOUND (lake root, nearest names, contents) when `sql` names a lake table the lake does not hold. */
 export async function assertLakeTables(lake: Lake, sql: string): Promise<void> {
-  const missing = missingRefs(lake, findTableRefs(sql).filter((r) => r.kind === 'catalog' && catalogRoot(lake, r.name) !== undefined));
+  const missing = await missingRefs(lake, findTableRefs(sql).filter((r) => r.kind === 'catalog' && catalogRoot(lake, r.name) !== undefined));
   if (missing.length > 0) throw await missingTableError(lake, missing);
 }
 
@@ -151,7 +151,7 @@ export async function queryError(lake: Lake, sql: string, cause: unknown, views:
   if (isLakeError(cause)) return cause;
   const message = messageOf(cause);
   const refs = findTableRefs(sql).filter((r) => r.kind === 'path' || catalogRoot(lake, r.name) !== undefined);
-  const missing = missingRefs(lake, refs);
+  const missing = await missingRefs(lake, refs);
   if (missing.length > 0) return missingTableError(lake, missing, cause);
   if (refs.length === 0) return new LakeError('SQL_ERROR', `DuckDB: ${message}`, { cause, hint: HINT });
   const tables = await shadowTables(lake, refs);

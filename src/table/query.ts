@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { LakeError, isLakeError, logger } from '../core/index.js';
+import { LakeError, isLakeError, logger, logsAt } from '../core/index.js';
+import { hasEntries, joinLocation, resolveLocation } from '../storage/index.js';
 import { LOG_DIR, type Snapshot } from '../delta/index.js';
 import { partitionConjuncts, prunableConjuncts, pruneFiles, referencedColumns, serializeSql, viewReferences } from './pruning.js';
 import { skipFiles } from './skipping.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
-import { resolveTable, tableSnapshot, type Lake, type TableRef } from './lake.js';
+import { resolveTable, type Lake, type TableRef } from './lake.js';
+import { cachedPrepared, cachedScan, clearReadCache, preparedKey, readSnapshot, storePrepared } from './read-cache.js';
 import { queryError } from './query-errors.js';
 import { findTableRefs, tableStatementAsQuery, type TableAt } from './sql-refs.js';
 
@@ -44,6 +44,8 @@ export interface ResolvedView {
 export interface PreparedQuery {
   sql: string;
   views: ResolvedView[];
+  /** A snapshot or scan came from the lake's read cache (src/table/read-cache.ts). */
+  fromCache?: boolean;
 }
 
 /** View names are unique per process: concurrent queries on one lake must not replace each other's views. */
@@ -65,8 +67,8 @@ export function parseAsOf(text: string): TableAt {
   return /^\d+$/.test(text.trim()) ? { version: Number(text.trim()) } : { timestamp: text };
 }
 
-function isDeltaTable(tableRoot: string): boolean {
-  return existsSync(path.join(tableRoot, LOG_DIR));
+function isDeltaTable(tableRoot: string): Promise<boolean> {
+  return hasEntries(joinLocation(tableRoot, LOG_DIR));
 }
 
 /** A `layer.dataset` reference in SQL, or undefined when it cannot name a lake table (DuckDB then resolves it). */
@@ -85,21 +87,32 @@ function catalogTable(lake: Lake, name: string): TableRef | undefined {
  * not exist are left alone (they may be DuckDB's own schemas).
  */
 export async function prepareQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<PreparedQuery> {
+  return prepare(lake, sql, options, false);
+}
+
+/**
+ * `prepareQuery`, and with `cached` through the lake's read cache (src/table/read-cache.ts): only
+ * for a caller that, like `runQuery`, prepares again uncached when the query fails, since a cached
+ * scan skips the check that its files still exist.
+ */
+async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean): Promise<PreparedQuery> {
   const refs = findTableRefs(sql);
   const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
   const views: (ResolvedView & { snapshot: Snapshot })[] = [];
+  let fromCache = false;
+  let allCached = true;
   const byKey = new Map<string, ResolvedView & { snapshot: Snapshot }>();
   let out = '';
   let cursor = 0;
   for (const ref of refs) {
-    const table = ref.kind === 'catalog' ? catalogTable(lake, ref.name) : { name: ref.name, tableRoot: path.resolve(ref.name) };
-    if (!table || (ref.kind === 'catalog' && !isDeltaTable(table.tableRoot))) continue;
+    const table = ref.kind === 'catalog' ? catalogTable(lake, ref.name) : { name: ref.name, tableRoot: resolveLocation(ref.name) };
+    if (!table || (ref.kind === 'catalog' && !(await isDeltaTable(table.tableRoot)))) continue;
     const at = ref.at ?? defaultAt;
     // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
-    const snapshot = await tableSnapshot(lake, table, {
-      stats: false,
-      ...(at === undefined ? {} : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }),
-    });
+    const read = await readSnapshot(lake, table, at === undefined ? undefined : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }, cached);
+    const snapshot = read.snapshot;
+    fromCache ||= read.cached;
+    allCached &&= read.cached;
     const key = `${table.tableRoot}@${snapshot.version}`;
     let view = byKey.get(key);
     if (!view) {
@@ -114,6 +127,13 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
 
   // The extension reader prunes partitions itself (filter pushdown through the view).
   const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
+  // The same query over the same cached snapshots prepares to the same SQL: reuse it.
+  const reuseKey = cached && views.length > 0 && allCached && !extension ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
+  const reused = reuseKey === undefined ? undefined : cachedPrepared<PreparedQuery>(lake, reuseKey);
+  if (reused) {
+    for (const v of reused.views) if (logsAt('debug')) logger().debug({ table: v.table, version: v.version, files: v.filesTotal, prunedByPartition: v.filesPrunedByPartition, skippedByStats: v.filesSkippedByStats, filesRead: v.filesRead, cached: true }, 'files read');
+    return { ...reused, views: reused.views.map((v) => ({ ...v })) };
+  }
   const native: typeof views = [];
   for (const view of views) {
     if (extension && (await createExtensionView(lake, view.view, view.snapshot))) view.reader = 'extension';
@@ -143,9 +163,16 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
       view.filesSkippedByStats = skipped.skipped;
     }
     view.filesRead = snapshot.files.length;
-    logger().debug({ table: view.table, version: view.version, files: view.filesTotal, prunedByPartition: view.filesPrunedByPartition, skippedByStats: view.filesSkippedByStats, filesRead: view.filesRead }, 'files read');
+    if (logsAt('debug')) logger().debug({ table: view.table, version: view.version, files: view.filesTotal, prunedByPartition: view.filesPrunedByPartition, skippedByStats: view.filesSkippedByStats, filesRead: view.filesRead }, 'files read');
     const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
-    scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
+    // Pruning and skipping only ever drop files: the same count is the whole version, whose scan is cached.
+    if (cached && view.filesRead === view.filesTotal) {
+      const scan = await cachedScan(lake, view.snapshot, columns, () => scanSql(lake.engine, snapshot, { columns }));
+      fromCache ||= scan.cached;
+      scans.set(view.view, scan.sql);
+    } else {
+      scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
+    }
   }
   // Inline each native scan as a subquery named like the view: a temp view would be bound once
   // when created and again by the query. Where a reference cannot be located, views it is.
@@ -164,7 +191,10 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
   } else {
     for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
   }
-  return { sql: out, views: views.map(({ snapshot: _s, ...v }) => v) };
+  const prepared: PreparedQuery = { sql: out, views: views.map(({ snapshot: _s, ...v }) => v), ...(fromCache ? { fromCache } : {}) };
+  // Only a native query whose scans are all inlined: temp views are per call.
+  if (cached && located && !extension) storePrepared(lake, preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)), { ...prepared, fromCache: true });
+  return prepared;
 }
 
 export interface QueryResult {
@@ -174,15 +204,30 @@ export interface QueryResult {
   views: ResolvedView[];
 }
 
+type Materialized = Awaited<ReturnType<Lake['engine']['connection']['runAndReadAll']>>;
+
 export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
   // DESCRIBE / SUMMARIZE / SHOW <lake table>: DuckDB accepts a query there, not a subquery.
   const text = tableStatementAsQuery(sql);
-  const prepared = await prepareQuery(lake, text, options).catch(async (cause: unknown) => {
-    throw await queryError(lake, text, cause);
-  });
-  const reader = await lake.engine.connection.runAndReadAll(prepared.sql).catch(async (cause: unknown) => {
-    throw await queryError(lake, text, cause, prepared.views);
-  });
+  const prepareText = (cached: boolean): Promise<PreparedQuery> =>
+    prepare(lake, text, options, cached).catch(async (cause: unknown) => {
+      throw await queryError(lake, text, cause);
+    });
+  let prepared = await prepareText(true);
+  const execute = (p: PreparedQuery): Promise<Materialized> =>
+    lake.engine.connection.runAndReadAll(p.sql).catch(async (cause: unknown) => {
+      throw await queryError(lake, text, cause, p.views);
+    });
+  let reader: Materialized;
+  try {
+    reader = await execute(prepared);
+  } catch (error) {
+    if (!prepared.fromCache) throw error;
+    // A cached scan may name files removed since (vacuum): prepare afresh, which checks them.
+    clearReadCache(lake);
+    prepared = await prepareText(false);
+    reader = await execute(prepared);
+  }
   return {
     columns: reader.columnNames(),
     types: reader.columnTypes().map((t) => t.toString()),

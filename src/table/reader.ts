@@ -1,4 +1,4 @@
-import { LakeError, logger } from '../core/index.js';
+import { LakeError, logger, logsAt } from '../core/index.js';
 import { columnMappingMode, type Snapshot } from '../delta/index.js';
 import { deltaExtensionStatus, ident, literal, type DeltaExtensionStatus } from '../engine/index.js';
 import type { Lake } from './lake.js';
@@ -47,7 +47,7 @@ export async function useExtension(lake: Lake, mode: ReaderMode): Promise<boolea
       hint: 'Install it with `lake extension install` (or `node scripts/install-delta-extension.mjs`), or use --reader native.',
     });
   }
-  logger().debug({ reason: status.error }, 'delta extension unavailable, native reader');
+  if (logsAt('debug')) logger().debug({ reason: status.error }, 'delta extension unavailable, native reader');
   return false;
 }
 
@@ -82,7 +82,7 @@ export async function createExtensionView(lake: Lake, view: string, snapshot: Pi
     await lake.engine.connection.run(`CREATE OR REPLACE TEMP VIEW ${ident(view)} AS SELECT * FROM delta_scan(${literal(tableRoot)}, version => ${version})`);
     return true;
   } catch (error) {
-    logger().debug({ table, version, err: error instanceof Error ? error.message : String(error) }, 'delta extension cannot read the table, native reader');
+    if (logsAt('debug')) logger().debug({ table, version, err: error instanceof Error ? error.message : String(error) }, 'delta extension cannot read the table, native reader');
     return false;
   }
 }

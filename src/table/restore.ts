@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ENGINE_INFO, LakeError, errnoCode, logger } from '../core/index.js';
+import { isRemote, listNames, relativeLocation } from '../storage/index.js';
 import {
   assertWritable,
   commitWithRetry,
@@ -136,7 +137,7 @@ export async function assertDataFilesPresent(snapshot: Snapshot, files: readonly
   for (const [dir, list] of byDir) {
     let present: Set<string>;
     try {
-      present = new Set(await readdir(dir));
+      present = new Set(isRemote(dir) ? await listNames(dir) : await readdir(dir));
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') throw error;
       present = new Set();
@@ -145,7 +146,7 @@ export async function assertDataFilesPresent(snapshot: Snapshot, files: readonly
   }
   if (missing.length === 0) return;
   missing.sort();
-  const first = path.relative(snapshot.tableRoot, missing[0]!);
+  const first = relativeLocation(snapshot.tableRoot, missing[0]!);
   throw new LakeError(
     'DATA_FILE_MISSING',
     `${snapshot.table}: cannot restore version ${restoredVersion}: its data file ${first} was removed (VACUUM)${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}; nothing was committed`,

@@ -15,7 +15,7 @@ import {
   type Snapshot,
 } from '../delta/index.js';
 import { dataFilePath } from '../engine/index.js';
-import { deleteFile } from '../storage/index.js';
+import { deleteFile, isRemote, joinLocation, listEntries, listFilesRecursive, listNames, statIfExists } from '../storage/index.js';
 import { LAYERS, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { ownershipOf } from './ownership.js';
 
@@ -88,6 +88,7 @@ export interface VacuumMetrics {
 /** Every Delta table under the lake root (`<root>/<layer>/<dataset>` with a `_delta_log`), sorted by name. */
 export async function listLakeTables(lake: Pick<Lake, 'root'>): Promise<TableRef[]> {
   const tables: TableRef[] = [];
+  if (isRemote(lake.root)) return listRemoteLakeTables(lake.root);
   for (const layer of LAYERS) {
     let entries;
     try {
@@ -101,6 +102,19 @@ export async function listLakeTables(lake: Pick<Lake, 'root'>): Promise<TableRef
       const tableRoot = path.join(lake.root, layer, entry.name);
       const log = await readdir(path.join(tableRoot, LOG_DIR)).catch(() => undefined);
       if (log?.some((n) => n.endsWith('.json') || n.includes('.checkpoint.'))) tables.push({ name: `${layer}.${entry.name}`, tableRoot, layer, dataset: entry.name });
+    }
+  }
+  return tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** `listLakeTables` on an object store: one delimited listing per layer and per table log. */
+async function listRemoteLakeTables(root: string): Promise<TableRef[]> {
+  const tables: TableRef[] = [];
+  for (const layer of LAYERS) {
+    for (const dataset of (await listEntries(joinLocation(root, layer))).folders) {
+      const tableRoot = joinLocation(root, layer, dataset);
+      const log = await listNames(joinLocation(tableRoot, LOG_DIR));
+      if (log.some((n) => n.endsWith('.json') || n.includes('.checkpoint.'))) tables.push({ name: `${layer}.${dataset}`, tableRoot, layer, dataset });
     }
   }
   return tables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -130,6 +144,7 @@ async function listDataFiles(tableRoot: string, columns: ReadonlySet<string>): P
   const files: DataFile[] = [];
   const ignored: IgnoredEntry[] = [];
   const hidden = (name: string): boolean => name.startsWith('.') || (name.startsWith('_') && !columns.has(name.split('=')[0]!));
+  if (isRemote(tableRoot)) return listRemoteDataFiles(tableRoot, columns, hidden);
   async function walk(rel: string): Promise<void> {
     let entries;
     try {
@@ -168,13 +183,44 @@ async function listDataFiles(tableRoot: string, columns: ReadonlySet<string>): P
   return { files, ignored: ignored.sort((a, b) => (a.path < b.path ? -1 : 1)) };
 }
 
+/**
+ * `listDataFiles` on an object store (no folders, links or special files there): one recursive
+ * listing, with the same rules per path — hidden segments skipped, every folder a partition folder
+ * of the table's columns, every file one `ownershipOf` accepts; the rest reported as ignored.
+ */
+async function listRemoteDataFiles(tableRoot: string, columns: ReadonlySet<string>, hidden: (name: string) => boolean): Promise<{ files: DataFile[]; ignored: IgnoredEntry[] }> {
+  const files: DataFile[] = [];
+  const ignored = new Map<string, string>();
+  for (const object of await listFilesRecursive(tableRoot)) {
+    const parts = object.name.split('/');
+    if (parts.some(hidden)) continue;
+    const strange = parts.slice(0, -1).findIndex((folder) => {
+      const eq = folder.indexOf('=');
+      return !(eq > 0 && columns.has(folder.slice(0, eq)));
+    });
+    if (strange >= 0) {
+      ignored.set(`${parts.slice(0, strange + 1).join('/')}/`, 'not a partition folder of this table (column=value)');
+      continue;
+    }
+    const ownership = ownershipOf(object.name, columns);
+    if (!ownership.owned) ignored.set(object.name, ownership.reason);
+    else files.push({ rel: object.name, full: joinLocation(tableRoot, object.name), size: object.size, mtimeMs: object.mtimeMs });
+  }
+  return { files, ignored: [...ignored].map(([p, reason]) => ({ path: p, reason })).sort((a, b) => (a.path < b.path ? -1 : 1)) };
+}
+
 const TEMP_NAME = /^\.\d{20}\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 /** The log's temp files (our put-if-absent's `.<20-digit name>.<uuid>.tmp`), the only files in `_delta_log` a vacuum removes besides log cleanup. */
 async function listStaleTemps(tableRoot: string): Promise<DataFile[]> {
-  const logRoot = path.join(tableRoot, LOG_DIR);
-  const names = await readdir(logRoot).catch(() => [] as string[]);
+  const logRoot = joinLocation(tableRoot, LOG_DIR);
   const out: DataFile[] = [];
+  if (isRemote(logRoot)) {
+    // S3 puts leave no temp files; an interrupted conditional-put probe may leave one.
+    for (const f of (await listEntries(logRoot)).files) if (TEMP_NAME.test(f.name)) out.push({ rel: `${LOG_DIR}/${f.name}`, full: joinLocation(logRoot, f.name), size: f.size, mtimeMs: f.mtimeMs });
+    return out;
+  }
+  const names = await readdir(logRoot).catch(() => [] as string[]);
   for (const name of names.filter((n) => TEMP_NAME.test(n))) {
     const full = path.join(logRoot, name);
     const stat = await lstat(full).catch(() => undefined);
@@ -334,13 +380,13 @@ async function cleanupLog(
   const checkpoint = [...listing.checkpoints.keys()].filter((v) => v <= keepFrom).sort((a, b) => b - a)[0];
   if (checkpoint === undefined || checkpoint <= earliest) return;
   // The checkpoint must hold a whole table state before anything older goes.
-  const files = listing.checkpoints.get(checkpoint)!.names.map((n) => path.join(listing.logRoot, n));
+  const files = listing.checkpoints.get(checkpoint)!.names.map((n) => joinLocation(listing.logRoot, n));
   const actions = await lake.checkpoints.readCheckpoint(files).catch(() => []);
   if (!actions.some((a) => a.kind === 'protocol') || !actions.some((a) => a.kind === 'metaData')) {
     logger().warn({ table: snapshot.table, checkpoint }, 'checkpoint unreadable, log cleanup skipped');
     return;
   }
-  const entries = await readdir(listing.logRoot);
+  const entries = await listNames(listing.logRoot);
   const doomed: { name: string; version: number }[] = [];
   for (const name of entries) {
     const m = /^(\d{20})\.(?:(\d{20})\.compacted\.json|json|crc|checkpoint\..*parquet|checkpoint\..*json)$/.exec(name);
@@ -350,8 +396,8 @@ async function cleanupLog(
   }
   doomed.sort((a, b) => a.version - b.version || (a.name < b.name ? -1 : 1));
   for (const { name } of doomed) {
-    const full = path.join(listing.logRoot, name);
-    const size = (await lstat(full).catch(() => undefined))?.size ?? 0;
+    const full = joinLocation(listing.logRoot, name);
+    const size = (await statIfExists(full).catch(() => undefined))?.size ?? 0;
     if (metrics.dryRun || (await deleteFile(full))) {
       metrics.logDeleted.push(name);
       metrics.logFilesDeleted++;

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../core/index.js';
-import { ident, literal, openEngine, scanSql } from '../engine/index.js';
+import { ident, literal, openEngine, s3SecretSql, scanSql } from '../engine/index.js';
+import { isRemote, localStateDir } from '../storage/index.js';
 import { lakeTempRoot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { listLakeTables } from './vacuum.js';
 
@@ -47,8 +48,20 @@ export interface DuckdbViewsResult {
 }
 
 
+/** `<root>/lake.duckdb`; for a lake on S3, the lake's local folder (docs/s3.md "What stays local"). */
 export function defaultDuckdbPath(lake: Pick<Lake, 'root'>): string {
-  return path.join(lake.root, DUCKDB_FILE);
+  return path.join(localStateDir(lake.root) ?? lake.root, DUCKDB_FILE);
+}
+
+/**
+ * What a stock duckdb session must run before the views of a lake on S3 read: httpfs and an S3
+ * secret with the lake's endpoint settings (credentials left as placeholders); undefined for a
+ * local lake.
+ */
+export async function duckdbS3Setup(lake: Pick<Lake, 'root'>): Promise<string | undefined> {
+  if (!isRemote(lake.root)) return undefined;
+  const secret = (await s3SecretSql('lake_s3', { credentials: false })).replace('CREATE OR REPLACE SECRET lake_s3', 'CREATE SECRET');
+  return `LOAD httpfs; ${secret};`;
 }
 
 export async function writeDuckdbViews(lake: Lake, options: DuckdbViewsOptions = {}): Promise<DuckdbViewsResult> {
@@ -57,7 +70,7 @@ export async function writeDuckdbViews(lake: Lake, options: DuckdbViewsOptions =
   const now = new Date((options.now ?? Date.now)()).toISOString();
   await mkdir(path.dirname(out), { recursive: true });
   const temp = path.join(path.dirname(out), `.${path.basename(out)}.${randomUUID()}.tmp`);
-  const db = await openEngine({ path: temp, threads: 1, tempRoot: lakeTempRoot(lake.root) });
+  const db = await openEngine({ path: temp, threads: 1, tempRoot: lakeTempRoot(lake.root), s3: isRemote(lake.root) });
   const views: DuckdbView[] = [];
   try {
     await db.run('CREATE TABLE main.lake_tables (view VARCHAR, table_root VARCHAR, version BIGINT, files BIGINT, refreshed_at TIMESTAMPTZ)');

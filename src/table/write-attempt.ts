@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LakeError, asDiskFull, errnoCode } from '../core/index.js';
 import { LOG_DIR, filesNumRecords, statsNumRecords, type AddAction, type Snapshot } from '../delta/index.js';
 import { scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
+import { assertSafeStore, deleteFile, isRemote, joinLocation, listFilesRecursive } from '../storage/index.js';
 import type { Lake, TableRef } from './lake.js';
 import { listFolders } from './ownership.js';
 
@@ -22,9 +23,16 @@ export type AttemptFilesOptions = Omit<WriteFilesOptions, 'engine' | 'tableRoot'
 
 export async function writeAttemptFiles(lake: Lake, table: TableRef, options: AttemptFilesOptions): Promise<WriteAttempt> {
   const prefix = `part-${randomUUID().slice(0, 8)}-`;
-  const rootExisted = await readdir(table.tableRoot).then(() => true, () => false);
-  const folders = await listFolders(table.tableRoot);
-  const discard = (): Promise<void> => discardAttempt(table.tableRoot, prefix, folders, rootExisted);
+  let discard: () => Promise<void>;
+  if (isRemote(table.tableRoot)) {
+    await assertSafeStore(table.tableRoot);
+    // An object store has no folders to clean up: the attempt's objects are found by their prefix.
+    discard = () => discardRemoteAttempt(table.tableRoot, prefix);
+  } else {
+    const rootExisted = await readdir(table.tableRoot).then(() => true, () => false);
+    const folders = await listFolders(table.tableRoot);
+    discard = () => discardAttempt(table.tableRoot, prefix, folders, rootExisted);
+  }
   try {
     const adds = await writeDataFiles({ ...options, engine: lake.engine, tableRoot: table.tableRoot, filePrefix: prefix });
     return { adds, discard };
@@ -89,6 +97,13 @@ export async function rewritePartitionFiles(
 /** How a DISK_FULL error names the table whose files were being written. */
 export function tableDescription(table: TableRef): string {
   return `${table.name} (${table.tableRoot})`;
+}
+
+async function discardRemoteAttempt(tableRoot: string, prefix: string): Promise<void> {
+  for (const file of await listFilesRecursive(tableRoot)) {
+    if (file.name.startsWith(`${LOG_DIR}/`)) continue;
+    if (file.name.slice(file.name.lastIndexOf('/') + 1).startsWith(prefix)) await deleteFile(joinLocation(tableRoot, file.name));
+  }
 }
 
 async function discardAttempt(tableRoot: string, prefix: string, before: ReadonlySet<string>, rootExisted: boolean): Promise<void> {

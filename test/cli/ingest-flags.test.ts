@@ -119,6 +119,21 @@ describe('--force-rewrite', () => {
   });
 });
 
+describe('--quality-dir with --build-gold', () => {
+  it("puts the promote's quality reports of `update --build-gold` in that folder, and needs --build-gold", async () => {
+    const env = await lake('build-gold-quality-dir');
+    const refused = await cli(env, ['update', '--datasets', 'teams', '--season', '2020', '--quality-dir', env.reportDir]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/--quality-dir only applies to the promote of --build-gold/);
+    expect(await env.version('bronze.teams')).toBeUndefined();
+    const night = await cli(env, ['update', '--datasets', 'teams', '--season', '2020', '--build-gold', '--quality-dir', env.reportDir, '--json']);
+    expect(night.code, night.err).toBe(0);
+    expect(await env.version('bronze.teams')).toBe(0);
+    expect(await env.version('silver.teams')).toBe(0);
+    expect(env.reports('teams').map((r) => r['status'])).toEqual(['committed']);
+  });
+});
+
 describe('--no-validate', () => {
   it('commits a batch that fails a gate, loudly: stderr, the commit (validate: false), the report and the run log say the gates were skipped', async () => {
     const env = await lake('no-validate');

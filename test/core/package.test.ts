@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 describe('package.json', () => {
   it('keeps the runtime dependency list to the design card, pinned exactly', () => {
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@duckdb/node-api', 'apache-arrow', 'commander', 'p-limit', 'pino', 'vega', 'vega-lite', 'yaml', 'zod']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@aws-sdk/client-s3', '@duckdb/node-api', 'apache-arrow', 'commander', 'p-limit', 'pino', 'vega', 'vega-lite', 'yaml', 'zod']);
     for (const [name, version] of [...Object.entries(pkg.dependencies), ...Object.entries(pkg.devDependencies)]) {
       expect(version, name).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
     }

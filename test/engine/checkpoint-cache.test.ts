@@ -37,7 +37,7 @@ describe('the parsed-checkpoint cache', () => {
       expect(hit.protocol).toEqual(want.protocol);
       expect(hit.txns).toEqual(want.txns);
     }
-    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.json')).length).toBeGreaterThanOrEqual(2);
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.cpc')).length).toBeGreaterThanOrEqual(2);
   });
 
   it('is what a lake reads from on the next load, is ignored when damaged, and misses once the checkpoint changes', async () => {
@@ -46,20 +46,27 @@ describe('the parsed-checkpoint cache', () => {
     await writeCheckpoint(t.lake.engine, await loadSnapshot(table.tableRoot, t.lake.checkpoints));
     const cacheDir = path.join(t.root, '.lake-tmp', 'checkpoints');
     const first = await loadSnapshot(table.tableRoot, t.lake.checkpoints, { stats: false });
-    const [entry] = readdirSync(cacheDir).filter((n) => n.endsWith('.json'));
+    const [entry] = readdirSync(cacheDir).filter((n) => n.endsWith('.cpc'));
     expect(entry).toBeDefined();
     const file = path.join(cacheDir, entry!);
-    // A marked entry proves the next load reads the cache, not the checkpoint.
-    const original = readFileSync(file, 'utf8');
+    // A marked entry (one path overwritten in place, same length) proves the next load reads the cache, not the checkpoint.
+    const original = readFileSync(file);
     const path0 = first.files.map((f) => f.path).sort()[0]!;
-    writeFileSync(file, original.replace(JSON.stringify(path0), JSON.stringify('marked.parquet')));
+    const mark = `marked${'x'.repeat(path0.length - 'marked'.length)}`;
+    const at = original.indexOf(path0);
+    expect(at).toBeGreaterThan(0);
+    const marked0 = Buffer.from(original);
+    marked0.write(mark, at, 'utf8');
+    writeFileSync(file, marked0);
     const marked = await loadSnapshot(table.tableRoot, t.lake.checkpoints, { stats: false });
-    expect(marked.files.map((f) => f.path)).toContain('marked.parquet');
-    // A damaged entry is ignored (and rewritten).
-    writeFileSync(file, '{ not json');
-    const repaired = await loadSnapshot(table.tableRoot, t.lake.checkpoints, { stats: false });
-    expect(files(repaired)).toEqual(files(first));
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveProperty('format');
+    expect(marked.files.map((f) => f.path)).toContain(mark);
+    // A damaged entry (a wrong magic, or cut short) is ignored, and rewritten.
+    for (const damaged of [Buffer.from('{ not a cache entry'), original.subarray(0, original.length - 3)]) {
+      writeFileSync(file, damaged);
+      const repaired = await loadSnapshot(table.tableRoot, t.lake.checkpoints, { stats: false });
+      expect(files(repaired)).toEqual(files(first));
+      expect(readFileSync(file)).toEqual(original);
+    }
     // A new checkpoint (a new file name) is a new entry.
     await writeTable(t.lake, { table, source: 'SELECT 100 id, 1 p', mode: 'append' });
     await writeCheckpoint(t.lake.engine, await loadSnapshot(table.tableRoot, t.lake.checkpoints));

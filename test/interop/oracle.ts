@@ -43,9 +43,10 @@ export function venvDeltaExtension(): string | undefined {
   return undefined;
 }
 
-async function python(script: string, args: string[]): Promise<unknown> {
+/** Runs test/interop/oracles/<script> with the .venv Python (extra environment variables in `env`) and parses its JSON answer. */
+export async function python(script: string, args: string[], env?: Record<string, string>): Promise<unknown> {
   try {
-    const { stdout } = await run(PYTHON, [path.join(ORACLES, script), ...args], { maxBuffer: 256 * 1024 * 1024, cwd: ORACLES });
+    const { stdout } = await run(PYTHON, [path.join(ORACLES, script), ...args], { maxBuffer: 256 * 1024 * 1024, cwd: ORACLES, env: env && { ...process.env, ...env } });
     return JSON.parse(stdout);
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
@@ -70,14 +71,43 @@ function toAnswer(v: OracleVersion): OracleAnswer {
   return { version: v.version, columns: v.columns.map((c) => c.name), types: v.columns.map((c) => c.type), rows: v.rows };
 }
 
+/**
+ * delta-rs's object-store options for a table on an S3-compatible server (`s3://bucket/prefix`):
+ * AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP. The DuckDB
+ * oracle turns the same options into an S3 secret (read_table.py).
+ */
+export type StorageOptions = Record<string, string>;
+
+function storageArgs(options: StorageOptions | undefined): string[] {
+  return options === undefined ? [] : ['--storage-options', JSON.stringify(options)];
+}
+
 /** Every version of the table as an oracle reads it, index = version. */
-export async function oracleReadAll(tableRoot: string, engine: OracleEngine): Promise<OracleAnswer[]> {
-  const out = (await python('read_table.py', [tableRoot, '--all-versions', '--engine', engine])) as { versions: OracleVersion[] };
+export async function oracleReadAll(tableRoot: string, engine: OracleEngine, options?: StorageOptions): Promise<OracleAnswer[]> {
+  const out = (await python('read_table.py', [tableRoot, '--all-versions', '--engine', engine, ...storageArgs(options)])) as { versions: OracleVersion[] };
   return out.versions.map(toAnswer);
 }
 
-export async function oracleRead(tableRoot: string, engine: OracleEngine, version?: number): Promise<OracleAnswer> {
-  const args = [tableRoot, '--engine', engine, ...(version === undefined ? [] : ['--version', String(version)])];
+/** A version's row count and per-column profile (read_table.py --profile; spark.ts Profile). */
+export interface OracleProfile {
+  version: number;
+  count: string;
+  profile: Record<string, (string | null)[]>;
+}
+
+/**
+ * Every version's profile of each table as an oracle reads it (one process for all of them), index =
+ * version: for tables too wide and long to compare row by row.
+ */
+export async function oracleProfileAll(tableRoots: string[], engine: OracleEngine, options?: StorageOptions): Promise<Map<string, OracleProfile[]>> {
+  const args = [...tableRoots, '--all-versions', '--profile', '--engine', engine, ...storageArgs(options)];
+  if (tableRoots.length === 1) return new Map([[tableRoots[0]!, ((await python('read_table.py', args)) as { versions: OracleProfile[] }).versions]]);
+  const out = (await python('read_table.py', args)) as { tables: { path: string; versions: OracleProfile[] }[] };
+  return new Map(out.tables.map((t) => [t.path, t.versions]));
+}
+
+export async function oracleRead(tableRoot: string, engine: OracleEngine, version?: number, options?: StorageOptions): Promise<OracleAnswer> {
+  const args = [tableRoot, '--engine', engine, ...(version === undefined ? [] : ['--version', String(version)]), ...storageArgs(options)];
   return toAnswer((await python('read_table.py', args)) as OracleVersion);
 }
 

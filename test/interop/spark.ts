@@ -2,8 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ident } from '../../src/engine/index.js';
+import { ident, literal } from '../../src/engine/index.js';
 import { isArray, isMap, isStruct, parseDecimal, type DataType, type StructField } from '../../src/delta/index.js';
+import { resolveTable, runQuery, tableSnapshot, type Lake } from '../../src/table/index.js';
 import type { Answer, Canonical } from './normalize.js';
 import { PYTHON, REPO_ROOT } from './oracle.js';
 
@@ -166,6 +167,14 @@ export function profileFromRow(row: readonly (string | null)[], fields: readonly
   return { count: row[0] ?? '0', profile };
 }
 
+/** Our native reader's profile of a table version, with the version's schema fields. */
+export async function ourProfile(lake: Lake, tableRoot: string, version: number): Promise<{ profile: Profile; fields: StructField[] }> {
+  const snapshot = await tableSnapshot(lake, resolveTable(lake, tableRoot), { version });
+  const fields = snapshot.schema.fields;
+  const result = await runQuery(lake, duckdbProfileSql(`delta_scan(${literal(tableRoot)}, version => ${version})`, fields), { reader: 'native' });
+  return { profile: profileFromRow(result.rows[0] as (string | null)[], fields), fields };
+}
+
 export async function sparkProfile(spark: SparkServer, tableRoot: string, version: number, fields: readonly StructField[]): Promise<Profile> {
   const columns = fields.map((f) => ({ name: f.name, kind: profileKind(f.type) }));
   return spark.request<Profile>({ op: 'profile', path: tableRoot, version, columns });
@@ -181,17 +190,18 @@ function decimalKey(v: string): string {
  * Float sums (third value of a float column) agree within 1e-9 relative: a sum of doubles depends
  * on the order the rows are added in.
  */
-export function profileMismatches(ours: Profile, theirs: Profile, fields: readonly StructField[]): string[] {
+export function profileMismatches(ours: Profile, theirs: Profile, fields: readonly StructField[], judge = 'Spark'): string[] {
   const out: string[] = [];
-  if (ours.count !== theirs.count) out.push(`count: ours ${ours.count}, Spark ${theirs.count}`);
+  if (ours.count !== theirs.count) out.push(`count: ours ${ours.count}, ${judge} ${theirs.count}`);
   for (const f of fields) {
     const kind = profileKind(f.type);
     const a = ours.profile[f.name] ?? [];
     const b = theirs.profile[f.name] ?? [];
+    if (b.length !== a.length) out.push(`${f.name} (${kind}): ours profiles ${a.length} values, ${judge} ${b.length}`);
     a.forEach((x, i) => {
       const y = b[i] ?? null;
       if (x === null || y === null) {
-        if (x !== y) out.push(`${f.name}[${i}]: ours ${x}, Spark ${y}`);
+        if (x !== y) out.push(`${f.name}[${i}]: ours ${x}, ${judge} ${y}`);
         return;
       }
       const same =
@@ -200,7 +210,7 @@ export function profileMismatches(ours: Profile, theirs: Profile, fields: readon
           : kind === 'decimal'
             ? decimalKey(x) === decimalKey(y)
             : x === y;
-      if (!same) out.push(`${f.name}[${i}] (${kind}): ours ${x}, Spark ${y}`);
+      if (!same) out.push(`${f.name}[${i}] (${kind}): ours ${x}, ${judge} ${y}`);
     });
   }
   return out;

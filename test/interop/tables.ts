@@ -1,8 +1,10 @@
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { LOG_DIR } from '../../src/delta/index.js';
 import { literal } from '../../src/engine/index.js';
 import { prepareQuery, type Lake } from '../../src/table/index.js';
+import { describeChild, requireBuild, runCliProcess } from '../helpers/child.js';
 import { canonical, duckdbAnswer, type Answer, type Canonical } from './normalize.js';
 
 /**
@@ -112,4 +114,29 @@ export function checkpointOnlyCopy(tableRoot: string, dest: string, checkpointVe
     const m = /^(\d{20})\.json$/.exec(name);
     if (m && Number(m[1]) < checkpointVersion) rmSync(path.join(log, name));
   }
+}
+
+/** Every Delta table under `dir` (folders holding a _delta_log). */
+export function deltaTables(dir: string): string[] {
+  if (existsSync(path.join(dir, LOG_DIR))) return [dir];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => deltaTables(path.join(dir, e.name)));
+}
+
+/** The versions of the JSON commits in a local table's log, ascending. */
+export function commitVersions(tableRoot: string): number[] {
+  return readdirSync(path.join(tableRoot, LOG_DIR))
+    .filter((n) => /^\d{20}\.json$/.test(n))
+    .map((n) => Number(n.slice(0, 20)))
+    .sort((a, b) => a - b);
+}
+
+/** Runs `lake demo` (the built CLI, offline) into `demoRoot`; answers the folder holding its tables. */
+export async function buildDemoLake(demoRoot: string, env: Record<string, string> = {}): Promise<string> {
+  requireBuild();
+  const tables = path.join(demoRoot, 'tables');
+  const demo = await runCliProcess(['demo', '--root', demoRoot], { env: { LAKE_ROOT: tables, NFLVERSE_BASE_URL: 'http://127.0.0.1:9/unreachable', ...env } });
+  expect(demo.code, describeChild(demo)).toBe(0);
+  return tables;
 }

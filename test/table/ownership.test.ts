@@ -56,7 +56,7 @@ describe('table names and paths', () => {
     ['gold.', /not a dataset name/],
     ['pbp', /not a table name/],
     ['a.b.c', /not a table name/],
-    ['s3://bucket/lake/silver/pbp', /s3:\/\/ tables are not supported/],
+    ['gs://bucket/lake/silver/pbp', /gs:\/\/ tables are not supported/],
   ])('%s is a USAGE error, never a folder', (name, message) => {
     expect(usageError(() => resolveTable(lake, name))).toMatch(message);
   });
@@ -70,6 +70,7 @@ describe('table names and paths', () => {
     ['tables/silver/pbp', () => path.resolve('tables/silver/pbp')],
     ['.', () => path.resolve('.')],
     ['file:///tmp/t', () => '/tmp/t'],
+    ['s3://bucket/lake/silver/pbp/', () => 's3://bucket/lake/silver/pbp'],
   ])('%s resolves to its folder', (name, expected) => {
     expect(resolveTable(lake, name).tableRoot).toBe(expected(root));
   });

@@ -1,4 +1,5 @@
 // Workers print exactly one JSON result line on stdout, with their own peak RSS.
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 
 export function emit(result) {
@@ -19,4 +20,23 @@ export function args(count, usage) {
 export function cpuMsSince(start) {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+/**
+ * Warm timing: `run` once untimed, then `n` timed runs in the same process. Returns the median
+ * wall and CPU ms of the timed runs and the last result.
+ */
+export async function warmRuns(n, run) {
+  let last = await run();
+  const walls = [];
+  const cpus = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    last = await run();
+    walls.push(performance.now() - started);
+    cpus.push(cpuMsSince(cpu));
+  }
+  const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { ms: mid(walls), cpuMs: mid(cpus), last };
 }

@@ -1,21 +1,30 @@
 // Time-travel benchmark, baseline: the same aggregate in plain DuckDB over exactly the data
-// files of that version, `read_parquet([…])` (the list comes from <files.json>).
-//   node travel-duckdb.js <files.json>
+// files of that version, `read_parquet([…])` (the list comes from <files.json>). With --warm <n>,
+// the query runs once untimed, then <n> times timed in the same process (medians reported).
+//   node travel-duckdb.js <files.json> [--warm <n>]
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { args, cpuMsSince, emit } from './emit.js';
+import { args, cpuMsSince, emit, warmRuns } from './emit.js';
 
 const [filesJson] = args(1, 'travel-duckdb.js <files.json>');
 const files = JSON.parse(readFileSync(filesJson, 'utf8'));
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
 const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
-const started = performance.now();
-const cpu = process.cpuUsage();
-const reader = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM read_parquet([${list}])`);
-const ms = performance.now() - started;
-const cpuMs = cpuMsSince(cpu);
-const [n, s] = reader.getRowsJS()[0];
-emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: files.length });
+const sql = `SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM read_parquet([${list}])`;
+const warmAt = process.argv.indexOf('--warm');
+if (warmAt > 0) {
+  const { ms, cpuMs, last } = await warmRuns(Number(process.argv[warmAt + 1]), () => connection.runAndReadAll(sql));
+  const [n, s] = last.getRowsJS()[0];
+  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: files.length, warm: true });
+} else {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const reader = await connection.runAndReadAll(sql);
+  const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
+  const [n, s] = reader.getRowsJS()[0];
+  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: files.length });
+}

@@ -1,17 +1,25 @@
 // Time-travel benchmark, our side: count(*) and sum(epa) of an old version through `runQuery`
 // with `delta_scan('<path>', version => n)` (snapshot load + scan + aggregate). With --profile,
 // the same query is split into `prepareQuery` (snapshot, pruning, view) and DuckDB execution.
-//   node travel-ours.js <tableRoot> <version> [--profile]
+// With --warm <n>, the query runs once untimed, then <n> times timed in the same process (the
+// lake's read cache warm); ms and cpuMs are the medians of those.
+//   node travel-ours.js <tableRoot> <version> [--profile | --warm <n>]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/table/index.js';
-import { args, cpuMsSince, emit } from './emit.js';
+import { args, cpuMsSince, emit, warmRuns } from './emit.js';
 
 const [tableRoot, version] = args(2, 'travel-ours.js <tableRoot> <version> [--profile]');
 const lake = await openLake({ root: tableRoot });
 const sql = `SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM delta_scan('${tableRoot.replace(/'/g, "''")}', version => ${Number(version)})`;
 const reader = process.env.LAKE_READER ?? 'auto';
-if (!process.argv.includes('--profile')) {
+const warmAt = process.argv.indexOf('--warm');
+if (warmAt > 0) {
+  const { ms, cpuMs, last } = await warmRuns(Number(process.argv[warmAt + 1]), () => runQuery(lake, sql));
+  lake.close();
+  const [n, s] = last.rows[0];
+  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: last.views[0]?.filesRead, reader, warm: true });
+} else if (!process.argv.includes('--profile')) {
   const started = performance.now();
   const cpu = process.cpuUsage();
   const result = await runQuery(lake, sql);

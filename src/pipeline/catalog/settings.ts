@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { LakeError } from '../../core/index.js';
 import { MEMORY_LIMIT_PATTERN } from '../../engine/index.js';
+import { resolveLocation } from '../../storage/index.js';
 import type { Catalog, LakeSettings, Upstream } from './catalog.js';
 
 /**
@@ -95,7 +96,7 @@ export function resolveSettings(catalog: Catalog, env: NodeJS.ProcessEnv = proce
   for (const upstream of Object.values(catalog.upstreams)) baseUrls[upstream.name] = upstreamBaseUrl(upstream, pick);
   return {
     ...lake,
-    root: path.resolve(pick(ENV.root) ?? lake.root),
+    root: resolveLocation(pick(ENV.root) ?? lake.root),
     rawDir: path.resolve(pick(ENV.rawDir) ?? lake.rawDir),
     logsDir: path.resolve(pick(ENV.logsDir) ?? lake.logsDir),
     maxWorkers,

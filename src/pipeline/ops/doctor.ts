@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PIPELINE_VERSION, errnoCode } from '../../core/index.js';
 import { LOG_DIR } from '../../delta/index.js';
-import { LAYERS, tableSnapshot, type Lake, extensionStatus, readerMode, type ReaderMode } from '../../table/index.js';
+import { isRemote, joinLocation } from '../../storage/index.js';
+import { LAYERS, listLakeTables, tableSnapshot, type Lake, extensionStatus, readerMode, type ReaderMode } from '../../table/index.js';
 
 export interface DoctorReport {
   pipelineVersion: string;
@@ -39,10 +40,10 @@ export async function doctor(lake: Lake): Promise<DoctorReport> {
   const [row] = await lake.engine.rows<{ v: string }>('SELECT version() AS v');
   const status = mode === 'native' ? { installed: false, loaded: false, error: 'not checked (LAKE_READER=native)' } : await extensionStatus(lake);
   const tables: DoctorReport['tables'] = [];
-  for (const name of await catalogTables(lake.root)) {
+  for (const name of isRemote(lake.root) ? (await listLakeTables(lake)).map((t) => t.name) : await catalogTables(lake.root)) {
     const [layer, dataset] = name.split('.') as [string, string];
     try {
-      const snapshot = await tableSnapshot(lake, { name, tableRoot: path.join(lake.root, layer, dataset) });
+      const snapshot = await tableSnapshot(lake, { name, tableRoot: joinLocation(lake.root, layer, dataset) });
       tables.push({ table: name, ok: true, version: snapshot.version, files: snapshot.files.length });
     } catch (error) {
       const e = error as { message?: string; code?: string };

@@ -1,7 +1,7 @@
-import path from 'node:path';
 import { LakeError, faultPoint, systemClock } from '../../core/index.js';
 import { listLog, readCommitInfo, type Snapshot } from '../../delta/index.js';
 import { resolveTable, tableSnapshot, type Lake, type TableRef, applyRestore, planRestore, type RestoreResult, listLakeTables } from '../../table/index.js';
+import { resolveLocation } from '../../storage/index.js';
 import { newRunId } from '../run/index.js';
 
 /**
@@ -135,7 +135,7 @@ function findDownstream(lake: Lake, logs: readonly TableLog[], plans: ReadonlyMa
       if (reader !== undefined && log.infos.some((later, j) => log.versions[j]! > v && later?.['rollback_of_run'] === reader)) return;
       for (const [name, version] of Object.entries(sources as Record<string, unknown>)) {
         if (typeof version !== 'number') continue;
-        const first = firstByRoot.get(resolveTable(lake, name).tableRoot) ?? firstByRoot.get(path.resolve(name));
+        const first = firstByRoot.get(resolveTable(lake, name).tableRoot) ?? firstByRoot.get(resolveLocation(name));
         if (first !== undefined && version >= first) out.push({ table: log.ref.name, version: v, runId: reader, read: `${name}@${version}` });
       }
     });

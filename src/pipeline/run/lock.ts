@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, errnoCode, isLakeError, processAlive, systemClock, type Clock } from '../../core/index.js';
-import { putIfAbsent } from '../../storage/index.js';
+import { localStateDir, putIfAbsent } from '../../storage/index.js';
 
 /**
  * Run locks: a lock file created put-if-absent that names its holder. A lock left by a process
@@ -38,9 +38,13 @@ export function describeHolder(holder: LockHolder): string {
   return `run ${holder.runId} (${holder.command}), pid ${holder.pid} on ${holder.hostname}, started ${holder.startedAt}`;
 }
 
-/** The lake lock: `<lake root>/.lake.lock` (hidden, so no table listing or vacuum ever sees it). */
+/**
+ * The lake lock: `<lake root>/.lake.lock` (hidden, so no table listing or vacuum ever sees it).
+ * For a lake on S3 it is a local file (localStateDir): it keeps the runs of one machine apart; the
+ * commits themselves rest on conditional PUT (docs/s3.md).
+ */
 export function lakeLockFile(lakeRoot: string): string {
-  return path.join(lakeRoot, '.lake.lock');
+  return path.join(localStateDir(lakeRoot) ?? lakeRoot, '.lake.lock');
 }
 
 export interface LockWait {

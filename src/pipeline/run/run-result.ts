@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXIT, systemClock, type Clock } from '../../core/index.js';
 import { newRunId } from './run-log.js';
 import type { RunError } from './run-error.js';
+import { localStateDir } from '../../storage/index.js';
 
 /** The start of a run: its clock (systemClock unless injected), start time and id. */
 export interface RunStart {
@@ -36,7 +37,8 @@ export interface RunItem {
 
 /** `<lake root>/.staging/<verb>-<runId>`: the run's scratch files, removed by finishRun. */
 export function stagingRoot(lakeRoot: string, verb: string, runId: string): string {
-  return path.join(lakeRoot, '.staging', `${verb}-${runId}`);
+  // A lake on S3 stages in its local folder (docs/s3.md "What stays local").
+  return path.join(localStateDir(lakeRoot) ?? lakeRoot, '.staging', `${verb}-${runId}`);
 }
 
 /**

@@ -1,10 +1,14 @@
 """Spark oracle: one Spark session (pyspark + delta-spark, local[2]) serving JSON requests.
 
     spark_server.py            # reads one JSON request per line on stdin, answers one JSON line each
+    spark_server.py --fetch-jars   # only resolves and downloads the jars (scripts/setup-oracles.sh)
 
 Started once per test run by test/interop/spark.ts, so the whole Spark suite pays for one JVM.
 Requests ({"op": ...}):
   {"op": "sql", "statements": [...]}         runs Spark SQL; answers {rows} of the last statement
+  {"op": "s3", "bucket": b, "endpoint": url, "region": r, "accessKey": k, "secretKey": s}
+                                             points s3a://b/... at an S3-compatible server (per-bucket
+                                             fs.s3a.bucket.b.* settings; before the first use of b)
   {"op": "read", "path": p, "version": n}    {version, columns, rows} in canonical form (normalize.py)
   {"op": "versions", "path": p}              {versions: [n, ...]} the commit versions DESCRIBE HISTORY lists
   {"op": "history", "path": p}               {history: [{version, timestamp (ms), operation, operationMetrics}]}
@@ -15,8 +19,10 @@ Requests ({"op": ...}):
 Any failure answers {error}. The Spark session runs in America/New_York (spark.sql.session.timeZone
 and the JVM's user.timezone), so a timestamp read without its zone shows up hours off.
 
-Spark's jars (io.delta:delta-spark_2.13) come from Maven Central through Ivy on the first start and
-are kept in $SPARK_IVY_DIR (default .venv/spark-ivy), so later runs download nothing.
+Spark's jars (io.delta:delta-spark_2.13, and for s3a:// paths hadoop-aws matching pyspark's Hadoop
+with the few AWS SDK v2 modules it needs instead of the 558 MB SDK bundle) come from Maven Central
+through Ivy (`--fetch-jars`, run by scripts/setup-oracles.sh, or the first start) and are kept in
+$SPARK_IVY_DIR (default .venv/spark-ivy), so later runs download nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +39,33 @@ sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 from normalize import dumps, table_json
 
 TIME_ZONE = 'America/New_York'
+
+# hadoop-aws must be the Hadoop version pyspark ships (pyspark/jars/hadoop-client-api-<v>.jar).
+HADOOP_VERSION = '3.4.1'
+# hadoop-aws 3.4.1 is built against the AWS SDK v2 `bundle` (558 MB); it only needs the S3 client
+# and the transfer manager. 2.29.52 is the SDK of Hadoop 3.4.2 (Maven Central here has no
+# s3-transfer-manager 2.24.6, the version Hadoop 3.4.1 names).
+AWS_SDK_VERSION = '2.29.52'
+S3_PACKAGES = [
+    f'org.apache.hadoop:hadoop-aws:{HADOOP_VERSION}',
+    f'software.amazon.awssdk:s3:{AWS_SDK_VERSION}',
+    f'software.amazon.awssdk:s3-transfer-manager:{AWS_SDK_VERSION}',
+]
+# What the S3 packages would pull in that pyspark's own jars already hold (netty, Apache HTTP
+# client, commons, slf4j) or that s3a does not need (the SDK bundle, wildfly-openssl).
+S3_EXCLUDES = [
+    'software.amazon.awssdk:bundle',
+    'org.wildfly.openssl:wildfly-openssl',
+    'commons-codec:commons-codec',
+    'commons-logging:commons-logging',
+    'org.slf4j:slf4j-api',
+    'org.apache.httpcomponents:httpclient',
+    'org.apache.httpcomponents:httpcore',
+    *(
+        f'io.netty:netty-{m}'
+        for m in ('buffer', 'codec', 'codec-http', 'codec-http2', 'common', 'handler', 'resolver', 'transport', 'transport-classes-epoll', 'transport-native-unix-common')
+    ),
+]
 decimal.getcontext().prec = 80  # exact sums of decimal(38, s) values
 
 def _values(column: Any) -> list[Any]:
@@ -83,37 +116,119 @@ def profile_column(column: Any, kind: str) -> list[str | None]:
     raise ValueError(f'no profile for column kind {kind!r}')
 
 
+def ivy_dir() -> str:
+    return os.environ.get('SPARK_IVY_DIR') or os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '.venv', 'spark-ivy'))
+
+
+def check_hadoop_version() -> None:
+    import pyspark
+
+    jars = os.listdir(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))
+    if f'hadoop-client-api-{HADOOP_VERSION}.jar' not in jars:
+        shipped = [j for j in jars if j.startswith('hadoop-client-api-')]
+        raise RuntimeError(f'pyspark ships {shipped}, but spark_server.py pins hadoop-aws {HADOOP_VERSION}: set HADOOP_VERSION to the Hadoop of pyspark')
+
+
+def session_config() -> list[tuple[str, str]]:
+    """Everything the JVM needs at start: one session for the whole suite, local and s3a:// tables."""
+    ivy = ivy_dir()
+    warehouse = os.environ.get('SPARK_WAREHOUSE_DIR') or os.path.join(ivy, '..', 'spark-warehouse')
+    zone = f'-Duser.timezone={TIME_ZONE}'
+    return [
+        ('spark.jars.packages', ','.join(['io.delta:delta-spark_2.13:' + delta_version(), *S3_PACKAGES])),
+        ('spark.jars.excludes', ','.join(S3_EXCLUDES)),
+        ('spark.jars.ivy', ivy),
+        ('spark.sql.extensions', 'io.delta.sql.DeltaSparkSessionExtension'),
+        ('spark.sql.catalog.spark_catalog', 'org.apache.spark.sql.delta.catalog.DeltaCatalog'),
+        ('spark.sql.shuffle.partitions', '2'),
+        ('spark.default.parallelism', '2'),
+        ('spark.databricks.delta.snapshotPartitions', '2'),
+        ('spark.sql.session.timeZone', TIME_ZONE),
+        # Tiny data, wide tables (pbp: 339 columns): compiling whole-stage code costs more than it saves.
+        ('spark.sql.codegen.wholeStage', 'false'),
+        ('spark.driver.extraJavaOptions', zone),
+        ('spark.executor.extraJavaOptions', zone),
+        ('spark.driver.memory', os.environ.get('SPARK_DRIVER_MEMORY', '1g')),
+        ('spark.sql.warehouse.dir', os.path.abspath(warehouse)),
+        ('spark.ui.enabled', 'false'),
+        ('spark.ui.showConsoleProgress', 'false'),
+        # Tests write tables with VACUUM/retention choices of their own.
+        ('spark.databricks.delta.retentionDurationCheck.enabled', 'false'),
+        # s3a:// tables: Delta's log store for S3 is safe for one writing Spark driver at a time
+        # (it is Delta's default for s3a; named here so the configuration is explicit).
+        ('spark.delta.logStore.s3a.impl', 'io.delta.storage.S3SingleDriverLogStore'),
+        # S3-compatible servers on 127.0.0.1 answer path-style requests (bucket in the path).
+        ('spark.hadoop.fs.s3a.path.style.access', 'true'),
+    ]
+
+
 def session() -> Any:
     from pyspark.sql import SparkSession
 
-    ivy = os.environ.get('SPARK_IVY_DIR') or os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '.venv', 'spark-ivy'))
-    warehouse = os.environ.get('SPARK_WAREHOUSE_DIR') or os.path.join(ivy, '..', 'spark-warehouse')
-    zone = f'-Duser.timezone={TIME_ZONE}'
-    builder = (
-        SparkSession.builder.master('local[2]')
-        .appName('nfl-lakehouse-interop')
-        .config('spark.jars.packages', 'io.delta:delta-spark_2.13:' + delta_version())
-        .config('spark.jars.ivy', ivy)
-        .config('spark.sql.extensions', 'io.delta.sql.DeltaSparkSessionExtension')
-        .config('spark.sql.catalog.spark_catalog', 'org.apache.spark.sql.delta.catalog.DeltaCatalog')
-        .config('spark.sql.shuffle.partitions', '2')
-        .config('spark.default.parallelism', '2')
-        .config('spark.databricks.delta.snapshotPartitions', '2')
-        .config('spark.sql.session.timeZone', TIME_ZONE)
-        # Tiny data, wide tables (pbp: 339 columns): compiling whole-stage code costs more than it saves.
-        .config('spark.sql.codegen.wholeStage', 'false')
-        .config('spark.driver.extraJavaOptions', zone)
-        .config('spark.executor.extraJavaOptions', zone)
-        .config('spark.driver.memory', os.environ.get('SPARK_DRIVER_MEMORY', '1g'))
-        .config('spark.sql.warehouse.dir', os.path.abspath(warehouse))
-        .config('spark.ui.enabled', 'false')
-        .config('spark.ui.showConsoleProgress', 'false')
-        # Tests write tables with VACUUM/retention choices of their own.
-        .config('spark.databricks.delta.retentionDurationCheck.enabled', 'false')
-    )
+    check_hadoop_version()
+    builder = SparkSession.builder.master('local[2]').appName('nfl-lakehouse-interop')
+    for key, value in session_config():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel('ERROR')
     return spark
+
+
+def fetch_jars() -> dict[str, Any]:
+    """Resolves and downloads the session's jars into the Ivy folder without starting a session;
+    nothing to do when `fetched.json` there names the same packages and their jars are all there."""
+    from pyspark import SparkConf
+    from pyspark.java_gateway import launch_gateway
+
+    check_hadoop_version()
+    config = dict(session_config())
+    wanted = {'packages': config['spark.jars.packages'], 'excludes': config['spark.jars.excludes']}
+    jars = os.path.join(ivy_dir(), 'jars')
+    stamp = os.path.join(ivy_dir(), 'fetched.json')
+
+    def answer(cached: bool, names: list[str]) -> dict[str, Any]:
+        return {'jars': len(names), 'bytes': sum(os.path.getsize(os.path.join(jars, n)) for n in names), 'cached': cached}
+
+    try:
+        with open(stamp, encoding='utf-8') as f:
+            done = json.load(f)
+        if {k: done.get(k) for k in wanted} == wanted and all(os.path.exists(os.path.join(jars, n)) for n in done['jars']):
+            return answer(True, done['jars'])
+    except (OSError, ValueError, KeyError):
+        pass
+    conf = SparkConf()
+    for key, value in config.items():
+        conf.set(key, value)
+    gateway = launch_gateway(conf)  # spark-submit resolves spark.jars.packages before the gateway starts
+    gateway.shutdown()
+    proc = getattr(gateway, 'proc', None)
+    if proc is not None:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    names = sorted(os.listdir(jars))
+    with open(stamp, 'w', encoding='utf-8') as f:
+        json.dump({**wanted, 'jars': names}, f, indent=1)
+    return answer(False, names)
+
+
+def configure_s3(spark: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Per-bucket s3a settings for an S3-compatible server; they apply from the bucket's first use on
+    (Hadoop caches one file system per bucket for the JVM's life)."""
+    bucket = request['bucket']
+    endpoint = request['endpoint']
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    settings = {
+        'endpoint': endpoint,
+        'endpoint.region': request.get('region', 'us-east-1'),
+        'connection.ssl.enabled': 'true' if endpoint.startswith('https://') else 'false',
+        'path.style.access': 'true',
+        'access.key': request['accessKey'],
+        'secret.key': request['secretKey'],
+        'aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
+    }
+    for key, value in settings.items():
+        conf.set(f'fs.s3a.bucket.{bucket}.{key}', value)
+    return {'bucket': bucket, 'settings': sorted(settings)}
 
 
 def delta_version() -> str:
@@ -141,6 +256,8 @@ def handle(spark: Any, request: dict[str, Any]) -> dict[str, Any]:
     op = request.get('op')
     if op == 'ping':
         return {'spark': spark.version, 'delta': delta_version(), 'timeZone': spark.conf.get('spark.sql.session.timeZone')}
+    if op == 's3':
+        return configure_s3(spark, request)
     if op == 'sql':
         result = None
         for statement in request['statements']:
@@ -167,6 +284,9 @@ def handle(spark: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    if sys.argv[1:] == ['--fetch-jars']:
+        print(dumps(fetch_jars()))
+        return 0
     # Answers go to the original stdout; anything else (the JVM, Spark's logs) to stderr.
     answers = os.fdopen(os.dup(1), 'w', encoding='utf-8')
     os.dup2(2, 1)

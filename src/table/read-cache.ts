@@ -1,0 +1,121 @@
+/**
+ * What a read of one table version builds, kept per lake for the next read of the same version
+ * (time travel at Parquet speed: a repeated query pays DuckDB's scan, not our log replay and scan
+ * planning again). A committed version never changes (commits are immutable), so its snapshot and
+ * its scan SQL can be reused; every read still lists the log, so a version that can no longer be
+ * rebuilt fails as before, and the entry is keyed by the version's commit file (size and mtime),
+ * so a table re-created at the same path is never served from an old entry. The files a cached
+ * scan names may have been vacuumed since: `runQuery` then drops the lake's entries and prepares
+ * the query again, which reports the missing file as usual. Only `runQuery` reads through the
+ * cache; `prepareQuery`, whose callers run the SQL themselves, never does.
+ */
+import { buildSegment, commitFileName, listLog, logRootOf, versionAtTimestamp, type Snapshot } from '../delta/index.js';
+import { joinLocation, statIfExists } from '../storage/index.js';
+import { tableSnapshot, type Lake, type TableRef } from './lake.js';
+
+interface Entry {
+  snapshot: Snapshot;
+  /** Scan SQL of the whole snapshot by projected columns. */
+  scans: Map<string, string>;
+}
+
+/** Versions kept per lake (most recently used), and at most this many files across them (memory). */
+const MAX_ENTRIES = 16;
+const MAX_FILES = 250_000;
+/** Prepared queries kept per lake (most recently used). */
+const MAX_PREPARED = 64;
+/** SQL text longer than this (a scan naming very many files) is not kept: memory, and rebuilding it is cheap next to running it. */
+const MAX_SQL_CHARS = 256_000;
+const caches = new WeakMap<Lake, { versions: Map<string, Entry>; prepared: Map<string, unknown> }>();
+
+function cacheOf(lake: Lake): { versions: Map<string, Entry>; prepared: Map<string, unknown> } {
+  let cache = caches.get(lake);
+  if (!cache) caches.set(lake, (cache = { versions: new Map(), prepared: new Map() }));
+  return cache;
+}
+
+function entries(lake: Lake): Map<string, Entry> {
+  return cacheOf(lake).versions;
+}
+
+/** Moves `key` to the most recently used end and trims the map to `max` entries. */
+function touch<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+/** Forgets every cached read of the lake. */
+export function clearReadCache(lake: Lake): void {
+  caches.delete(lake);
+}
+
+/**
+ * The snapshot a read of `table` at `at` (default: latest) uses, loaded without file stats, and
+ * whether it came from the cache (`useCache` false: never, and nothing is stored).
+ */
+export async function readSnapshot(lake: Lake, table: TableRef, at: { version: number } | { timestamp: number } | undefined, useCache = true): Promise<{ snapshot: Snapshot; cached: boolean }> {
+  const listing = await listLog(table.tableRoot);
+  const version = at === undefined ? undefined : 'version' in at ? at.version : await versionAtTimestamp(table.tableRoot, listing, at.timestamp, table.name);
+  const segment = buildSegment(listing, table.name, version);
+  if (!useCache) return { snapshot: await tableSnapshot(lake, table, { stats: false, version: segment.version, listing }), cached: false };
+  const commit = await statIfExists(joinLocation(logRootOf(table.tableRoot), commitFileName(segment.version)));
+  const key = commit ? `${table.tableRoot}\u0000${segment.version}\u0000${commit.size}\u0000${commit.mtimeMs}` : undefined;
+  const map = entries(lake);
+  const hit = key === undefined ? undefined : map.get(key);
+  if (hit) {
+    touch(map, key!, hit, MAX_ENTRIES);
+    return { snapshot: hit.snapshot, cached: true };
+  }
+  const snapshot = await tableSnapshot(lake, table, { stats: false, version: segment.version, listing });
+  if (key !== undefined && snapshot.files.length <= MAX_FILES) {
+    touch(map, key, { snapshot, scans: new Map() }, MAX_ENTRIES);
+    let files = 0;
+    for (const e of map.values()) files += e.snapshot.files.length;
+    for (const [k, e] of map) {
+      if (files <= MAX_FILES) break;
+      files -= e.snapshot.files.length;
+      map.delete(k);
+    }
+  }
+  return { snapshot, cached: false };
+}
+
+/** The cached scan SQL of the whole of `snapshot` (as `readSnapshot` returned it) projected to `columns`, building it on a miss. */
+export async function cachedScan(lake: Lake, snapshot: Snapshot, columns: readonly string[] | undefined, build: () => Promise<string>): Promise<{ sql: string; cached: boolean }> {
+  const entry = [...entries(lake).values()].find((e) => e.snapshot === snapshot);
+  const key = columns === undefined ? '*' : JSON.stringify(columns);
+  const sql = entry?.scans.get(key);
+  if (sql !== undefined) return { sql, cached: true };
+  const built = await build();
+  if (built.length <= MAX_SQL_CHARS) entry?.scans.set(key, built);
+  return { sql: built, cached: false };
+}
+
+const snapshotIds = new WeakMap<Snapshot, number>();
+let nextSnapshotId = 0;
+
+/**
+ * The key of a prepared query: its text and options, and the identity of each snapshot it reads
+ * (cached snapshots are the same objects, so a query over the same versions finds its entry).
+ */
+export function preparedKey(parts: readonly unknown[], snapshots: readonly Snapshot[]): string {
+  const ids = snapshots.map((s) => {
+    let id = snapshotIds.get(s);
+    if (id === undefined) snapshotIds.set(s, (id = nextSnapshotId++));
+    return id;
+  });
+  return JSON.stringify([parts, ids]);
+}
+
+/** A query prepared before over the same snapshots (its SQL inlines every scan, so it can run again as it is). */
+export function cachedPrepared<T>(lake: Lake, key: string): T | undefined {
+  const prepared = cacheOf(lake).prepared;
+  const hit = prepared.get(key) as T | undefined;
+  if (hit !== undefined) touch(prepared, key, hit, MAX_PREPARED);
+  return hit;
+}
+
+export function storePrepared<T extends { sql: string }>(lake: Lake, key: string, value: T): void {
+  if (value.sql.length <= MAX_SQL_CHARS) touch(cacheOf(lake).prepared, key, value, MAX_PREPARED);
+}

@@ -1,0 +1,66 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isLakeError } from '../../src/core/index.js';
+import { prepareQuery, resolveTable, runQuery, tableSnapshot, writeTable } from '../../src/table/index.js';
+import { dataFilePath } from '../../src/engine/index.js';
+import { tempLake } from '../helpers/temp-lake.js';
+
+const t = tempLake('lake-readcache-');
+
+async function seed(name: string): Promise<ReturnType<typeof resolveTable>> {
+  const table = resolveTable(t.lake, name);
+  await writeTable(t.lake, { table, source: 'SELECT range::INT id, (range % 3)::INT p, range * 1.5 x FROM range(30)', mode: 'overwrite', partitionBy: ['p'] });
+  await writeTable(t.lake, { table, source: 'SELECT 100 id, 1 p, 1.0 x', mode: 'append' });
+  return table;
+}
+
+describe('the read cache (a version read again reuses its snapshot, scan and prepared SQL)', () => {
+  it('answers a repeated query at a version from the cache, with the same rows, and a new version afresh', async () => {
+    const table = await seed('silver.rc_repeat');
+    const sql = `SELECT count(*)::INT n, sum(x) s FROM ${table.name} AT (VERSION => 0)`;
+    // runQuery reuses the query it prepared (the same view name comes back); each prepare names a new view.
+    const first = await runQuery(t.lake, sql);
+    const second = await runQuery(t.lake, sql);
+    expect(first.rows).toEqual([[30, 652.5]]);
+    expect(second.rows).toEqual(first.rows);
+    expect(second.views[0]!.view).toBe(first.views[0]!.view);
+    // prepareQuery, whose callers run the SQL themselves (no retry), never reads through the cache.
+    const a = await prepareQuery(t.lake, sql);
+    const b = await prepareQuery(t.lake, sql);
+    expect([a.fromCache, b.fromCache]).toEqual([undefined, undefined]);
+    expect(b.views[0]!.view).not.toBe(a.views[0]!.view);
+    // Another query at the same version reuses the snapshot, not the other query's SQL.
+    const pruned = await runQuery(t.lake, `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 0) WHERE p = 1`);
+    expect(pruned.rows).toEqual([[10]]);
+    expect(pruned.views[0]).toMatchObject({ filesRead: 1, filesTotal: 3 });
+    // The latest version moves on: a new commit is read, never the cached latest.
+    const latest = `SELECT count(*)::INT n FROM ${table.name}`;
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[31]]);
+    await writeTable(t.lake, { table, source: 'SELECT 101 id, 2 p, 1.0 x', mode: 'append' });
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[32]]);
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[32]]);
+  });
+
+  it('reports a file removed after the version was cached as DATA_FILE_MISSING, naming it', async () => {
+    const table = await seed('silver.rc_vacuumed');
+    const sql = `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 0)`;
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[30]]);
+    const snapshot = await tableSnapshot(t.lake, table, { version: 0 });
+    const victim = snapshot.files[0]!;
+    rmSync(dataFilePath(table.tableRoot, victim.path));
+    const error = await runQuery(t.lake, sql).catch((e: unknown) => e);
+    expect(isLakeError(error, 'DATA_FILE_MISSING')).toBe(true);
+    expect(String((error as Error).message)).toContain(path.basename(victim.path));
+  });
+
+  it('never serves a table re-created at the same path from the old entry', async () => {
+    const table = await seed('silver.rc_recreated');
+    const sql = `SELECT count(*)::INT n, max(id) m FROM ${table.name} AT (VERSION => 1)`;
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[31, 100]]);
+    rmSync(table.tableRoot, { recursive: true, force: true });
+    await writeTable(t.lake, { table, source: 'SELECT range::INT id, 0 p, 0.0 x FROM range(5)', mode: 'overwrite', partitionBy: ['p'] });
+    await writeTable(t.lake, { table, source: 'SELECT 7 id, 0 p, 0.0 x', mode: 'append' });
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[6, 7]]);
+  });
+});
