@@ -6,7 +6,7 @@
 import { LakeError, systemClock, type Clock } from '../core/index.js';
 import { joinLocation, putIfAbsent } from '../storage/index.js';
 import { serializeCommit, type Action, type CommitInfoAction } from './actions.js';
-import { listLog, logRootOf, readCommit } from './log.js';
+import { listLogFrom, logRootOf, readCommit } from './log.js';
 import { commitFileName } from './log-path.js';
 import { partitionKey } from './partition.js';
 import { fileKey } from './replay.js';
@@ -105,8 +105,9 @@ export async function commitWithRetry(request: CommitRequest): Promise<CommitOut
     const body = serializeCommit([{ kind: 'commitInfo', commitInfo }, ...request.actions]);
     const result = await putIfAbsent(joinLocation(logRoot, commitFileName(version)), body, { written: 'commit.temp-written', linked: 'commit.linked' });
     if (result.status === 'written') return { status: 'committed', version, attempts: attempt };
-    // Lost the race: check every commit that won since we read.
-    const listing = await listLog(request.tableRoot);
+    // Lost the race: check every commit that won since we read. Commit `version` exists, so the
+    // log from it on (one listing page on S3, however long the log) holds the newest commit.
+    const listing = await listLogFrom(request.tableRoot, version);
     const latest = listing.maxCommit ?? version;
     for (let v = version; v <= latest; v++) {
       const winner = await readCommit(request.tableRoot, v);

@@ -4,7 +4,7 @@
  * listing decides). Unlike log entries it may be replaced, but never moves back to an older version.
  */
 import { joinLocation, readTextIfExists, replaceFile } from '../storage/index.js';
-import { logRootOf } from './log.js';
+import { listLog, listLogFrom, logRootOf, type LogListing } from './log.js';
 import { LAST_CHECKPOINT } from './log-path.js';
 
 /** What a reader takes from `_last_checkpoint`. */
@@ -33,6 +33,22 @@ export async function readLastCheckpoint(tableRoot: string): Promise<LastCheckpo
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The listing a load of the latest version needs: the log from the checkpoint `_last_checkpoint`
+ * names on (`listLogFrom`, partial), so a long log on S3 costs one listing page, not one per 1,000
+ * files. The whole log instead when the hint is missing or unreadable, or names a checkpoint the
+ * partial listing does not hold complete (a stale hint, an incomplete multi-part checkpoint, a
+ * deleted one). A hint older than the newest checkpoint is harmless: the listing holds both.
+ * Only for the latest version: time travel, history and vacuum list the whole log (`listLog`).
+ */
+export async function listLatestLog(tableRoot: string): Promise<LogListing> {
+  // A hint the store fails to read is no hint: the whole log's listing then decides (or fails as it always did).
+  const hint = await readLastCheckpoint(tableRoot).catch(() => undefined);
+  if (hint === undefined || !Number.isSafeInteger(hint.version) || hint.version <= 0) return listLog(tableRoot);
+  const listing = await listLogFrom(tableRoot, hint.version);
+  return listing.checkpoints.has(hint.version) ? listing : listLog(tableRoot);
 }
 
 /** The file's JSON, fields in the spec's order; `parts` only for a multi-part checkpoint. */

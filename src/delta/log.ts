@@ -5,15 +5,24 @@
 import { LakeError } from '../core/index.js';
 import { joinLocation, listNames, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
 import { parseCommitText, type Action } from './actions.js';
-import { LOG_DIR, commitFileName, parseLogFileName } from './log-path.js';
+import { LOG_DIR, commitFileName, padVersion, parseLogFileName } from './log-path.js';
 
-/** What `_delta_log/` holds: commits by version and complete checkpoints by version. */
+/**
+ * What `_delta_log/` holds: commits by version and complete checkpoints by version. A `partial`
+ * listing (`listLogFrom`) holds only the files of versions `from` and later: it can build the
+ * latest version (when it holds a checkpoint at or after `from`) and find the newest commit, but
+ * its `minCommit` is not the log's, and `earliestVersion`/`versionAtTimestamp` refuse it.
+ */
 export interface LogListing {
   logRoot: string;
   commits: Map<number, { name: string }>;
   checkpoints: Map<number, CheckpointFiles>;
   minCommit: number | undefined;
   maxCommit: number | undefined;
+  /** True when only the files of versions ≥ `from` were listed. */
+  partial: boolean;
+  /** The first version listed (0 for a whole listing). */
+  from: number;
 }
 
 export interface CheckpointFiles {
@@ -34,10 +43,24 @@ export function logRootOf(tableRoot: string): string {
   return joinLocation(tableRoot, LOG_DIR);
 }
 
-export async function listLog(tableRoot: string): Promise<LogListing> {
+/** The whole log: what history, vacuum, time travel and anything needing `earliestVersion` or `minCommit` list. */
+export function listLog(tableRoot: string): Promise<LogListing> {
+  return listLogFrom(tableRoot, 0);
+}
+
+/**
+ * The files of versions `from` and later only (`partial` when `from` > 0): on S3 a ListObjectsV2
+ * starting after the versions before it (StartAfter), so a long log costs one page from there on
+ * instead of a page per 1,000 files. Names are 20-digit versions, so `<version from-1>.~` sorts
+ * after every file of version from-1 (`.json`, `.crc`, `.checkpoint….parquet`) and before any of
+ * version `from`; `_last_checkpoint` and `_sidecars/` sort after every version.
+ */
+export async function listLogFrom(tableRoot: string, from: number): Promise<LogListing> {
   const logRoot = logRootOf(tableRoot);
+  const partial = Number.isSafeInteger(from) && from > 0;
   // Names only: a stat per file costs more than the rest of the listing on a 10,000-commit log.
-  const entries = (await listNames(logRoot)).map((name) => ({ name }));
+  const names = await listNames(logRoot, partial ? { startAfter: `${padVersion(from - 1)}.~` } : {});
+  const entries = names.map((name) => ({ name }));
   const commits = new Map<number, { name: string }>();
   const parts = new Map<string, { version: number; names: string[]; parts: number }>();
   const checkpoints = new Map<number, CheckpointFiles>();
@@ -45,7 +68,7 @@ export async function listLog(tableRoot: string): Promise<LogListing> {
   let maxCommit: number | undefined;
   for (const entry of entries) {
     const file = parseLogFileName(entry.name);
-    if (!file) continue;
+    if (!file || (partial && file.version < from)) continue;
     if (file.type === 'commit') {
       commits.set(file.version, { name: entry.name });
       minCommit = minCommit === undefined ? file.version : Math.min(minCommit, file.version);
@@ -69,7 +92,12 @@ export async function listLog(tableRoot: string): Promise<LogListing> {
       checkpoints.set(group.version, { version: group.version, kind: 'multipart', names: group.names.sort() });
     }
   }
-  return { logRoot, commits, checkpoints, minCommit, maxCommit };
+  return { logRoot, commits, checkpoints, minCommit, maxCommit, partial, from: partial ? from : 0 };
+}
+
+/** Fails loudly when a partial listing reaches code that needs the whole log (a programming error, not a user's). */
+export function requireWholeListing(listing: LogListing, use: string): void {
+  if (listing.partial) throw new Error(`${use} needs the whole log of ${listing.logRoot}, but the listing starts at version ${listing.from} (listLog, not listLogFrom)`);
 }
 
 /** The newest version this log can rebuild (a checkpoint alone counts: the log may be truncated). */
@@ -80,6 +108,7 @@ export function latestVersion(listing: LogListing): number | undefined {
 }
 
 export function earliestVersion(listing: LogListing): number | undefined {
+  requireWholeListing(listing, 'earliestVersion');
   // The earliest rebuildable version: 0 if the log starts there, else the earliest checkpoint.
   if (listing.commits.has(0)) return 0;
   let earliest: number | undefined;
@@ -117,6 +146,13 @@ export function buildSegment(listing: LogListing, table: string, version?: numbe
       commits.push(v);
     }
     if (complete) return { version: target, checkpoint: cp >= 0 ? listing.checkpoints.get(cp) : undefined, commits };
+  }
+  if (listing.partial) {
+    // The versions before `from` were not listed: the caller lists the whole log and tries again.
+    throw new LakeError('VERSION_NOT_FOUND', `${table} cannot rebuild version ${target} from the log after version ${listing.from}`, {
+      hint: 'List the whole log (listLog) and try again.',
+      details: { version: target, partialFrom: listing.from },
+    });
   }
   const earliest = earliestVersion(listing);
   throw new LakeError('VERSION_NOT_FOUND', `${table} cannot rebuild version ${target}: its log files were cleaned up (earliest available version is ${earliest ?? 'none'})`, {

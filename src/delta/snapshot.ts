@@ -7,7 +7,8 @@ import { LakeError, isLakeError, logger } from '../core/index.js';
 import { joinLocation } from '../storage/index.js';
 import { commitInfoTime, type Action, type AddAction, type MetadataAction, type ProtocolAction, type RemoveAction } from './actions.js';
 import { activeFiles, type AddColumns, type ColumnarCheckpoint } from './add-columns.js';
-import { buildSegment, commitMtime, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, type LogListing, type LogSegment } from './log.js';
+import { listLatestLog } from './last-checkpoint.js';
+import { buildSegment, commitMtime, earliestVersion, latestVersion, listLog, logRootOf, readCommit, readCommitInfo, requireWholeListing, type LogListing, type LogSegment } from './log.js';
 import { assertReadable } from './protocol.js';
 import { applyActions, emptyReplayState, fileKey, requireTableState } from './replay.js';
 import { parseSchemaString, type StructType } from './schema.js';
@@ -47,17 +48,36 @@ export interface SnapshotOptions {
   skipReadCheck?: boolean;
   /** Load per-file stats from checkpoints (default true). Reads pass false: stats are most of a checkpoint's bytes. */
   stats?: boolean;
-  /** A listing of the log the caller just took (`listLog`): saves listing it again. */
+  /**
+   * A listing of the log the caller just took (`listLog`, or `listLatestLog` for the latest
+   * version): saves listing it again. A partial one that cannot build the version is replaced by
+   * the whole log.
+   */
   listing?: LogListing;
 }
 
+/**
+ * The snapshot at `options.version` / `options.timestamp`, or the latest. The latest lists the log
+ * only from the checkpoint `_last_checkpoint` names on (`listLatestLog`); whenever that partial
+ * listing cannot build the version (a checkpoint in it turned out unreadable, a commit after it is
+ * missing) the whole log is listed and the load goes on from there, as it would have.
+ */
 export async function loadSnapshot(tableRoot: string, reader: CheckpointReader, options: SnapshotOptions = {}, table = tableRoot): Promise<Snapshot> {
-  const listing = options.listing ?? (await listLog(tableRoot));
+  const latest = options.version === undefined && options.timestamp === undefined;
+  let listing = options.listing ?? (latest ? await listLatestLog(tableRoot) : await listLog(tableRoot));
+  if (listing.partial && options.timestamp !== undefined) listing = await listLog(tableRoot);
   let version = options.version;
   if (options.timestamp !== undefined) version = await versionAtTimestamp(tableRoot, listing, options.timestamp, table);
   const failed = new Set<number>();
   for (;;) {
-    const segment = buildSegment(listing, table, version, failed);
+    let segment: LogSegment;
+    try {
+      segment = buildSegment(listing, table, version, failed);
+    } catch (error) {
+      if (!listing.partial) throw error;
+      listing = await listLog(tableRoot);
+      continue;
+    }
     try {
       return await replaySegment(tableRoot, table, segment, reader, options);
     } catch (error) {
@@ -136,6 +156,7 @@ export async function commitTimestamp(tableRoot: string, listing: LogListing, ve
  * among the versions the log can still rebuild; TIMESTAMP_BEFORE_TABLE when there is none.
  */
 export async function versionAtTimestamp(tableRoot: string, listing: LogListing, timestamp: number, table: string): Promise<number> {
+  requireWholeListing(listing, 'versionAtTimestamp');
   const latest = latestVersion(listing);
   const earliest = earliestVersion(listing);
   if (latest === undefined || earliest === undefined) {

@@ -7,5 +7,5 @@
 export { putIfAbsent, replaceFile, readTextIfExists, readFileIfExists, readRangeIfExists, statIfExists, listNames, listEntries, listFilesRecursive, deleteFile, exists, ensureDir, hasEntries, assertSafeStore } from './store.js';
 export type { PutResult, PutFaults, FileEntry } from './file-store.js';
 export { isRemote, schemeOf, joinLocation, dirnameLocation, basenameLocation, relativeLocation, resolveLocation, parseS3Location, localStateDir } from './location.js';
-export { s3Settings, s3Credentials, assertConditionalPut } from './s3-store.js';
+export { s3Settings, s3Credentials, assertConditionalPut, s3ListStats } from './s3-store.js';
 export type { S3Settings } from './s3-store.js';

@@ -230,6 +230,12 @@ export async function s3Exists(file: string): Promise<boolean> {
   return (await s3StatIfExists(file)) !== undefined;
 }
 
+/**
+ * ListObjectsV2 requests this process sent and the keys (and common prefixes) they returned: how
+ * much of a log a load lists shows here (tests and benchmarks read it; nothing else depends on it).
+ */
+export const s3ListStats = { requests: 0, keys: 0 };
+
 /** Every object under `dir/` (recursive) or the entries directly in it (`delimited`), after `startAfter` (a name relative to `dir`). */
 async function listUnder(dir: string, options: { delimited: boolean; startAfter?: string }): Promise<{ files: FileEntry[]; folders: string[] }> {
   const { ListObjectsV2Command } = await sdk();
@@ -249,6 +255,8 @@ async function listUnder(dir: string, options: { delimited: boolean; startAfter?
           ContinuationToken: token,
         }),
       );
+      s3ListStats.requests++;
+      s3ListStats.keys += (out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0);
       for (const o of out.Contents ?? []) {
         if (!o.Key || o.Key === prefix) continue;
         files.push({ name: o.Key.slice(prefix.length), size: o.Size ?? 0, mtimeMs: o.LastModified?.getTime() ?? 0 });
@@ -283,6 +291,8 @@ export async function s3HasEntries(dir: string): Promise<boolean> {
   const prefix = key === '' ? '' : `${key.replace(/\/+$/, '')}/`;
   try {
     const out = await (await s3Client()).send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+    s3ListStats.requests++;
+    s3ListStats.keys += out.Contents?.length ?? 0;
     return (out.KeyCount ?? out.Contents?.length ?? 0) > 0;
   } catch (error) {
     throw storageError(dir, 'listing', error);

@@ -9,7 +9,7 @@
  * the query again, which reports the missing file as usual. Only `runQuery` reads through the
  * cache; `prepareQuery`, whose callers run the SQL themselves, never does.
  */
-import { buildSegment, commitFileName, listLog, logRootOf, versionAtTimestamp, type Snapshot } from '../delta/index.js';
+import { buildSegment, commitFileName, listLatestLog, listLog, logRootOf, versionAtTimestamp, type LogListing, type LogSegment, type Snapshot } from '../delta/index.js';
 import { joinLocation, statIfExists } from '../storage/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
 
@@ -55,9 +55,7 @@ export function clearReadCache(lake: Lake): void {
  * whether it came from the cache (`useCache` false: never, and nothing is stored).
  */
 export async function readSnapshot(lake: Lake, table: TableRef, at: { version: number } | { timestamp: number } | undefined, useCache = true): Promise<{ snapshot: Snapshot; cached: boolean }> {
-  const listing = await listLog(table.tableRoot);
-  const version = at === undefined ? undefined : 'version' in at ? at.version : await versionAtTimestamp(table.tableRoot, listing, at.timestamp, table.name);
-  const segment = buildSegment(listing, table.name, version);
+  const { listing, segment } = await segmentToRead(table, at);
   if (!useCache) return { snapshot: await tableSnapshot(lake, table, { stats: false, version: segment.version, listing }), cached: false };
   const commit = await statIfExists(joinLocation(logRootOf(table.tableRoot), commitFileName(segment.version)));
   const key = commit ? `${table.tableRoot}\u0000${segment.version}\u0000${commit.size}\u0000${commit.mtimeMs}` : undefined;
@@ -79,6 +77,25 @@ export async function readSnapshot(lake: Lake, table: TableRef, at: { version: n
     }
   }
   return { snapshot, cached: false };
+}
+
+/**
+ * The log listing and segment of a read at `at`: for the latest version the log from the newest
+ * checkpoint on (`listLatestLog`), the whole log when that partial listing cannot build it or when
+ * time travel needs it.
+ */
+async function segmentToRead(table: TableRef, at: { version: number } | { timestamp: number } | undefined): Promise<{ listing: LogListing; segment: LogSegment }> {
+  if (at === undefined) {
+    const partial = await listLatestLog(table.tableRoot);
+    try {
+      return { listing: partial, segment: buildSegment(partial, table.name) };
+    } catch (error) {
+      if (!partial.partial) throw error;
+    }
+  }
+  const listing = await listLog(table.tableRoot);
+  const version = at === undefined ? undefined : 'version' in at ? at.version : await versionAtTimestamp(table.tableRoot, listing, at.timestamp, table.name);
+  return { listing, segment: buildSegment(listing, table.name, version) };
 }
 
 /** The cached scan SQL of the whole of `snapshot` (as `readSnapshot` returned it) projected to `columns`, building it on a miss. */

@@ -1,3 +1,4 @@
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliError, describeChild, jsonLines, requireBuild, runCliProcess, type ChildResult } from '../helpers/child.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
@@ -7,7 +8,7 @@ import { tempDirs } from '../helpers/temp-dir.js';
  * The whole demo pipeline (bootstrap from the local sample upstream → bronze, promote → silver,
  * build-gold, a stat correction, time travel, history, duckdb views, report) with the lake on S3
  * (a real moto server), against the same pipeline on local disk: every table holds the same rows.
- * Then time travel, restore and vacuum on the S3 lake.
+ * Then time travel, diff, rollback, restore, vacuum, optimize and `lake duckdb` views on the S3 lake.
  */
 const dirs = tempDirs('s3-pipeline');
 let server: S3TestServer;
@@ -37,7 +38,7 @@ async function sql(env: Record<string, string>, query: string): Promise<Record<s
 const TABLES_SQL = (tables: string[]): string => tables.map((t) => `SELECT '${t}' AS t, count(*)::BIGINT AS n FROM ${t}`).join(' UNION ALL ') + ' ORDER BY t';
 
 describe('the demo pipeline with the lake on S3', () => {
-  it('gives the same tables and rows as on local disk; time travel, rollback, restore and vacuum work there', async () => {
+  it('gives the same tables and rows as on local disk; time travel, diff, rollback, restore, vacuum, optimize and the duckdb views work there', async () => {
     const localDir = await dirs.make('local');
     const localEnv = { LAKE_READER: 'native', LAKE_ROOT: `${localDir}/tables` };
     ok(await runCliProcess(['demo', '--root', localDir], { env: localEnv }));
@@ -61,6 +62,27 @@ describe('the demo pipeline with the lake on S3', () => {
     const changed = "SELECT now.team FROM gold.fact_team_week AS now JOIN gold.fact_team_week AT (VERSION => 0) AS old USING (season, week, team) WHERE round(old.off_epa_per_play, 6) IS DISTINCT FROM round(now.off_epa_per_play, 6)";
     expect(await sql(s3Env(), changed)).toEqual([{ team: 'KC' }]);
 
+    // lake diff on S3 finds exactly what it finds on local disk (the corrected team-weeks).
+    const diffArgs = ['diff', 'gold.fact_team_week', '--from', '0', '--to', '1', '--json'];
+    const s3Diff = JSON.parse(ok(await runCliProcess(diffArgs, { env: s3Env() })).stdout) as { changed: number };
+    expect(s3Diff.changed).toBeGreaterThan(0);
+    expect(s3Diff).toEqual(JSON.parse(ok(await runCliProcess(diffArgs, { env: localEnv })).stdout));
+
+    // lake optimize on S3 compacts bronze.pbp's two batches as it does on local disk, rows unchanged;
+    // a second run finds nothing to do. (Its commit sits on top of the correction run, hence
+    // rollback --force below.)
+    type Optimized = { table: string; status: string; numFilesAdded: number; numFilesRemoved: number; partitionsOptimized: number };
+    const optimize = async (env: Record<string, string>): Promise<Optimized[]> =>
+      (JSON.parse(ok(await runCliProcess(['optimize', 'bronze.pbp', '--json'], { env })).stdout) as Optimized[]).map(({ table, status, numFilesAdded, numFilesRemoved, partitionsOptimized }) => ({ table, status, numFilesAdded, numFilesRemoved, partitionsOptimized }));
+    const pbpRows = 'SELECT count(*)::BIGINT AS n, round(sum(epa), 6) AS epa FROM bronze.pbp';
+    const pbpBefore = await sql(s3Env(), pbpRows);
+    const s3Optimized = await optimize(s3Env());
+    expect(s3Optimized[0]).toMatchObject({ status: 'committed' });
+    expect(s3Optimized[0]!.numFilesRemoved).toBeGreaterThan(s3Optimized[0]!.numFilesAdded);
+    expect(s3Optimized).toEqual(await optimize(localEnv));
+    expect(await sql(s3Env(), pbpRows)).toEqual(pbpBefore);
+    expect((await optimize(s3Env()))[0]).toMatchObject({ status: 'noop' });
+
     // Roll back the stat correction's run (restores, one per table it committed to), then restore its
     // version again, then vacuum everything with no retention: the latest versions still read.
     const v0 = await sql(s3Env(), 'SELECT round(sum(off_epa_per_play), 6) AS s FROM gold.fact_team_week AT (VERSION => 0)');
@@ -68,7 +90,7 @@ describe('the demo pipeline with the lake on S3', () => {
     expect(v1).not.toEqual(v0);
     const history = JSON.parse(ok(await runCliProcess(['history', 'gold.fact_team_week', '--json'], { env: s3Env() })).stdout) as unknown;
     const runId = JSON.stringify(history).match(/"runId":"([^"]+)"/)![1]!;
-    ok(await runCliProcess(['rollback', '--run', runId], { env: s3Env() }));
+    ok(await runCliProcess(['rollback', '--run', runId, '--force'], { env: s3Env() }));
     expect(await sql(s3Env(), 'SELECT round(sum(off_epa_per_play), 6) AS s FROM gold.fact_team_week')).toEqual(v0);
     ok(await runCliProcess(['restore', 'gold.fact_team_week', '--version', '1'], { env: s3Env() }));
     expect(await sql(s3Env(), 'SELECT round(sum(off_epa_per_play), 6) AS s FROM gold.fact_team_week')).toEqual(v1);
@@ -82,5 +104,21 @@ describe('the demo pipeline with the lake on S3', () => {
     // silver.pbp's version 1 (the correction, rolled back) lost its files to the vacuum.
     const gone = await runCliProcess(['sql', 'SELECT count(*) FROM silver.pbp AT (VERSION => 1)', '--json'], { env: s3Env() });
     expect(cliError(gone).code).toBe('DATA_FILE_MISSING');
+
+    // lake duckdb: the views read S3 from a stock DuckDB once httpfs and a secret are set up.
+    const viewsFile = `${tmp}/views.duckdb`;
+    const views = ok(await runCliProcess(['duckdb', '--out', viewsFile], { env: s3Env() })).stdout;
+    expect(views).toContain('LOAD httpfs');
+    const instance = await DuckDBInstance.create(viewsFile);
+    const connection = await instance.connect();
+    try {
+      const endpoint = new URL(server.endpoint);
+      await connection.run(`LOAD httpfs; CREATE SECRET (TYPE s3, KEY_ID '${server.env['AWS_ACCESS_KEY_ID']}', SECRET '${server.env['AWS_SECRET_ACCESS_KEY']}', REGION '${server.env['AWS_REGION']}', ENDPOINT '${endpoint.host}', URL_STYLE 'path', USE_SSL false)`);
+      const counted = (await connection.runAndReadAll(TABLES_SQL(tables))).getRowObjectsJson();
+      expect(counted).toEqual(beforeVacuum.map((r) => ({ t: r['t'], n: String(r['n']) })));
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   }, 400_000);
 });
