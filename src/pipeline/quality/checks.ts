@@ -37,6 +37,11 @@ export interface GroupCheckInput {
   candidate: string;
   /** A relation with their new (transformed, not yet deduplicated) rows. */
   incoming: string;
+  /**
+   * `incoming` is `candidate` and holds one batch per partition (one source, one `ingested_at`):
+   * the keys repeated inside the batch are the keys repeated in the result, so one scan counts both.
+   */
+  singleBatch?: boolean;
 }
 
 const EXAMPLES = 5;
@@ -140,13 +145,10 @@ export async function checkPartitions(ctx: CheckContext, input: GroupCheckInput)
   const duplicates = (relation: string, extra: string): string => `SELECT __pk, ${key}${extra}, count(*) AS copies FROM ${relation} AS rel GROUP BY ALL HAVING count(*) > 1`;
   const inBatch = duplicates(incoming, `, ${ident('source')}, ${ident('ingested_at')}`);
   const inResult = duplicates(candidate, '');
-  const dupCounts = unique
-    ? byPartition(
-        await engine.rows(
-          `SELECT coalesce(b.__pk, r.__pk) AS __pk, coalesce(b.n, 0) AS batch, coalesce(r.n, 0) AS result FROM (SELECT __pk, count(*) AS n FROM (${inBatch}) GROUP BY __pk) AS b FULL JOIN (SELECT __pk, count(*) AS n FROM (${inResult}) GROUP BY __pk) AS r ON b.__pk = r.__pk`,
-        ),
-      )
-    : new Map<string, Record<string, unknown>>();
+  const dupSql = input.singleBatch
+    ? `SELECT __pk, count(*) AS batch, count(*) AS result FROM (${inResult}) GROUP BY __pk`
+    : `SELECT coalesce(b.__pk, r.__pk) AS __pk, coalesce(b.n, 0) AS batch, coalesce(r.n, 0) AS result FROM (SELECT __pk, count(*) AS n FROM (${inBatch}) GROUP BY __pk) AS b FULL JOIN (SELECT __pk, count(*) AS n FROM (${inResult}) GROUP BY __pk) AS r ON b.__pk = r.__pk`;
+  const dupCounts = unique ? byPartition(await engine.rows(dupSql)) : new Map<string, Record<string, unknown>>();
 
   const results: CheckResult[] = [];
   for (const part of input.partitions) {

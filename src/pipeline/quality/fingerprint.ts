@@ -35,14 +35,31 @@ function iso(value: unknown): string | null {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
-/** Fingerprints of every partition in a relation, by partition key (src/delta/partition.ts `partitionKey`). */
-export async function fingerprintPartitions(engine: Engine, relation: string, partitionColumns: readonly string[], keyColumns: readonly string[]): Promise<Map<string, PartitionFingerprint>> {
-  const rows = await engine.rows<{ pk: string; n: bigint | number; fp: string; lo: unknown; hi: unknown }>(
-    `SELECT pk, count(*) AS n, sha256(coalesce(string_agg(k, chr(10) ORDER BY k), '')) AS fp, min(ingested_at) AS lo, max(ingested_at) AS hi
-     FROM (SELECT ${partitionKeySql(partitionColumns)} AS pk, ${keyJsonSql(keyColumns)} AS k, ${ident('ingested_at')} AS ingested_at FROM ${relation} AS rel)
+/**
+ * Fingerprints of every partition in a relation, by partition key (src/delta/partition.ts
+ * `partitionKey`). `versions`: also the partition's distinct `upstream_version`s, sorted (nulls
+ * left out), in the same scan.
+ */
+export async function fingerprintPartitions(
+  engine: Engine,
+  relation: string,
+  partitionColumns: readonly string[],
+  keyColumns: readonly string[],
+  options: { versions?: boolean } = {},
+): Promise<Map<string, PartitionFingerprint & { upstreamVersions?: string[] }>> {
+  const versions = options.versions ? `, list(DISTINCT upstream_version ORDER BY upstream_version) FILTER (WHERE upstream_version IS NOT NULL) AS versions` : '';
+  const upstream = options.versions ? `, ${ident('upstream_version')} AS upstream_version` : '';
+  const rows = await engine.rows<{ pk: string; n: bigint | number; fp: string; lo: unknown; hi: unknown; versions?: string[] | null }>(
+    `SELECT pk, count(*) AS n, sha256(coalesce(string_agg(k, chr(10) ORDER BY k), '')) AS fp, min(ingested_at) AS lo, max(ingested_at) AS hi${versions}
+     FROM (SELECT ${partitionKeySql(partitionColumns)} AS pk, ${keyJsonSql(keyColumns)} AS k, ${ident('ingested_at')} AS ingested_at${upstream} FROM ${relation} AS rel)
      GROUP BY pk`,
   );
-  return new Map(rows.map((r) => [r.pk, { rowCount: Number(r.n), sha256: r.fp, minIngestedAt: iso(r.lo), maxIngestedAt: iso(r.hi) }]));
+  return new Map(
+    rows.map((r) => [
+      r.pk,
+      { rowCount: Number(r.n), sha256: r.fp, minIngestedAt: iso(r.lo), maxIngestedAt: iso(r.hi), ...(options.versions ? { upstreamVersions: r.versions ?? [] } : {}) },
+    ]),
+  );
 }
 
 /** An empty partition's fingerprint (no rows: the hash of the empty string). */

@@ -67,14 +67,16 @@ export async function stagePromote(
         staged.push(file);
       }
       progress.step('check');
-      const parts = await measureGroup(ctx, plan, group, candidate, incoming);
+      const parts = await measureGroup(ctx, plan, group, candidate, incoming, direct);
       if (!direct && outcome.mode === 'incremental') {
         const same = await unchangedPartitions(ctx, plan, group, file);
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
       }
       outcome.partitions.push(...parts);
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
-      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming })));
+      // A direct group under a key dedupe is one batch (one source, one ingested_at) per partition, read as it is.
+      const singleBatch = direct && rule.dedupe === 'key';
+      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch })));
       progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
     } catch (error) {
       progress.finish({ status: 'failed', units: 0 });
@@ -96,21 +98,29 @@ function groupLabel(group: WorkItem[]): string {
   return group.length === 1 ? first : `${first} … ${partitionLabel(group[group.length - 1]![1].values)} (${group.length} partitions)`;
 }
 
-/** Per partition of a staged group (its rows: `candidate`, a relation): rows before/after, the newest batch, fingerprints. */
-async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], candidate: string, incoming: string): Promise<PartitionOutcome[]> {
+/**
+ * Per partition of a staged group (its rows: `candidate`, a relation): rows before/after, the
+ * newest batch, fingerprints. A `direct` group's rows are its one batch per source (writesDirect),
+ * so the fingerprint scan also gives the batch's rows and upstream versions: one scan, not two.
+ */
+async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], candidate: string, incoming: string, direct: boolean): Promise<PartitionOutcome[]> {
   const { engine } = ctx.lake;
   const { def, rule, silverGroups } = plan;
   const pk = partitionKeySql(def.partitions);
   const dropsDuplicates = rule.exactDuplicates === 'drop';
   const duplicates = dropsDuplicates ? `, count(*) - count(DISTINCT (${rule.columns.map((c) => ident(c.name)).join(', ')})) AS dups` : '';
-  const batches = await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(
-    `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions${duplicates}
+  const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
+  const fingerprints = await fingerprintPartitions(engine, candidate, def.partitions, fingerprintKey, { versions: direct });
+  // writesDirect never takes `exact_duplicates: drop`, so a direct group needs no duplicate count.
+  const batches =
+    direct && !dropsDuplicates
+      ? [...fingerprints].map(([key, fp]) => ({ pk: key, n: fp.rowCount, versions: fp.upstreamVersions ?? [], dups: undefined }))
+      : await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(
+          `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions${duplicates}
      FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM ${incoming} AS incoming) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
      GROUP BY pk`,
-  );
-  const batchOf = new Map(batches.map((b) => [b.pk, b]));
-  const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
-  const fingerprints = await fingerprintPartitions(engine, candidate, def.partitions, fingerprintKey);
+        );
+  const batchOf = new Map<string, { n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(batches.map((b) => [b.pk, b]));
   const keys = new Set(group.map(([key]) => key));
   const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
   if (stray !== undefined) {
