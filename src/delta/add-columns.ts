@@ -76,6 +76,41 @@ export class AddColumnsBuilder {
     this.rest.push(row.rest);
   }
 
+  /**
+   * Rows that share partition values and tags (looked up once), their other fields by row
+   * (`dataChange` 1 or 0; `stats` and `rest` absent when no row has one).
+   */
+  pushGroup(
+    partitionValues: string,
+    tags: string | undefined,
+    rows: {
+      path: readonly string[];
+      size: ArrayLike<number>;
+      modificationTime: ArrayLike<number>;
+      dataChange: ArrayLike<number>;
+      stats?: readonly (string | null)[];
+      rest?: readonly (Record<string, unknown> | null)[];
+    },
+  ): void {
+    const values = intern(this.valueIds, partitionValues);
+    const tagSet = tags === undefined ? -1 : intern(this.tagIds, tags);
+    const { path, size, modificationTime, dataChange, stats, rest } = rows;
+    for (let i = 0; i < path.length; i++) {
+      this.path.push(path[i]!);
+      this.partitionValues.push(values);
+      this.size.push(size[i]!);
+      this.modificationTime.push(modificationTime[i]!);
+      this.dataChange.push(dataChange[i] === 1 ? 1 : 0);
+      this.tags.push(tagSet);
+      const s = stats ? stats[i]! : null;
+      this.anyStats ||= s !== null;
+      this.stats.push(s);
+      const r = rest ? rest[i]! : null;
+      this.anyRest ||= r !== null;
+      this.rest.push(r);
+    }
+  }
+
   finish(): AddColumns {
     const parsed = <T>(ids: Map<string, number>): Readonly<T>[] => [...ids.keys()].map((t) => Object.freeze(JSON.parse(t) as T));
     const adds: AddColumns = {

@@ -100,6 +100,13 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
   // on their own, noting every file key they touch, and `activeFiles` merges the two at the end.
   const columns: AddColumns[] = [];
   const touched = new Set<string>();
+  // Commits are read (and parsed) a batch ahead, concurrently bounded: the first batch while the
+  // checkpoint is read (DuckDB leaves the main thread idle), each next one while one is applied.
+  const batch = 64;
+  const readBatch = (i: number): Promise<Action[][]> => Promise.all(segment.commits.slice(i, i + batch).map((v) => readCommit(tableRoot, v)));
+  let next = readBatch(0);
+  // A checkpoint that fails to read is retried without these reads: their failure is not this one's.
+  next.catch(() => undefined);
   if (segment.checkpoint) {
     const files = segment.checkpoint.names.map((n) => joinLocation(logRoot, n));
     const stats = { stats: options.stats ?? true };
@@ -115,11 +122,14 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
     checkpointFiles.push(...[...files, ...sidecars].filter((f) => !f.endsWith('.json')));
     applyActions(state, actions, segment.checkpoint.version);
   }
-  // Read commits concurrently (bounded), apply in order.
-  const batch = 64;
+  // Apply in order.
   for (let i = 0; i < segment.commits.length; i += batch) {
     const versions = segment.commits.slice(i, i + batch);
-    const commits = await Promise.all(versions.map((v) => readCommit(tableRoot, v)));
+    const commits = await next;
+    if (i + batch < segment.commits.length) {
+      next = readBatch(i + batch);
+      next.catch(() => undefined);
+    }
     commits.forEach((actions, j) => {
       if (columns.length > 0) for (const a of actions) if (a.kind === 'add' || a.kind === 'remove') touched.add(fileKey(a.kind === 'add' ? a.add : a.remove));
       applyActions(state, actions, versions[j]!);

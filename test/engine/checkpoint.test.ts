@@ -427,6 +427,49 @@ describe('reading checkpoints back', () => {
     expect(await loaded(tableRoot)).toEqual(expected);
   });
 
+  // The adds of a checkpoint cross from DuckDB grouped by partition values and tags, in runs of
+  // 2048 rows, each field aggregated on its own (src/engine/checkpoint-reader.ts): every field must
+  // still land on its own file, with or without stats, and with about one file per partition
+  // (read again per row) as well.
+  for (const [name, partitionOf] of [
+    ['few partitions', (i: number): [string | null, number | null] => [i % 7 === 0 ? null : `p${i % 5}`, i % 4 === 0 ? null : 2020 + (i % 3)]],
+    ['one partition per file', (i: number): [string | null, number | null] => [`file ${i}`, 2024]],
+  ] as const) {
+    it(`reads a checkpoint of thousands of adds (${name}) back to the state of full replay, with and without stats`, async () => {
+      const tableRoot = await createTable(`many-adds-${name.replaceAll(' ', '-')}`, { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } });
+      const count = name === 'few partitions' ? 5000 : 1500;
+      const adds = Array.from({ length: count }, (_v, i) => {
+        const [p, season] = partitionOf(i);
+        return addFile(i, p, season, {
+          ...(i % 3 === 0 ? { tags: { 'nfl_lakehouse.schemaWidth': String(i % 2), ...(i % 9 === 0 ? { odd: `t${i}` } : {}) } } : {}),
+          ...(i % 11 === 0 ? { stats: null } : {}),
+          ...(i % 500 === 7 ? { deletionVector: { storageType: 'u', pathOrInlineDv: `ab^-aqEH.-t@S}K{vb[*k^${String(i).padStart(4, '0')}`, offset: 1, sizeInBytes: 36, cardinality: 2 } } : {}),
+          modificationTime: 1_700_000_000_000 + i * 997,
+          size: 10_000_000_000 + i,
+          dataChange: i % 2 === 0,
+        });
+      });
+      await commit(tableRoot, 0, adds.map((add) => ({ kind: 'add', add })));
+      const expected = await fullReplay(tableRoot);
+      await checkpointAt(tableRoot);
+      await dropCommitsThrough(tableRoot, 1);
+      const trace = path.join(await dirs.make(`trace-${name.replaceAll(' ', '-')}`), 'sql.jsonl');
+      process.env['LAKE_SQL_TRACE'] = trace;
+      try {
+        expect(await loaded(tableRoot)).toEqual(expected);
+        const withoutStats = snapshotView(await loadSnapshot(tableRoot, reader, { stats: false, skipReadCheck: true }));
+        expect(withoutStats).toEqual({ ...expected, files: expected.files.map((f) => ({ ...f, stats: null })) });
+      } finally {
+        delete process.env['LAKE_SQL_TRACE'];
+      }
+      // Grouped by partition, and for one file per partition read again with the values per row.
+      const addQueries = (await readFile(trace, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { sql: string }).sql).filter((q) => q.includes('string_agg') && q.includes('"add".path IS NOT NULL'));
+      const perRow = addQueries.filter((q) => !q.endsWith(', v, t'));
+      expect(addQueries.length - perRow.length).toBe(2);
+      expect(perRow.length).toBe(name === 'few partitions' ? 0 : 2);
+    });
+  }
+
   it('reads a V2 checkpoint written as JSON whose file actions live in a sidecar', async () => {
     const tableRoot = await sampleTable('v2-json');
     const expected = await fullReplay(tableRoot);
