@@ -52,13 +52,17 @@ export interface SampleLake {
   close(): void;
 }
 
-/** A lake in a new temp folder; `copyOf` starts it as a copy of another sample lake (tables, raw files, reports). */
-export async function sampleLake(server: UpstreamServer, prefix: string, copyOf?: SampleLake): Promise<SampleLake> {
+/**
+ * A lake in a new temp folder; `copyOf` starts it as a copy of another sample lake (tables, raw
+ * files, reports). `clockStart`: where its stepping clock starts (default TODAY; a copy that goes
+ * on ingesting after the original needs a later start, or its batches repeat the original's times).
+ */
+export async function sampleLake(server: UpstreamServer, prefix: string, copyOf?: SampleLake, clockStart?: number): Promise<SampleLake> {
   const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
   if (copyOf) cpSync(copyOf.dir, dir, { recursive: true });
   const lake = await openLake({ root: path.join(dir, 'tables') });
   const settings = resolveSettings(catalog, { LAKE_ROOT: path.join(dir, 'tables'), LAKE_RAW_DIR: path.join(dir, 'raw'), LAKE_LOGS_DIR: path.join(dir, 'logs'), ...server.env() });
-  const clock = steppingClock();
+  const clock = steppingClock(clockStart);
   const reportDir = path.join(dir, 'quality');
   const env: SampleLake = {
     dir,

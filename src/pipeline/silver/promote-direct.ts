@@ -1,7 +1,7 @@
 import { ident, scanSql } from '../../engine/index.js';
 import { partitionKeySql } from '../quality/index.js';
 import type { PromoteContext, PromotePlan } from './promote-plan.js';
-import type { WorkItem } from './silver-rule.js';
+import { sourceIdSql, type WorkItem } from './silver-rule.js';
 
 /**
  * Whether a staged group's rows may go from the silver rule straight into the table's final data
@@ -25,7 +25,7 @@ export async function writesDirect(ctx: PromoteContext, plan: PromotePlan, group
   const perPartition =
     rule.dedupe === 'key'
       ? `SELECT ${partitionKeySql(def.partitions)} AS pk, count(DISTINCT ingested_at) AS stamps, count(DISTINCT ${ident('source')}) AS sources FROM (${scan}) AS bronze GROUP BY pk`
-      : `SELECT ${partitionKeySql(def.partitions)} AS pk, ${ident('source')}, count(DISTINCT ingested_at) AS stamps, 1 AS sources FROM (${scan}) AS bronze GROUP BY ALL`;
+      : `SELECT ${partitionKeySql(def.partitions)} AS pk, ${sourceIdSql()} AS source_id, count(DISTINCT ingested_at) AS stamps, 1 AS sources FROM (${scan}) AS bronze GROUP BY ALL`;
   const [row] = await engine.rows<{ mixed: bigint | number }>(`SELECT count(*) AS mixed FROM (${perPartition}) AS batches WHERE stamps > 1 OR sources > 1`);
   return Number(row?.mixed ?? 1) === 0;
 }

@@ -8,7 +8,7 @@ import { displayPath, type TaskProgress } from '../run/index.js';
 import type { TableWrite } from '../../table/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
 import { writesDirect } from './promote-direct.js';
-import { GROUP_CELLS, incomingSql as ruleRowsSql, numRecords, planGroups, stagePartitions, type WorkItem } from './silver-rule.js';
+import { GROUP_CELLS, incomingSql as ruleRowsSql, numRecords, planGroups, sourceIdSql, stagePartitions, type WorkItem } from './silver-rule.js';
 
 /**
  * Staging of a promote: the changed partitions, in groups of at most `groupCells` cells, are
@@ -117,7 +117,7 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
       ? [...fingerprints].map(([key, fp]) => ({ pk: key, n: fp.rowCount, versions: fp.upstreamVersions ?? [], dups: undefined }))
       : await engine.rows<{ pk: string; n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(
           `SELECT pk, count(*) AS n, list(DISTINCT upstream_version ORDER BY upstream_version) AS versions${duplicates}
-     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM ${incoming} AS incoming) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${ident('source')}))
+     FROM (SELECT * FROM (SELECT *, ${pk} AS pk FROM ${incoming} AS incoming) QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY pk, ${sourceIdSql()}))
      GROUP BY pk`,
         );
   const batchOf = new Map<string, { n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(batches.map((b) => [b.pk, b]));

@@ -209,9 +209,20 @@ function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan
 }
 
 /**
+ * The identity of the upstream file a bronze row came from: its `source` URL without scheme and
+ * host (`/nflverse/nflverse-data/releases/download/pbp/play_by_play_2024.parquet`). The same file
+ * served from another host or port (a mirror, a changed `NFLVERSE_BASE_URL`) is the same
+ * source, so its newer batch supersedes the older one instead of standing beside it. A source
+ * without a scheme (a local path) is its own identity.
+ */
+export function sourceIdSql(column = ident('source')): string {
+  return `regexp_replace(${column}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '')`;
+}
+
+/**
  * One row per key and partition: `key` keeps the newest ingested_at per key (ties broken by
  * source, then by a hash of the whole row, so the bronze row order never matters); `latest_batch`
- * keeps the rows of the newest batch (ingested_at) of every source. Not sorted: the table writer
+ * keeps the rows of the newest batch (ingested_at) of every source (`sourceIdSql`). Not sorted: the table writer
  * sorts each output file by the catalog's sort_by, and sorting here as well would hold the window
  * and the sort in memory together (a staged group then fails under a small memory limit instead
  * of spilling). With `exactDuplicates: 'drop'`, rows equal in every column are then kept once
@@ -223,7 +234,7 @@ export function dedupeSql(rule: Pick<SilverRule, 'columns' | 'key' | 'dedupe'> &
   const qualify =
     rule.dedupe === 'key'
       ? `row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC, hash(u)) = 1`
-      : `ingested_at = max(ingested_at) OVER (PARTITION BY ${by(['source'])})`;
+      : `ingested_at = max(ingested_at) OVER (PARTITION BY ${[by([]), sourceIdSql()].filter((x) => x !== '').join(', ')})`;
   const deduped = `SELECT ${names} FROM (${union}) AS u QUALIFY ${qualify}`;
   return rule.exactDuplicates === 'drop' ? `SELECT DISTINCT ${names} FROM (${deduped}) AS d` : deduped;
 }
