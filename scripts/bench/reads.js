@@ -9,6 +9,7 @@
 //   BENCH_READS_REPS=7                  interleaved rounds per benchmark
 //   BENCH_READS_LOG=<table root>        reuse a generated 10,000-commit log (else generated, ~20 s)
 //   BENCH_READS_TRAVEL=<dir>            reuse a time-travel table + travel-files.json kept in <dir>/travel (else staged and written, ~1 min)
+//   BENCH_READS_ONLY=travel             run only the time-travel benchmark and print its rows (BENCHMARKS.md untouched)
 //   BENCH_TMP, BENCH_OUT, BENCH_KEEP=1  as for run.js
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -135,6 +136,16 @@ async function main() {
   const startedAt = new Date();
   const loadStart = os.loadavg();
   try {
+    if (process.env.BENCH_READS_ONLY === 'travel') {
+      const travel = await travelBench(await travelTable(tmp));
+      for (const [side, list] of Object.entries(travel.runs)) {
+        const s = summarize(list);
+        const main = list.every((r) => typeof r.mainCpuMs === 'number') ? ` / main thread CPU ${summarize(list, 'mainCpuMs').ms.toFixed(1)} ms` : '';
+        process.stdout.write(`${side}: ${ms(s.ms)} (${ms(s.minMs)}–${ms(s.maxMs)}) / CPU ${ms(s.cpuMs)}${main}\n`);
+      }
+      process.stdout.write(`answer ${travel.answer}, ${travel.files} files\n`);
+      return;
+    }
     const { table } = await snapshotLog(tmp);
     const cacheDir = path.join(tmp, 'checkpoint-cache');
     mkdirSync(cacheDir, { recursive: true });

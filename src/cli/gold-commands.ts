@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { LakeError, errnoCode } from '../core/index.js';
+import { LakeError, errnoCode, faultPoint } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
-import { refreshDuckdbViews } from '../table/index.js';
-import { loadSettings, openLockedLake, waitOption } from './lake-session.js';
+import { refreshDuckdbViews, type Lake } from '../table/index.js';
+import { loadSettings, lockLake, openLockedLake, takeIngestHandoff, waitOption, type IngestHandoff } from './lake-session.js';
 import { progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 import { renderPromote } from './promote-commands.js';
 
@@ -126,12 +126,15 @@ function goldFailure(result: GoldRunResult, logFile?: string): Error {
   return new LakeError(first.code, `${failed.length} of ${result.marts.length} marts failed: ${failed.map((m) => `${m.mart} [${m.error!.code}]`).join(', ')} (run ${result.runId}; the other marts are unaffected)`, { hint });
 }
 
-/** Promote then build-gold under one run id (the `--build-gold` flag of the ingest commands). */
-async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number; progress?: ProgressMode; validate?: boolean; qualityDir?: string }): Promise<void> {
-  const { catalog, settings } = settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
+/**
+ * Promote then build-gold under one run id (the `--build-gold` flag of the ingest commands), on
+ * the catalog, settings and lake the ingest handed over (lake-session.ts `IngestHandoff`) when it did.
+ */
+async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; wait?: number; progress?: ProgressMode; validate?: boolean; qualityDir?: string }, handoff: IngestHandoff | undefined): Promise<void> {
+  const { catalog, settings } = handoff ?? settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const runId = newRunId(Date.now());
   const { logger } = createRunLogger(settings.logsDir, runId);
-  const { lake, unlock } = await openLockedLake('promote+build-gold', { root: settings.root, create: true }, opts, io.err);
+  const { lake, unlock } = handoff ? await relockLake(handoff.lake, settings.root, opts, io.err) : await openLockedLake('promote+build-gold', { root: settings.root, create: true }, opts, io.err);
   const progress = progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   let promote: PromoteRunResult;
   let gold: GoldRunResult;
@@ -155,6 +158,20 @@ async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: 
     throw new LakeError(failed[0]!.error!.code, `promote: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} failed (run ${runId}); gold was built from the silver tables that did commit`, { hint: failed[0]!.error!.hint });
   }
   if (gold.failures > 0) throw goldFailure(gold);
+}
+
+/** Takes the lake lock again for the lake an ingest handed over; closes the lake when the lock cannot be had. */
+async function relockLake(lake: Lake, root: string, opts: { wait?: number }, err: (text: string) => void): Promise<{ lake: Lake; unlock: () => Promise<void> }> {
+  let unlock: (() => Promise<void>) | undefined;
+  try {
+    unlock = await lockLake(root, 'promote+build-gold', opts, err);
+    faultPoint('lock.taken');
+    return { lake, unlock };
+  } catch (error) {
+    await unlock?.();
+    lake.close();
+    throw error;
+  }
 }
 
 interface BuildGoldCommandOptions {
@@ -223,8 +240,12 @@ function addBuildGoldFlag(program: Command, io: GoldIo): void {
     });
     command.hook('postAction', async (cmd) => {
       const opts = cmd.opts<{ buildGold?: boolean; dryRun?: boolean; catalog?: string; datasets?: string; json?: boolean; maxWorkers?: number; progress?: ProgressMode; validate?: boolean; qualityDir?: string }>();
-      if (!opts.buildGold || opts.dryRun) return;
-      await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets });
+      const handoff = takeIngestHandoff(cmd);
+      if (!opts.buildGold || opts.dryRun) {
+        handoff?.lake.close();
+        return;
+      }
+      await promoteAndBuild(io, { ...opts, datasets: name === 'recache-pbp' ? 'pbp' : opts.datasets }, handoff);
     });
   }
 }

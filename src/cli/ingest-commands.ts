@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV,  parseYears, type SeasonRequest, type Catalog, type ResolvedSettings, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult } from '../pipeline/index.js';
-import { openLake, refreshDuckdbViews } from '../table/index.js';
-import { loadSettings, lockLake, waitOption } from './lake-session.js';
+import { openLake, refreshDuckdbViews, type Lake } from '../table/index.js';
+import { handOffIngest, loadSettings, lockLake, waitOption } from './lake-session.js';
 import { formatBytes, progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 
 /** `lake bootstrap | update | recache-pbp`: render runs of src/pipeline/bronze/ingest-run.ts. */
@@ -103,18 +103,30 @@ function renderResult(result: IngestRunResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions, seasons: SeasonRequest | undefined, datasets: string[] | undefined, unconditional: boolean): Promise<void> {
+/**
+ * Runs the ingest under the lake lock. A real run opens one lake for the ingest and the views
+ * refresh; with `--build-gold` (gold-commands.ts) a successful run hands that lake and the loaded
+ * settings to the follow-up on `cmd` instead of closing it.
+ */
+async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions & { buildGold?: boolean }, seasons: SeasonRequest | undefined, datasets: string[] | undefined, unconditional: boolean, cmd: Command): Promise<void> {
   const { catalog, settings } = loadSettings(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const unlock = await lockLake(settings.root, command, opts, io.err);
+  let lake: Lake | undefined;
   try {
-    await ingest(io, command, opts, { catalog, settings, seasons, datasets, unconditional });
+    if (!opts.dryRun) lake = await openLake({ root: settings.root, create: true });
+    await ingest(io, command, opts, { catalog, settings, seasons, datasets, unconditional, lake });
+    if (lake && opts.buildGold === true) {
+      handOffIngest(cmd, { catalog, settings, lake });
+      lake = undefined;
+    }
   } finally {
+    lake?.close();
     await unlock();
   }
 }
 
-async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions, run: { catalog: Catalog; settings: ResolvedSettings; seasons: SeasonRequest | undefined; datasets: string[] | undefined; unconditional: boolean }): Promise<void> {
-  const { catalog, settings, seasons, datasets, unconditional } = run;
+async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions, run: { catalog: Catalog; settings: ResolvedSettings; seasons: SeasonRequest | undefined; datasets: string[] | undefined; unconditional: boolean; lake: Lake | undefined }): Promise<void> {
+  const { catalog, settings, seasons, datasets, unconditional, lake } = run;
   const display = opts.dryRun ? undefined : progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   const result = await runIngest({
     catalog,
@@ -128,17 +140,11 @@ async function ingest(io: IngestIo, command: IngestCommand, opts: CommonOptions,
     ...(opts.since ? { since: opts.since } : {}),
     unconditional,
     progress: display,
+    ...(lake ? { lake } : {}),
   }).finally(() => display?.stop());
   io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(result));
-  if (result.datasets.some((d) => d.commits > 0)) {
-    // Keep tables/lake.duckdb (when the user created it with `lake duckdb`) at the latest versions.
-    const lake = await openLake({ root: settings.root, create: true });
-    try {
-      await refreshDuckdbViews(lake);
-    } finally {
-      lake.close();
-    }
-  }
+  // Keep tables/lake.duckdb (when the user created it with `lake duckdb`) at the latest versions.
+  if (lake && result.datasets.some((d) => d.commits > 0)) await refreshDuckdbViews(lake);
   if (result.failures > 0) {
     const failed = result.datasets.filter((d) => d.status === 'failed');
     const first = failed[0]!.error!;
@@ -157,8 +163,8 @@ export function registerIngestCommands(program: Command, io: IngestIo = { out: (
       .command('bootstrap')
       .description('historical backfill of the nflverse datasets into bronze (idempotent: unchanged files commit nothing)')
       .requiredOption('--years <range>', 'seasons to load, e.g. 1999-2024 (single-file datasets are loaded whole when they overlap)', yearRange('--years', false)),
-  ).action(async (opts: CommonOptions & { years: SeasonRequest }) => {
-    await execute(ttyIo, 'bootstrap', opts, opts.years, undefined, false);
+  ).action(async (opts: CommonOptions & { years: SeasonRequest }, cmd: Command) => {
+    await execute(ttyIo, 'bootstrap', opts, opts.years, undefined, false, cmd);
   });
 
   withCommon(
@@ -166,8 +172,8 @@ export function registerIngestCommands(program: Command, io: IngestIo = { out: (
       .command('update')
       .description('in-season refresh into bronze: conditional requests, commits only changed files; a season not published yet is a notice')
       .option('--season <year>', 'season to refresh (default: the current season of each dataset)', yearRange('--season', false)),
-  ).action(async (opts: CommonOptions & { season?: SeasonRequest }) => {
-    await execute(ttyIo, 'update', opts, opts.season, undefined, false);
+  ).action(async (opts: CommonOptions & { season?: SeasonRequest }, cmd: Command) => {
+    await execute(ttyIo, 'update', opts, opts.season, undefined, false, cmd);
   });
 
   program
@@ -181,7 +187,7 @@ export function registerIngestCommands(program: Command, io: IngestIo = { out: (
     .option('--json', 'machine-readable output')
     .addOption(new Option('--catalog <file>', 'the catalog').env(ENV.catalog).default(DEFAULT_CATALOG_FILE))
     .addOption(progressOption())
-    .action(async (opts: CommonOptions & { season?: SeasonRequest }) => {
-      await execute(ttyIo, 'recache-pbp', opts, opts.season, ['pbp'], true);
+    .action(async (opts: CommonOptions & { season?: SeasonRequest }, cmd: Command) => {
+      await execute(ttyIo, 'recache-pbp', opts, opts.season, ['pbp'], true, cmd);
     });
 }

@@ -37,6 +37,31 @@ export function loadSettings(catalogFile: string): { catalog: Catalog; settings:
   return { catalog, settings };
 }
 
+/**
+ * What an ingest command hands to its own `--build-gold` follow-up (the postAction hook of the same
+ * command object, gold-commands.ts): the catalog and settings it loaded and its open lake, so one
+ * process parses the catalog once and runs one DuckDB engine for the whole night. The taker owns
+ * the lake (closes it); an ingest that fails hands nothing and closes its lake itself.
+ */
+export interface IngestHandoff {
+  catalog: Catalog;
+  settings: ResolvedSettings;
+  lake: Lake;
+}
+
+const handoffs = new WeakMap<object, IngestHandoff>();
+
+export function handOffIngest(command: object, handoff: IngestHandoff): void {
+  handoffs.set(command, handoff);
+}
+
+/** The handoff left on `command`, once (the caller then owns its lake). */
+export function takeIngestHandoff(command: object): IngestHandoff | undefined {
+  const handoff = handoffs.get(command);
+  handoffs.delete(command);
+  return handoff;
+}
+
 export interface LockOptions {
   /** `--wait <seconds>`: how long to wait for a busy lake lock. */
   wait?: number;

@@ -138,10 +138,101 @@ export function parseAction(obj: unknown, where: string): Action | undefined {
 
 /** Parses a newline-delimited commit file. Tolerates pretty-printed JSON (several lines per action). */
 export function parseCommitText(text: string, where: string): Action[] {
+  return parseCommitLines(text.split('\n'), where);
+}
+
+/** One line of a commit file held as bytes (`commitLines`). */
+export interface CommitLine {
+  /** The line with the value of its `stats` key replaced by `-0` (its bytes never decoded), where one was safely found. */
+  lean?: string;
+  /** The whole line. */
+  text(): string;
+}
+
+const STATS_KEY = Buffer.from('"stats":"{');
+const OBJECT_END = Buffer.from('}"');
+/**
+ * A quote after one of these bytes is a raw one (a JSON string holds quotes as `\"`): found inside
+ * a stats value, the value ended earlier than its first `}"` and went on with more keys.
+ */
+const RAW_QUOTES = [',"', ' "', '\t"', '\r"'].map((p) => Buffer.from(p));
+
+/**
+ * The byte range [from, to) of the stats value of the line [start, end) (quotes included), found
+ * without decoding it: it starts `"stats":"{` and, being a JSON object, ends at the first `}"`.
+ * Undefined whenever that end cannot be shown to be the value's own (a raw quote before it, or
+ * no `,` / `}` after it): the line is then parsed whole.
+ */
+function statsRange(buf: Buffer, start: number, end: number): [number, number] | undefined {
+  const key = buf.indexOf(STATS_KEY, start);
+  if (key < 0 || key >= end) return undefined;
+  const from = key + STATS_KEY.length - 2;
+  const close = buf.indexOf(OBJECT_END, from);
+  const to = close + 2;
+  if (close < 0 || to >= end || (buf[to] !== 0x2c && buf[to] !== 0x7d)) return undefined;
+  for (const raw of RAW_QUOTES) {
+    const at = buf.indexOf(raw, from + 1);
+    if (at >= 0 && at < close) return undefined;
+  }
+  return [from, to];
+}
+
+/**
+ * The lines of a newline-delimited commit file held as bytes, decoded one by one (no string of
+ * the whole file: a commit with wide stats would be a large object V8 frees only in a full
+ * collection). Splitting at the newline byte is safe in UTF-8. With `stats: false` each line also
+ * offers a `lean` text whose stats value is never decoded: stats are most of a commit's bytes.
+ */
+export function* commitLines(bytes: Uint8Array, options: { stats?: boolean } = {}): Generator<CommitLine> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lean = options.stats === false;
+  for (let start = 0; start < buf.length; ) {
+    let end = buf.indexOf(0x0a, start);
+    if (end < 0) end = buf.length;
+    const lineStart = start;
+    const lineEnd = end;
+    const range = lean ? statsRange(buf, lineStart, lineEnd) : undefined;
+    yield {
+      ...(range ? { lean: `${buf.toString('utf8', lineStart, range[0])}-0${buf.toString('utf8', range[1], lineEnd)}` } : {}),
+      text: () => buf.toString('utf8', lineStart, lineEnd),
+    };
+    start = end + 1;
+  }
+}
+
+/** The file action of a lean line (`CommitLine.lean`) without its stats; undefined unless the `-0` stood for its own stats (not a nested key's). */
+function leanAction(text: string, where: string): Action | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const action = parseAction(value, where);
+  const file = action?.kind === 'add' ? action.add : action?.kind === 'remove' ? action.remove : undefined;
+  if (!file || !Object.is(file.stats, -0)) return undefined;
+  delete file.stats;
+  return action;
+}
+
+/**
+ * `parseCommitText` over lines; with `stats: false` the `stats` of add and remove actions are left
+ * out (reads need them only to skip files; see `commitStats`): from a `CommitLine` never decoded,
+ * else dropped after parsing, so they never stay in a snapshot.
+ */
+export function parseCommitLines(lines: Iterable<string | CommitLine>, where: string, options: { stats?: boolean } = {}): Action[] {
+  const keepStats = options.stats ?? true;
   const actions: Action[] = [];
-  const lines = text.split('\n');
   let pending = '';
-  for (const line of lines) {
+  for (const item of lines) {
+    if (!keepStats && pending === '' && typeof item !== 'string' && item.lean !== undefined) {
+      const action = leanAction(item.lean, where);
+      if (action) {
+        actions.push(action);
+        continue;
+      }
+    }
+    const line = typeof item === 'string' ? item : item.text();
     if (pending === '' && line.trim() === '') continue;
     pending = pending === '' ? line : `${pending}\n${line}`;
     let value: unknown;
@@ -152,7 +243,10 @@ export function parseCommitText(text: string, where: string): Action[] {
     }
     pending = '';
     const action = parseAction(value, where);
-    if (action) actions.push(action);
+    if (!action) continue;
+    if (!keepStats && action.kind === 'add') delete action.add.stats;
+    else if (!keepStats && action.kind === 'remove') delete action.remove.stats;
+    actions.push(action);
   }
   if (pending.trim() !== '') {
     throw new LakeError('DELTA_LOG_CORRUPT', `${where}: the commit file ends with an incomplete JSON action`, {

@@ -3,8 +3,8 @@
  * log segment that rebuilds a version, and reading commits. All I/O goes through the storage port.
  */
 import { LakeError } from '../core/index.js';
-import { joinLocation, listNames, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
-import { parseCommitText, type Action } from './actions.js';
+import { joinLocation, listNames, readFileIfExists, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
+import { commitLines, parseCommitLines, parseCommitText, type Action } from './actions.js';
 import { LOG_DIR, commitFileName, padVersion, parseLogFileName } from './log-path.js';
 
 /**
@@ -161,14 +161,20 @@ export function buildSegment(listing: LogListing, table: string, version?: numbe
   });
 }
 
-export async function readCommit(tableRoot: string, version: number): Promise<Action[]> {
+/** The actions of one commit; `stats: false` leaves the stats of file actions out (`parseCommitLines`). */
+export async function readCommit(tableRoot: string, version: number, options: { stats?: boolean } = {}): Promise<Action[]> {
   const file = joinLocation(logRootOf(tableRoot), commitFileName(version));
-  const text = await readTextIfExists(file);
-  if (text === undefined) {
-    throw new LakeError('VERSION_NOT_FOUND', `commit ${version} of ${tableRoot} is missing (${file})`, {
+  const missing = (): LakeError =>
+    new LakeError('VERSION_NOT_FOUND', `commit ${version} of ${tableRoot} is missing (${file})`, {
       hint: 'The log was cleaned up or is damaged; pick a later version.',
     });
+  if (options.stats === false) {
+    const bytes = await readFileIfExists(file);
+    if (bytes === undefined) throw missing();
+    return parseCommitLines(commitLines(bytes, options), file, options);
   }
+  const text = await readTextIfExists(file);
+  if (text === undefined) throw missing();
   return parseCommitText(text, file);
 }
 

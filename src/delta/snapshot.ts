@@ -38,6 +38,8 @@ export interface Snapshot {
   statsLoaded: boolean;
   /** The Parquet checkpoint files (parts and sidecars) the snapshot starts from: where stats left out by `stats: false` can be read back. */
   checkpointFiles?: string[];
+  /** The JSON commits replayed without their file stats (`stats: false`): `commitStats` reads them back. */
+  statsCommits?: number[];
 }
 
 export interface SnapshotOptions {
@@ -46,7 +48,11 @@ export interface SnapshotOptions {
   timestamp?: number;
   /** Skip the reader-feature check (history and vacuum read the log of any table). */
   skipReadCheck?: boolean;
-  /** Load per-file stats from checkpoints (default true). Reads pass false: stats are most of a checkpoint's bytes. */
+  /**
+   * Load per-file stats from checkpoints and commits (default true). Reads pass false: stats are
+   * most of a checkpoint's and a commit's bytes; data skipping reads them back when a query needs
+   * them (`checkpointFiles`, `commitStats`).
+   */
   stats?: boolean;
   /**
    * A listing of the log the caller just took (`listLog`, or `listLatestLog` for the latest
@@ -103,7 +109,8 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
   // Commits are read (and parsed) a batch ahead, concurrently bounded: the first batch while the
   // checkpoint is read (DuckDB leaves the main thread idle), each next one while one is applied.
   const batch = 64;
-  const readBatch = (i: number): Promise<Action[][]> => Promise.all(segment.commits.slice(i, i + batch).map((v) => readCommit(tableRoot, v)));
+  const commitOptions = { stats: options.stats ?? true };
+  const readBatch = (i: number): Promise<Action[][]> => Promise.all(segment.commits.slice(i, i + batch).map((v) => readCommit(tableRoot, v, commitOptions)));
   let next = readBatch(0);
   // A checkpoint that fails to read is retried without these reads: their failure is not this one's.
   next.catch(() => undefined);
@@ -149,9 +156,45 @@ async function replaySegment(tableRoot: string, table: string, segment: LogSegme
     files: activeFiles(columns, touched, state.files.values()),
     tombstones: [...state.tombstones.values()],
     txns: state.txns,
-    statsLoaded: !segment.checkpoint || (options.stats ?? true),
+    statsLoaded: options.stats ?? true,
     ...(checkpointFiles.length > 0 ? { checkpointFiles } : {}),
+    ...(options.stats === false && segment.commits.length > 0 ? { statsCommits: segment.commits } : {}),
   };
+}
+
+/** Read-back stats per `statsCommits` list: copies of a snapshot (`{ ...snapshot, files }`) share the list, so they share one read. */
+const commitStatsRead = new WeakMap<readonly number[], Promise<Map<string, string>>>();
+
+/**
+ * The stats of the files the snapshot's JSON commits added, by `fileKey`, read back from the
+ * commits `stats: false` replayed without them (the last add of a file wins, as in replay). Empty
+ * when none were left out, or when the commits cannot be read any more (a file then has no stats
+ * and is kept: skipping stays sound).
+ */
+export function commitStats(snapshot: Pick<Snapshot, 'tableRoot' | 'statsCommits'>): Promise<Map<string, string>> {
+  const versions = snapshot.statsCommits;
+  if (!versions || versions.length === 0) return Promise.resolve(new Map());
+  let read = commitStatsRead.get(versions);
+  if (!read) {
+    read = (async () => {
+      const stats = new Map<string, string>();
+      const batch = 64;
+      for (let i = 0; i < versions.length; i += batch) {
+        const commits = await Promise.all(versions.slice(i, i + batch).map((v) => readCommit(snapshot.tableRoot, v)));
+        for (const actions of commits) {
+          for (const a of actions) {
+            if (a.kind !== 'add') continue;
+            if (typeof a.add.stats === 'string') stats.set(fileKey(a.add), a.add.stats);
+            else stats.delete(fileKey(a.add));
+          }
+        }
+      }
+      return stats;
+    })();
+    commitStatsRead.set(versions, read);
+    read.catch(() => commitStatsRead.delete(versions));
+  }
+  return read.catch(() => new Map<string, string>());
 }
 
 /** Commit timestamp of a version: `commitInfo.inCommitTimestamp`, else `commitInfo.timestamp`, else the commit file's mtime (PROTOCOL.md). */

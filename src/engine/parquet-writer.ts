@@ -48,6 +48,12 @@ export interface WriteFilesOptions {
   bytesPerRow?: number;
   /** Every row belongs to this partition (log strings by column): partition columns are not read from the source (OPTIMIZE). */
   partition?: Record<string, string | null>;
+  /**
+   * With `partition`: the source has at most this many rows (a promote's merge: the partition's
+   * rows plus its new batch). When that fits one file, the source — costly to run, a dedupe — is
+   * run once, by one sorted COPY: not counted first, nor checked for arrival order.
+   */
+  rowsAtMost?: number;
 }
 
 interface ReturnStatsRow {
@@ -187,6 +193,22 @@ async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
   const prefix = options.filePrefix ?? 'part-';
   const fixed = options.partition;
   const inner = `SELECT ${storedSelect(options, fixed === undefined).join(', ')} FROM (${options.source}) AS src`;
+  const partitioned = new Set(partitionColumns);
+  const dataColumns = options.schema.fields.filter((f) => !partitioned.has(f.name)).map((f) => ident(f.name));
+  const order = (options.sortBy ?? []).filter((c) => !partitioned.has(c) && options.schema.fields.some((f) => f.name === c));
+  const copyOptions = (rowGroupRows: number | undefined): string =>
+    `(FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, RETURN_STATS${rowGroupRows !== undefined ? `, ROW_GROUP_SIZE ${rowGroupRows}` : ''})`;
+  const fileName = (folder: string): string => joinLocation(tableRoot, folder, `${prefix}${randomUUID()}.zstd.parquet`);
+  const mayExceedTarget = options.targetFileBytes !== undefined && options.bytesPerRow === undefined;
+  if (fixed && options.rowsAtMost !== undefined && !mayExceedTarget && filesFor(options.rowsAtMost, options) === 1) {
+    const folder = partitionFolder(partitionColumns, fixed);
+    await ensureDir(joinLocation(tableRoot, folder));
+    const orderBy = order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : '';
+    const rows = await runCopy(options, `COPY (SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows${orderBy}) TO ${literal(fileName(folder))} ${copyOptions(rowGroupSizeFor(options))}`);
+    // No rows: no file.
+    for (const row of rows.filter((r) => Number(r.count) === 0)) await deleteFile(row.filename);
+    return rows.filter((r) => Number(r.count) > 0).map((row) => addFor(options, row, fixed));
+  }
   const groups: { values: Record<string, string | null>; rows: number }[] = [];
   if (fixed || partitionColumns.length === 0) {
     const [row] = await engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM (${inner}) AS rows`).catch((cause: unknown) => {
@@ -203,15 +225,8 @@ async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
       groups.push({ values, rows: Number(row['__lake_rows']) });
     }
   }
-  const partitioned = new Set(partitionColumns);
-  const dataColumns = options.schema.fields.filter((f) => !partitioned.has(f.name)).map((f) => ident(f.name));
-  const order = (options.sortBy ?? []).filter((c) => !partitioned.has(c) && options.schema.fields.some((f) => f.name === c));
-  const copyOptions = (rowGroupRows: number | undefined): string =>
-    `(FORMAT parquet, COMPRESSION ${options.compression ?? 'zstd'}, RETURN_STATS${rowGroupRows !== undefined ? `, ROW_GROUP_SIZE ${rowGroupRows}` : ''})`;
   const live = groups.filter((g) => g.rows > 0);
   const adds: AddAction[] = [];
-  const fileName = (folder: string): string => joinLocation(tableRoot, folder, `${prefix}${randomUUID()}.zstd.parquet`);
-  const mayExceedTarget = options.targetFileBytes !== undefined && options.bytesPerRow === undefined;
   const only = live.length === 1 ? live[0]! : undefined;
   if (only && !mayExceedTarget && filesFor(only.rows, options) === 1) {
     const folder = partitionFolder(partitionColumns, only.values);

@@ -192,6 +192,12 @@ export interface ScanOptions {
   columns?: readonly string[];
   /** Deletion vectors with more row ranges than this are joined from a temp table instead of inlined (default 1000). */
   dvInlineRanges?: number;
+  /**
+   * Check that every data file is on disk first, failing with DATA_FILE_MISSING (default true).
+   * A caller that plans again with the check when DuckDB fails (`runQuery`) may skip it: DuckDB
+   * fails on a missing file anyway, and listing every partition folder costs a cold read.
+   */
+  checkFiles?: boolean;
 }
 
 /** How one data file's columns resolve; files sharing `id` can be read by one `read_parquet`. */
@@ -226,9 +232,11 @@ async function fileResolver(
   snapshot: Snapshot,
   mode: ColumnMappingMode,
   pathOf: ReadonlyMap<AddAction, string>,
+  fields: readonly StructField[],
 ): Promise<{ resolutionOf(file: AddAction): FileResolution; fromFooters: ReadonlySet<string> }> {
   const partitioned = new Set(snapshot.partitionColumns);
-  const dataFields = snapshot.schema.fields.filter((f) => !partitioned.has(f.name));
+  // Only the projected columns are resolved: a query naming 1 of 372 columns resolves 1.
+  const dataFields = fields.filter((f) => !partitioned.has(f.name));
   const unsure = snapshot.files.filter((file) => {
     const width = Number(file.tags?.[SCHEMA_WIDTH_TAG] ?? NaN);
     return mode === 'id' || !(width >= snapshot.schema.fields.length);
@@ -258,11 +266,11 @@ async function fileResolver(
  * made wide tables slow to bind. Partitions a query filters out were already dropped from the
  * snapshot (partition pruning in the table room).
  */
-async function planScan(engine: Engine, snapshot: Snapshot, fields: StructField[]): Promise<ScanPlan> {
+async function planScan(engine: Engine, snapshot: Snapshot, fields: StructField[], checkFiles: boolean): Promise<ScanPlan> {
   const mode: ColumnMappingMode = columnMappingMode(snapshot.metadata.configuration);
   const pathOf = new Map(snapshot.files.map((f) => [f, dataFilePath(snapshot.tableRoot, f.path)]));
-  await assertFilesExist(snapshot, [...new Set(pathOf.values())]);
-  const { resolutionOf, fromFooters } = await fileResolver(engine, snapshot, mode, pathOf);
+  if (checkFiles) await assertFilesExist(snapshot, [...new Set(pathOf.values())]);
+  const { resolutionOf, fromFooters } = await fileResolver(engine, snapshot, mode, pathOf, fields);
 
   const byResolution = new Map<string, { resolved: FieldResolution[]; groups: FileGroup[] }>();
   const withDv: ScanPlan['withDv'] = [];
@@ -349,6 +357,6 @@ export async function scanSql(engine: Engine, snapshot: Snapshot, options: ScanO
     const cols = fields.map((f) => `CAST(NULL AS ${sqlType(f.type)}) AS ${ident(f.name)}`);
     return `SELECT ${cols.length > 0 ? cols.join(', ') : '1 AS "__empty"'} WHERE false`;
   }
-  const plan = await planScan(engine, snapshot, fields);
+  const plan = await planScan(engine, snapshot, fields, options.checkFiles ?? true);
   return scanPlanSql(engine, snapshot, plan, options.dvInlineRanges ?? DV_INLINE_RANGES);
 }

@@ -95,7 +95,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
  * for a caller that, like `runQuery`, prepares again uncached when the query fails, since a cached
  * scan skips the check that its files still exist.
  */
-async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean): Promise<PreparedQuery> {
+async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean, attempt: { unchecked?: boolean } = {}): Promise<PreparedQuery> {
   const refs = findTableRefs(sql);
   const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
   const views: (ResolvedView & { snapshot: Snapshot })[] = [];
@@ -165,13 +165,17 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     view.filesRead = snapshot.files.length;
     if (logsAt('debug')) logger().debug({ table: view.table, version: view.version, files: view.filesTotal, prunedByPartition: view.filesPrunedByPartition, skippedByStats: view.filesSkippedByStats, filesRead: view.filesRead }, 'files read');
     const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
+    // A cached prepare (runQuery's first attempt) leaves the existence of files to DuckDB (here
+    // reading untagged footers, or running the query): on failure runQuery prepares again
+    // uncached, which reports a missing file as DATA_FILE_MISSING.
+    attempt.unchecked ||= cached;
     // Pruning and skipping only ever drop files: the same count is the whole version, whose scan is cached.
     if (cached && view.filesRead === view.filesTotal) {
-      const scan = await cachedScan(lake, view.snapshot, columns, () => scanSql(lake.engine, snapshot, { columns }));
+      const scan = await cachedScan(lake, view.snapshot, columns, () => scanSql(lake.engine, snapshot, { columns, checkFiles: false }));
       fromCache ||= scan.cached;
       scans.set(view.view, scan.sql);
     } else {
-      scans.set(view.view, await scanSql(lake.engine, snapshot, { columns }));
+      scans.set(view.view, await scanSql(lake.engine, snapshot, { columns, checkFiles: !cached }));
     }
   }
   // Inline each native scan as a subquery named like the view: a temp view would be bound once
@@ -209,11 +213,15 @@ type Materialized = Awaited<ReturnType<Lake['engine']['connection']['runAndReadA
 export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
   // DESCRIBE / SUMMARIZE / SHOW <lake table>: DuckDB accepts a query there, not a subquery.
   const text = tableStatementAsQuery(sql);
-  const prepareText = (cached: boolean): Promise<PreparedQuery> =>
-    prepare(lake, text, options, cached).catch(async (cause: unknown) => {
+  const prepareText = (cached: boolean, attempt?: { unchecked?: boolean }): Promise<PreparedQuery> =>
+    prepare(lake, text, options, cached, attempt).catch(async (cause: unknown) => {
       throw await queryError(lake, text, cause);
     });
-  let prepared = await prepareText(true);
+  const first: { unchecked?: boolean } = {};
+  let prepared = await prepareText(true, first).catch((error: unknown) => {
+    if (!first.unchecked) throw error;
+    return prepareText(false);
+  });
   const execute = (p: PreparedQuery): Promise<Materialized> =>
     lake.engine.connection.runAndReadAll(p.sql).catch(async (cause: unknown) => {
       throw await queryError(lake, text, cause, p.views);
@@ -222,9 +230,9 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   try {
     reader = await execute(prepared);
   } catch (error) {
-    if (!prepared.fromCache) throw error;
-    // A cached scan may name files removed since (vacuum): prepare afresh, which checks them.
-    clearReadCache(lake);
+    if (!prepared.fromCache && !first.unchecked) throw error;
+    // A cached or unchecked scan may name files removed since (vacuum): prepare afresh, which checks them.
+    if (prepared.fromCache) clearReadCache(lake);
     prepared = await prepareText(false);
     reader = await execute(prepared);
   }

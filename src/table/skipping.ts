@@ -21,7 +21,7 @@
  * dates/timestamps, strings) or is a bare string literal (cast to the column's type, as DuckDB
  * does): then min/max bound the values in the type DuckDB compares them in.
  */
-import { columnMappingMode, isArray, isMap, isStruct, logicalPartitionValues, parseDecimal, physicalName, type AddAction, type DataType, type Snapshot, type StructField } from '../delta/index.js';
+import { columnMappingMode, commitStats, fileKey, isArray, isMap, isStruct, logicalPartitionValues, parseDecimal, physicalName, type AddAction, type DataType, type Snapshot, type StructField } from '../delta/index.js';
 import { checkpointStatsSql, ident, literal, partitionExprSql, sqlType, type Engine } from '../engine/index.js';
 import { VARCHAR } from '@duckdb/node-api';
 import { isNode, serializeSql, unqualify, walk, type Node } from './pruning.js';
@@ -341,8 +341,10 @@ export async function skipFiles(engine: Engine, snapshot: Snapshot, conjuncts: N
   // The per-file values travel as parameters, one string per column joined by U+0001 (never in a
   // path, a JSON text or a partition value; if one holds it, nothing is skipped), U+0002 for NULL:
   // a query, so concurrent queries on the connection are unaffected, and cheap to split.
+  // Stats a read left out of the JSON commits (SnapshotOptions.stats) are read back here, only when a query needs them.
+  const fromCommits = snapshot.statsCommits ? await commitStats(snapshot) : undefined;
   const perFile = [
-    snapshot.files.map((f) => (typeof f.stats === 'string' ? f.stats : NULL_MARK)),
+    snapshot.files.map((f) => (typeof f.stats === 'string' ? f.stats : (fromCommits?.get(fileKey(f)) ?? NULL_MARK))),
     snapshot.files.map((f) => f.path),
     ...partitionFields.map((field) => snapshot.files.map((f) => logicalPartitionValues([field], mode, f.partitionValues)[field.name] ?? NULL_MARK)),
   ];

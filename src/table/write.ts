@@ -24,7 +24,8 @@ import {
   type Snapshot,
   type StructType,
 } from '../delta/index.js';
-import { writeCheckpoint } from '../engine/index.js';
+import { dataFilePath, writeCheckpoint } from '../engine/index.js';
+import { deleteFile } from '../storage/index.js';
 import { findSnapshot, tableSnapshot, type Lake, type TableRef } from './lake.js';
 import { assertCreatable } from './ownership.js';
 import { measuredBytesPerRow, tableDescription, writeAttemptFiles, type WriteAttempt } from './write-attempt.js';
@@ -128,8 +129,15 @@ export async function writeTable(lake: Lake, options: WriteOptions): Promise<Wri
  * `beginWrite` only describes `options.source` (for the schema); the rows come from `writeFiles`.
  */
 export interface TableWrite {
-  /** Writes the rows of each source (whole partitions each), one after the other; returns their add actions. */
-  writeFiles(sources: readonly string[]): Promise<AddAction[]>;
+  /** The schema the files are written in (the table's, with the columns this write adds). */
+  readonly schema: StructType;
+  /**
+   * Writes the rows of each source (whole partitions each), one after the other; returns their add
+   * actions. `layout`: every row is of this one partition, at most `rowsAtMost` rows (WriteFilesOptions).
+   */
+  writeFiles(sources: readonly string[], layout?: { partition: Record<string, string | null>; rowsAtMost?: number }): Promise<AddAction[]>;
+  /** Removes these files of this write (e.g. a partition found unchanged after all) and leaves them out of the commit. */
+  drop(files: readonly AddAction[]): Promise<void>;
   /** Commits every file written so far; `late` fills commit options known only now (lineage, emptied partitions). */
   commit(late?: Pick<WriteOptions, 'commitMetadata' | 'replacePartitions' | 'operationParameters'>): Promise<WriteResult>;
   /** Removes every file written so far; the table is left as it was. */
@@ -162,7 +170,8 @@ export async function beginWrite(lake: Lake, options: WriteOptions): Promise<Tab
     adds.length = 0;
   };
   return {
-    async writeFiles(sources) {
+    schema: plan.schema,
+    async writeFiles(sources, layout) {
       if (sources.length === 0) return [];
       const attempt = await writeAttemptFiles(lake, options.table, {
         source: sources[0]!,
@@ -177,11 +186,18 @@ export async function beginWrite(lake: Lake, options: WriteOptions): Promise<Tab
         maxRowsPerFile: options.maxRowsPerFile,
         rowGroupBytes: options.rowGroupMb === undefined ? undefined : options.rowGroupMb * MB,
         bytesPerRow: snapshot ? measuredBytesPerRow(snapshot.files) : undefined,
+        ...layout,
         now: now(),
       });
       attempts.push(attempt);
       adds.push(...attempt.adds);
       return attempt.adds;
+    },
+    async drop(files) {
+      const dropped = new Set(files);
+      // Only files of this write: they are ours, and nothing references them yet.
+      for (const add of files) if (adds.includes(add)) await deleteFile(dataFilePath(options.table.tableRoot, add.path));
+      adds.splice(0, adds.length, ...adds.filter((a) => !dropped.has(a)));
     },
     async commit(late = {}) {
       try {

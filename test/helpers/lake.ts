@@ -1,4 +1,4 @@
-import { listLog, readCommit, type Action } from '../../src/delta/index.js';
+import { decodeAddPath, listLog, readCommit, type Action } from '../../src/delta/index.js';
 import { runQuery, type Lake } from '../../src/table/index.js';
 import { rowObjects, type Row } from './rows.js';
 
@@ -53,4 +53,13 @@ export async function commitActions(tableRoot: string, version: number): Promise
 /** `0, 1, …, n - 1`. */
 export function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
+}
+
+/** The data files (paths relative to the table, decoded) that any commit still in the log adds. */
+export async function committedPaths(tableRoot: string): Promise<Set<string>> {
+  const paths = new Set<string>();
+  for (const version of (await listLog(tableRoot)).commits.keys()) {
+    for (const action of await readCommit(tableRoot, version)) if (action.kind === 'add') paths.add(decodeAddPath(action.add.path));
+  }
+  return paths;
 }

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalUpstream, type LocalUpstream } from '../../src/pipeline/index.js';
@@ -66,5 +67,45 @@ export function sampleRowCounts(): Record<string, number> {
     rosters: r('rosters/roster_2023.csv'),
     injuries: r('injuries/injuries_2025.csv'),
     depth_charts: r('depth_charts/depth_charts_2025_2026_subset.csv'),
+  };
+}
+
+/** Two local upstreams on different ports: the same files from two base URLs (a mirror, a changed NFLVERSE_BASE_URL). */
+export interface UpstreamPair {
+  first: UpstreamServer;
+  second: UpstreamServer;
+  /** Whether `source` (a bronze `source` URL) was fetched from `server`. */
+  servedBy(server: UpstreamServer, source: string | null): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * A pair for the test file that calls this: started before its tests, closed after them, after
+ * the `cleanup` callbacks the tests pushed (sample lakes to close).
+ */
+export function upstreamPairForFile(): { servers: () => UpstreamPair; cleanup: (() => void)[] } {
+  let pair: UpstreamPair | undefined;
+  const cleanup: (() => void)[] = [];
+  beforeAll(async () => {
+    pair = await startUpstreamPair();
+  });
+  afterAll(async () => {
+    for (const c of cleanup) c();
+    await pair?.close();
+  });
+  return { servers: () => pair!, cleanup };
+}
+
+export async function startUpstreamPair(): Promise<UpstreamPair> {
+  const first = await startUpstreamServer();
+  const second = await startUpstreamServer();
+  return {
+    first,
+    second,
+    servedBy: (server, source) => Object.values(server.env()).some((base) => source?.startsWith(`${base}/`) === true),
+    async close() {
+      await first.close();
+      await second.close();
+    },
   };
 }

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
-import { prepareQuery, resolveTable, runQuery, tableSnapshot, writeTable } from '../../src/table/index.js';
+import { openLake, prepareQuery, resolveTable, runQuery, tableSnapshot, writeTable } from '../../src/table/index.js';
 import { dataFilePath } from '../../src/engine/index.js';
 import { tempLake } from '../helpers/temp-lake.js';
 
@@ -52,6 +52,27 @@ describe('the read cache (a version read again reuses its snapshot, scan and pre
     const error = await runQuery(t.lake, sql).catch((e: unknown) => e);
     expect(isLakeError(error, 'DATA_FILE_MISSING')).toBe(true);
     expect(String((error as Error).message)).toContain(path.basename(victim.path));
+  });
+
+  it('reports a missing file as DATA_FILE_MISSING on the first query of a process too (DuckDB, not a listing, finds it), and SQL errors as before', async () => {
+    const table = await seed('silver.rc_cold_missing');
+    const snapshot = await tableSnapshot(t.lake, table, { version: 0 });
+    const victim = snapshot.files[0]!;
+    rmSync(dataFilePath(table.tableRoot, victim.path));
+    const lake = await openLake({ root: t.root });
+    try {
+      const error = await runQuery(lake, `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 0)`).catch((e: unknown) => e);
+      expect(isLakeError(error, 'DATA_FILE_MISSING')).toBe(true);
+      expect(String((error as Error).message)).toContain(path.basename(victim.path));
+      // On an intact table a failing first query is the query's own error.
+      const intact = await seed('silver.rc_cold_intact');
+      const typo = await runQuery(lake, `SELECT no_such_column FROM ${intact.name} AT (VERSION => 0)`).catch((e: unknown) => e);
+      expect(isLakeError(typo, 'DATA_FILE_MISSING')).toBe(false);
+      expect(String((typo as Error).message)).toContain('no_such_column');
+      expect((await runQuery(lake, `SELECT count(*)::INT n FROM ${intact.name} AT (VERSION => 0)`)).rows).toEqual([[30]]);
+    } finally {
+      lake.close();
+    }
   });
 
   it('never serves a table re-created at the same path from the old entry', async () => {

@@ -1,4 +1,5 @@
 // Workers print exactly one JSON result line on stdout, with their own peak RSS.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 
@@ -20,6 +21,19 @@ export function args(count, usage) {
 export function cpuMsSince(start) {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+/**
+ * CPU time of the process's main thread in ms (Linux: /proc/self/task/<pid>/schedstat, in ns), or
+ * undefined elsewhere. On a shared machine it moves far less than wall time: the JavaScript side
+ * of a query, apart from the engine's own threads.
+ */
+export function mainThreadCpuMs() {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

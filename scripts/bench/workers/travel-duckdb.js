@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { args, cpuMsSince, emit, warmRuns } from './emit.js';
+import { args, cpuMsSince, emit, mainThreadCpuMs, warmRuns } from './emit.js';
 
 const [filesJson] = args(1, 'travel-duckdb.js <files.json>');
 const files = JSON.parse(readFileSync(filesJson, 'utf8'));
@@ -22,9 +22,11 @@ if (warmAt > 0) {
 } else {
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const mainCpu = mainThreadCpuMs();
   const reader = await connection.runAndReadAll(sql);
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
+  const mainCpuMs = mainCpu === undefined ? undefined : mainThreadCpuMs() - mainCpu;
   const [n, s] = reader.getRowsJS()[0];
-  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: files.length });
+  emit({ ms, cpuMs, mainCpuMs, count: Number(n), sum: Number(s), filesRead: files.length });
 }

@@ -6,8 +6,9 @@
 //   node travel-ours.js <tableRoot> <version> [--profile | --warm <n>]
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/table/index.js';
-import { args, cpuMsSince, emit, warmRuns } from './emit.js';
+// A read-only process imports the table room's read side (src/table/read.ts), not every writer.
+import { openLake, prepareQuery, runQuery, tableSnapshot } from '../../../dist/table/read.js';
+import { args, cpuMsSince, emit, mainThreadCpuMs, warmRuns } from './emit.js';
 
 const [tableRoot, version] = args(2, 'travel-ours.js <tableRoot> <version> [--profile]');
 const lake = await openLake({ root: tableRoot });
@@ -22,12 +23,14 @@ if (warmAt > 0) {
 } else if (!process.argv.includes('--profile')) {
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const mainCpu = mainThreadCpuMs();
   const result = await runQuery(lake, sql);
   const ms = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
+  const mainCpuMs = mainCpu === undefined ? undefined : mainThreadCpuMs() - mainCpu;
   lake.close();
   const [n, s] = result.rows[0];
-  emit({ ms, cpuMs, count: Number(n), sum: Number(s), filesRead: result.views[0]?.filesRead, reader });
+  emit({ ms, cpuMs, mainCpuMs, count: Number(n), sum: Number(s), filesRead: result.views[0]?.filesRead, reader });
 } else {
   const phases = {};
   const cpuPhases = {};

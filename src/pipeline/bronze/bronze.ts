@@ -165,14 +165,24 @@ function bodyColumns(plan: BronzePlan): string[] {
 async function filePartitions(lake: Lake, options: BronzeWriteOptions, typedSql: string): Promise<Record<string, string | null>[]> {
   const { dataset: def, asset } = options;
   if (def.partitions.length === 0) return [];
-  const rows = await lake.engine.rows<Record<string, unknown>>(`SELECT DISTINCT ${def.partitions.map((p) => `CAST(${ident(p)} AS VARCHAR) AS ${ident(p)}`).join(', ')} FROM (${typedSql}) AS typed ORDER BY ALL`).catch((cause: unknown) => {
+  const rows = await lake.engine.rows<Record<string, unknown>>(`SELECT DISTINCT ${def.partitions.map((p) => `CAST(${ident(p)} AS VARCHAR) AS ${ident(p)}`).join(', ')} FROM (${typedSql}) AS typed ORDER BY ALL`).catch(unreadable(def, asset));
+  return rows.map((r) => partitionValues(def.partitions, r));
+}
+
+/** A file partition's values as `changed_partitions` records them (text, NULL as null), from `row[names[i]]`. */
+function partitionValues(partitions: readonly string[], row: Record<string, unknown>, names: readonly string[] = partitions): Record<string, string | null> {
+  return Object.fromEntries(partitions.map((p, i) => [p, row[names[i]!] === null || row[names[i]!] === undefined ? null : String(row[names[i]!])]));
+}
+
+/** DATA_INVALID for a query over the file that failed. */
+function unreadable(def: DatasetDef, asset: Asset): (cause: unknown) => never {
+  return (cause) => {
     throw new LakeError('DATA_INVALID', `${asset.url}: the file cannot be read: ${cause instanceof Error ? cause.message.replace(/^DuckDB: /, '') : String(cause)}`, {
       cause,
       hint: 'Nothing was committed; the dataset stays at its last good version.',
       details: { dataset: def.name, url: asset.url },
     });
-  });
-  return rows.map((r) => Object.fromEntries(def.partitions.map((p) => [p, r[p] === null || r[p] === undefined ? null : String(r[p])])));
+  };
 }
 
 /** Tags on every bronze data file: the upstream file (app id) and batch it holds, and its partition's rows digest. */
@@ -181,15 +191,27 @@ export const BATCH_TAGS = { appId: 'nfl_lakehouse.appId', ingestedAt: 'nfl_lakeh
 /**
  * Per partition of the file: its row count and an order-independent digest of its rows (the
  * file's own columns as bronze stores them, stamps aside), prefixed by a digest of the column
- * names and types — so a retyped or renamed column never matches.
+ * names and types — so a retyped or renamed column never matches. The same scan lists the file's
+ * partition values exactly as `filePartitions` does (grouped by their text before the key's
+ * NULLIF, so a group per distinct value; digests of groups sharing a key add up).
  */
-async function partitionDigests(lake: Lake, options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): Promise<Map<string, string>> {
-  const { dataset: def } = options;
+async function partitionDigests(lake: Lake, options: BronzeWriteOptions, plan: BronzePlan, typedSql: string): Promise<{ digests: Map<string, string>; partitions: Record<string, string | null>[] }> {
+  const { dataset: def, asset } = options;
   const columns = createHash('sha256').update(JSON.stringify(plan.incoming.map((c) => [c.name, plan.casts.get(c.name) ?? c.type]))).digest('hex').slice(0, 16);
-  const rows = await lake.engine.rows<{ pk: string; n: bigint | number; h: bigint | number | null }>(
-    rowsDigestSql(`(SELECT ${bodyColumns(plan).join(', ')} FROM (${typedSql}) AS typed)`, partitionKeySql(def.partitions), plan.incoming.map((c) => c.name)),
-  );
-  return new Map(rows.map((r) => [r.pk, `${columns}:${r.n}:${r.h ?? 0}`]));
+  const parts = def.partitions.map((_, i) => `__lake_part_${i}`);
+  const texts = def.partitions.map((p, i) => `CAST(typed.${ident(p)} AS VARCHAR) AS ${ident(parts[i]!)}`);
+  const rows = await lake.engine
+    .rows<Record<string, unknown> & { pk: string; n: bigint | number; h: bigint | number | null }>(
+      rowsDigestSql(`(SELECT ${[...bodyColumns(plan), ...texts].join(', ')} FROM (${typedSql}) AS typed)`, partitionKeySql(def.partitions), plan.incoming.map((c) => c.name), { groupBy: parts }),
+    )
+    .catch(unreadable(def, asset));
+  const sums = new Map<string, { n: bigint; h: bigint }>();
+  for (const r of rows) {
+    const sum = sums.get(r.pk) ?? { n: 0n, h: 0n };
+    sums.set(r.pk, { n: sum.n + BigInt(r.n), h: sum.h + BigInt(r.h ?? 0) });
+  }
+  const digests = new Map([...sums].map(([pk, sum]) => [pk, `${columns}:${sum.n}:${sum.h}`]));
+  return { digests, partitions: def.partitions.length === 0 ? [] : rows.map((r) => partitionValues(def.partitions, r, parts)) };
 }
 
 /**
@@ -230,11 +252,12 @@ async function writeMaterialized(lake: Lake, options: BronzeWriteOptions, table:
   const plan = await planAppend(lake, options, snapshot, typedSql);
   // Digests cost a scan of the file: only for a file bronze already holds a batch of (a re-publish).
   const republished = snapshot?.files.some((f) => f.tags?.[BATCH_TAGS.appId] === asset.appId) ?? false;
-  const digests = republished ? await partitionDigests(lake, options, plan, typedSql) : new Map<string, string>();
+  const scanned = republished ? await partitionDigests(lake, options, plan, typedSql) : undefined;
+  const digests = scanned?.digests ?? new Map<string, string>();
   const same = unchangedPartitions(snapshot, options, digests);
   const appended = appendSql(options, plan, typedSql);
   const source = same.size > 0 ? `SELECT * FROM (${appended}) AS appended WHERE ${partitionKeySql(def.partitions)} NOT IN (${[...same].map(literal).join(', ')})` : appended;
-  const filePartitionList = await filePartitions(lake, options, typedSql);
+  const filePartitionList = scanned?.partitions ?? (await filePartitions(lake, options, typedSql));
   const partitions = filePartitionList.filter((p) => !same.has(partitionKey(def.partitions, p)));
   const unchanged = filePartitionList.filter((p) => same.has(partitionKey(def.partitions, p)));
   const ingestedAt = new Date(options.ingestedAt).toISOString();

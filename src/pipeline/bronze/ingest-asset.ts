@@ -3,7 +3,8 @@ import path from 'node:path';
 import type pLimit from 'p-limit';
 import { LakeError, isLakeError, type Clock, type Logger } from '../../core/index.js';
 import { landAsset, type Asset, type LandingOutcome, type ManifestEntry, type ManifestStore, type SchemaDrift } from '../upstream/index.js';
-import { findSnapshot, tableHistory, type Lake } from '../../table/index.js';
+import { listLog, readCommitInfo } from '../../delta/index.js';
+import { findSnapshot, type Lake } from '../../table/index.js';
 import type { ItemProgress } from '../run/index.js';
 import { currentSeason, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
 import { bronzeTable, writeBronze, type BronzeWriteResult } from './bronze.js';
@@ -174,11 +175,18 @@ async function planEntry(ctx: AssetContext, def: DatasetDef, asset: Asset, landi
   return entry;
 }
 
-/** The sha256 of the last file committed under `appId`, read from the table history (used when the manifest lost the file). */
+/**
+ * The sha256 of the last file committed under `appId`: the newest commit whose commitInfo names
+ * it. Commits are read newest first, commitInfo line only, and the walk stops at the first match,
+ * so the cost does not grow with the table's history (a nightly file is usually a few commits back).
+ */
 async function lastCommittedSha(lake: Lake, def: DatasetDef, appId: string): Promise<string | undefined> {
-  const history = await tableHistory(lake, bronzeTable(lake, def.name)).catch(() => []);
-  for (const entry of history) {
-    const file = entry.commitInfo?.['upstream_file'] as { app_id?: unknown; sha256?: unknown } | undefined;
+  const tableRoot = bronzeTable(lake, def.name).tableRoot;
+  const listing = await listLog(tableRoot).catch(() => undefined);
+  const versions = [...(listing?.commits.keys() ?? [])].sort((a, b) => b - a);
+  for (const version of versions) {
+    const info = await readCommitInfo(tableRoot, version).catch(() => undefined);
+    const file = info?.['upstream_file'] as { app_id?: unknown; sha256?: unknown } | undefined;
     if (file?.app_id === appId && typeof file.sha256 === 'string') return file.sha256;
   }
   return undefined;

@@ -5,6 +5,7 @@ import { batchKey, findSnapshot, listBatches, removeBatches, type Batch, type La
 import { fileLayout, type BronzeRetention, type Catalog, type DatasetDef } from '../catalog/index.js';
 import { newRunId, toRunError, type RunError } from '../run/index.js';
 import { bronzeTable } from '../bronze/index.js';
+import { sourceId, sourceIdSql } from '../upstream/index.js';
 import { DEFAULT_SILVER_SQL_DIR, canonicalSelect, inputSql, lastPromote, loadSilverRule, silverTable, transformSql, type SilverRule } from '../silver/index.js';
 
 /**
@@ -18,7 +19,8 @@ import { DEFAULT_SILVER_SQL_DIR, canonicalSelect, inputSql, lastPromote, loadSil
  *   partition's bronze rows (the newest row per key; `latest_batch`: the newest batch of each
  *   source), computed with the current silver rule, so a later rebuild of the partition from
  *   what is left gives exactly today's silver;
- * - `retention`: it is one of the newest `latest_batches` batches of its source;
+ * - `retention`: it is one of the newest `latest_batches` batches of its source (its URL path:
+ *   the same file fetched from another host is the same source);
  * and removed otherwise, in one commit per table (src/table/batch-gc.ts). A dataset with
  * `bronze_retention: all` (the default) is left alone. When it cannot tell which batches the
  * next promote reads (never promoted, silver not written by a promote, bronze recreated, log
@@ -109,7 +111,8 @@ export function decideBatches(input: {
 }): Map<string, { keep: boolean; reasons: string[] }> {
   const newest = new Set<string>();
   const bySource = new Map<string, Pick<Batch, 'key' | 'ingestedAt'>[]>();
-  for (const b of input.batches) bySource.set(String(b.source), [...(bySource.get(String(b.source)) ?? []), b]);
+  // A source is its URL path (upstream/source-id.ts): batches of one file fetched from another host count together.
+  for (const b of input.batches) bySource.set(String(sourceId(b.source)), [...(bySource.get(String(sourceId(b.source))) ?? []), b]);
   for (const list of bySource.values()) {
     const sorted = [...list].sort((a, b) => (b.ingestedAt ?? -Infinity) - (a.ingestedAt ?? -Infinity));
     for (const b of sorted.slice(0, input.latestBatches)) newest.add(b.key);
@@ -144,7 +147,7 @@ async function neededBatches(lake: Lake, snapshot: Snapshot, rule: SilverRule, p
     rule.dedupe === 'key'
       ? `SELECT DISTINCT source, epoch_ms(ingested_at) AS at FROM (SELECT ${by([...rule.key, 'source', 'ingested_at'])} FROM (${canonical}) AS c
            QUALIFY row_number() OVER (PARTITION BY ${by(rule.key)} ORDER BY ingested_at DESC, ${ident('source')} DESC) = 1) AS winners`
-      : `SELECT source, max(epoch_ms(ingested_at)) AS at FROM (${canonical}) AS c GROUP BY ${by(['source'])}`;
+      : `SELECT DISTINCT source, epoch_ms(ingested_at) AS at FROM (${canonical}) AS c QUALIFY ingested_at = max(ingested_at) OVER (PARTITION BY ${[by([]), sourceIdSql()].filter((x) => x !== '').join(', ')})`;
   const rows = await lake.engine.rows<{ source: string | null; at: bigint | number | null }>(sql);
   return new Set(rows.map((r) => batchKey(r.source, r.at === null ? null : Number(r.at))));
 }

@@ -20,10 +20,12 @@ export interface PartitionFingerprint {
  * of its rows (the sum of each row's hash over `columns`), so two relations hold the same rows
  * where both agree. `asText` hashes the values cast to text, for relations whose column types may
  * differ (staged Parquet against a Delta scan); otherwise the typed values are hashed.
+ * `groupBy`: columns of `relation` returned (and grouped by) before `pk`, the rows ordered by them.
  */
-export function rowsDigestSql(relation: string, keyExpr: string, columns: readonly string[], options: { asText?: boolean } = {}): string {
+export function rowsDigestSql(relation: string, keyExpr: string, columns: readonly string[], options: { asText?: boolean; groupBy?: readonly string[] } = {}): string {
   const values = columns.map((c) => (options.asText ? `CAST(${ident(c)} AS VARCHAR)` : ident(c)));
-  return `SELECT ${keyExpr} AS pk, count(*) AS n, sum(hash(${values.join(', ')}))::HUGEINT AS h FROM ${relation} AS rows GROUP BY ALL`;
+  const groups = options.groupBy?.length ? options.groupBy.map((c) => `${ident(c)}, `).join('') : '';
+  return `SELECT ${groups}${keyExpr} AS pk, count(*) AS n, sum(hash(${values.join(', ')}))::HUGEINT AS h FROM ${relation} AS rows GROUP BY ALL${groups ? ' ORDER BY ALL' : ''}`;
 }
 
 export function keyJsonSql(columns: readonly string[]): string {

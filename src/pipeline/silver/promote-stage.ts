@@ -1,20 +1,23 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
-import { ident, literal, scanSql } from '../../engine/index.js';
+import { ident, literal, scanSql, storageCast } from '../../engine/index.js';
 import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, rowsDigestSql, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
 import type { TableWrite } from '../../table/index.js';
+import type { AddAction, StructType } from '../../delta/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
-import { writesDirect } from './promote-direct.js';
-import { GROUP_CELLS, incomingSql as ruleRowsSql, numRecords, planGroups, sourceIdSql, stagePartitions, type WorkItem } from './silver-rule.js';
+import { mergeBound, writesDirect } from './promote-direct.js';
+import { GROUP_CELLS, incomingSql as ruleRowsSql, mergeSql, numRecords, planGroups, sourceIdSql, stagePartitions, type WorkItem } from './silver-rule.js';
 
 /**
  * Staging of a promote: the changed partitions, in groups of at most `groupCells` cells, are
- * merged with their silver rows, deduplicated and written to Parquet files under `staging`;
- * each group is measured (rows before/after, newest batch, fingerprints) and its partition-level
- * quality checks run while its incoming batch is still on disk.
+ * merged with their silver rows, deduplicated and written to Parquet files under `staging`
+ * — or, for a single-batch group (writesDirect) or a group of one partition that fits one file
+ * (mergeBound), straight into the table's final files; each group is measured (rows
+ * before/after, newest batch, fingerprints) and its partition-level quality checks run while its
+ * incoming batch is still on disk.
  */
 
 /**
@@ -44,14 +47,24 @@ export async function stagePromote(
       let incoming: string;
       let bytes: number;
       const direct = write !== undefined && (await writesDirect(ctx, plan, group));
+      const bound = direct || write === undefined ? undefined : mergeBound(ctx, plan, group);
+      const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
+      // The final files a group wrote (direct or merged into them), dropped again if found unchanged.
+      let adds: AddAction[] = [];
       if (direct) {
         // Straight into the table's final files (still the `stage` step); the gates then read the rule's rows again.
         const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles });
-        const adds = await write.writeFiles([rows]);
+        adds = await write.writeFiles([rows]);
         candidate = incoming = `(${rows})`;
         bytes = adds.reduce((n, a) => n + a.size, 0);
+      } else if (bound !== undefined) {
+        // Merged and deduplicated straight into the partition's final file; measured and gated on that file.
+        const merge = await mergeSql(lake.engine, { rule, partitionColumns: def.partitions, bronze: plan.bronzeSnapshot, bronzeFiles, silver: plan.silverSnapshot, silverFiles: existing });
+        adds = await write!.writeFiles([merge.merged], { partition: group[0]![1].values, rowsAtMost: bound });
+        incoming = `(${merge.incoming})`;
+        candidate = `(${await scanSql(lake.engine, { ...plan.silverSnapshot!, schema: write!.schema, files: adds })})`;
+        bytes = adds.reduce((n, a) => n + a.size, 0);
       } else {
-        const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
         incoming = `(${await stagePartitions(lake.engine, {
           rule,
           partitionColumns: def.partitions,
@@ -69,7 +82,7 @@ export async function stagePromote(
       progress.step('check');
       const parts = await measureGroup(ctx, plan, group, candidate, incoming, direct);
       if (!direct && outcome.mode === 'incremental') {
-        const same = await unchangedPartitions(ctx, plan, group, file);
+        const same = await unchangedPartitions(ctx, plan, group, parts, { relation: bound === undefined ? `read_parquet(${literal(file)})` : candidate, schema: write?.schema });
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
       }
       outcome.partitions.push(...parts);
@@ -77,6 +90,8 @@ export async function stagePromote(
       // A direct group under a key dedupe is one batch (one source, one ingested_at) per partition, read as it is.
       const singleBatch = direct && rule.dedupe === 'key';
       outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch })));
+      // A merged partition's file that holds what the partition holds already is not committed.
+      if (bound !== undefined && parts[0]?.contentUnchanged) await write!.drop(adds);
       progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
     } catch (error) {
       progress.finish({ status: 'failed', units: 0 });
@@ -122,7 +137,8 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
         );
   const batchOf = new Map<string, { n: bigint | number; versions: (string | null)[] | null; dups?: bigint | number }>(batches.map((b) => [b.pk, b]));
   const keys = new Set(group.map(([key]) => key));
-  const stray = [...fingerprints.keys()].find((k) => !keys.has(k));
+  // The incoming rows too: a merged group's file is written for its one partition, whatever the rows say.
+  const stray = [...fingerprints.keys(), ...batches.map((b) => b.pk)].find((k) => !keys.has(k));
   if (stray !== undefined) {
     throw new LakeError('DATA_INVALID', `silver.${def.name}: the silver rule produced rows for partition ${stray}, which is not one being promoted (${[...keys].join(', ')})`, {
       hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${displayPath(rule.file, ctx.options.cwd)}.`,
@@ -152,28 +168,45 @@ export function partitionKeyOf(columns: readonly string[], values: Record<string
 }
 
 /**
- * The partitions of a merged group whose staged rows equal their silver rows, stamps aside (same
- * count and the same order-independent digest of every other column, compared as text): their
+ * The partitions of a merged group whose new rows (`relation`: staged, or the merged partition's
+ * final file) equal their silver rows, stamps aside (same count — a count that differs from the
+ * log's needs no digest — and the same order-independent digest of every other column): their
  * upstream file changed elsewhere (nflverse re-publishes a file over every season when one season
  * changes), so the commit leaves them as they are, and gold sees no change there either. Only for
  * an incremental promote: a full one (new rule, new schema) rewrites every partition.
  */
-async function unchangedPartitions(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], file: string): Promise<Set<string>> {
+async function unchangedPartitions(
+  ctx: PromoteContext,
+  plan: PromotePlan,
+  group: WorkItem[],
+  parts: readonly PartitionOutcome[],
+  rows: { relation: string; schema?: StructType },
+): Promise<Set<string>> {
   const { engine } = ctx.lake;
   const { def, rule, silverGroups, silverSnapshot } = plan;
-  const merged = group.filter(([key, item]) => item.mode === 'merge' && (silverGroups.get(key)?.files.length ?? 0) > 0);
+  // A partition whose row count changed (the log's count against the rows measured) changed: no digest needed.
+  const counted = new Set(parts.filter((p) => p.rowsBefore === null || p.rowsBefore === p.rowsAfter).map((p) => partitionKeyOf(def.partitions, p.partition)));
+  const merged = group.filter(([key, item]) => item.mode === 'merge' && counted.has(key) && (silverGroups.get(key)?.files.length ?? 0) > 0);
   if (!silverSnapshot || merged.length === 0) return new Set();
   const skip = new Set<string>([...STAMP_COLUMNS, ...def.partitions]);
   const content = rule.columns.map((c) => c.name).filter((c) => !skip.has(c));
   const silverContent = silverSnapshot.schema.fields.map((f) => f.name).filter((c) => !skip.has(c));
   // A column only one side has makes every row differ: not unchanged.
   if (content.length !== silverContent.length || content.some((c) => !silverContent.includes(c))) return new Set();
-  const digest = (relation: string): string => rowsDigestSql(relation, partitionKeySql(def.partitions), content, { asText: true });
+  // Where every column is stored as silver has it (the write's schema), the new rows cast to their
+  // stored types are compared typed with silver's: what the commit would store against what is
+  // stored, several times cheaper than comparing text. Otherwise (a dry run, a changed type) as text.
+  const typeOf = (schema: StructType, name: string): string => JSON.stringify(schema.fields.find((f) => f.name === name)?.type ?? null);
+  const stored = rows.schema;
+  const typed = stored !== undefined && content.every((c) => typeOf(stored, c) !== 'null' && typeOf(stored, c) === typeOf(silverSnapshot.schema, c));
+  const digest = (relation: string): string => rowsDigestSql(relation, partitionKeySql(def.partitions), content, { asText: !typed });
   const silverScan = await scanSql(engine, { ...silverSnapshot, files: merged.flatMap(([key]) => silverGroups.get(key)!.files) });
-  const rows = await engine.rows<{ pk: string; n_new: bigint; n_old: bigint | null }>(
-    `SELECT s.pk, s.n AS n_new, o.n AS n_old FROM (${digest(`read_parquet(${literal(file)})`)}) AS s
+  const only = merged.length === group.length ? '' : ` WHERE ${partitionKeySql(def.partitions)} IN (${merged.map(([key]) => literal(key)).join(', ')})`;
+  const columns = typed ? [...def.partitions.map(ident), ...content.map((c) => `${storageCast(ident(c), stored.fields.find((f) => f.name === c)!.type)} AS ${ident(c)}`)].join(', ') : '*';
+  const same = await engine.rows<{ pk: string; n_new: bigint; n_old: bigint | null }>(
+    `SELECT s.pk, s.n AS n_new, o.n AS n_old FROM (${digest(`(SELECT ${columns} FROM ${rows.relation} AS rel${only})`)}) AS s
      JOIN (${digest(`(${silverScan})`)}) AS o ON o.pk = s.pk AND o.n = s.n AND o.h = s.h`,
   );
   const wanted = new Set(merged.map(([key]) => key));
-  return new Set(rows.map((r) => r.pk).filter((k) => wanted.has(k)));
+  return new Set(same.map((r) => r.pk).filter((k) => wanted.has(k)));
 }

@@ -10,6 +10,7 @@ import { ident, literal, scanSql, type Engine } from '../../engine/index.js';
 import { resolveTable, type Lake, type TableRef } from '../../table/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import type { DatasetDef } from '../catalog/index.js';
+import { sourceIdSql } from '../upstream/index.js';
 
 /**
  * Silver rules (docs/promote.md): one DuckDB SELECT per dataset
@@ -208,16 +209,8 @@ function existingSql(rule: Pick<SilverRule, 'columns'>, snapshot: Snapshot, scan
   return `SELECT ${select.join(', ')} FROM (${scan}) AS existing`;
 }
 
-/**
- * The identity of the upstream file a bronze row came from: its `source` URL without scheme and
- * host (`/nflverse/nflverse-data/releases/download/pbp/play_by_play_2024.parquet`). The same file
- * served from another host or port (a mirror, a changed `NFLVERSE_BASE_URL`) is the same
- * source, so its newer batch supersedes the older one instead of standing beside it. A source
- * without a scheme (a local path) is its own identity.
- */
-export function sourceIdSql(column = ident('source')): string {
-  return `regexp_replace(${column}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/]*', '')`;
-}
+/** The identity of the upstream file a bronze row came from (its `source` URL path): src/pipeline/upstream/source-id.ts, shared with bronze GC. */
+export { sourceIdSql };
 
 /**
  * One row per key and partition: `key` keeps the newest ingested_at per key (ties broken by
@@ -270,14 +263,22 @@ export async function incomingSql(engine: Engine, input: Pick<StageInput, 'rule'
 }
 
 export async function stagePartitions(engine: Engine, input: StageInput): Promise<string> {
+  const { incoming, merged } = await mergeSql(engine, input);
+  await engine.run(`COPY (${merged}) TO ${literal(input.file)} (FORMAT parquet, COMPRESSION ${input.compression ?? 'zstd'})`);
+  return incoming;
+}
+
+/**
+ * The rows a group of partitions holds after its promote (`merged`: the incoming rows and the
+ * partitions' silver rows, deduplicated) and the incoming rows alone, as SQL.
+ */
+export async function mergeSql(engine: Engine, input: Omit<StageInput, 'file' | 'compression'>): Promise<{ incoming: string; merged: string }> {
   const { rule } = input;
   const incoming = await incomingSql(engine, input);
-  const options = `(FORMAT parquet, COMPRESSION ${input.compression ?? 'zstd'})`;
   const parts = [incoming];
   if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
   const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
-  await engine.run(`COPY (${dedupeSql(rule, input.partitionColumns, union)}) TO ${literal(input.file)} ${options}`);
-  return incoming;
+  return { incoming, merged: dedupeSql(rule, input.partitionColumns, union) };
 }
 
 // The plan of a promote: the partitions bronze changed since the last promote, and the groups they are staged in.

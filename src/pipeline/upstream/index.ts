@@ -13,3 +13,4 @@ export type { ColumnType, DriftReport, RetypedColumn, SchemaDrift } from './drif
 export { isIdColumn, materializeRawFile, readSourceSql, typedColumns } from './raw-reader.js';
 export type { ReaderColumn } from './raw-reader.js';
 export { SAMPLE_ROUTES, UPSTREAM_MOUNTS, startLocalUpstream, type LocalUpstream, type LocalUpstreamOptions, type SampleRoute, type UpstreamFault, type UpstreamRequest } from './local-server.js';
+export { sourceId, sourceIdSql } from './source-id.js';

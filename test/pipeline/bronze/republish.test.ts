@@ -122,4 +122,16 @@ describe('bronze: a re-published all-seasons file writes only the partitions who
     expect(newestCommit('bronze.win_totals').seasons).toEqual(['2020']);
     expect(await bronzeRows()).toBe(2 * lines.length + lines.filter((l) => l.split(',')[1] === '2020').length);
   });
+
+  it('a re-publish with an added column: the drift is reported and every season is written (the partition scan lists them in order)', async () => {
+    const before = await bronzeRows();
+    const [head, ...body] = shifted2020(csv).trimEnd().split('\n');
+    expect((await pull([`${head},note`, ...body.map((l) => `${l},x`)].join('\n') + '\n')).commits).toBe(1);
+    const { seasons: written, info } = newestCommit('bronze.win_totals');
+    expect(written).toEqual(seasons);
+    expect(info['changed_partitions']).toEqual(seasons.map((season) => ({ season })));
+    expect(info['unchanged_partitions']).toBeUndefined();
+    expect((info['schema_drift'] as { added: { name: string }[] }).added.map((c) => c.name)).toEqual(['note']);
+    expect(await bronzeRows()).toBe(before + lines.length);
+  });
 });

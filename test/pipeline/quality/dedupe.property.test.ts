@@ -1,13 +1,14 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCatalog, DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, runPromote } from '../../../src/pipeline/index.js';
+import { parseCatalog, runPromote } from '../../../src/pipeline/index.js';
 import { openLake, resolveTable, runQuery, tableSnapshot, writeTable, type Lake } from '../../../src/table/index.js';
 import { valuesSource } from '../../helpers/lake.js';
 import { canonicalRows, rowObjects, type Row } from '../../helpers/rows.js';
 import { thingsCatalog } from '../../helpers/things-catalog.js';
+import { THINGS_COLUMNS, THINGS_RULE, thingsSqlDir } from '../../helpers/things-lake.js';
 
 /**
  * Properties of the promote's dedupe (fast-check), on a small synthetic dataset written to bronze
@@ -18,20 +19,7 @@ import { thingsCatalog } from '../../helpers/things-catalog.js';
  */
 const CATALOG = thingsCatalog('    quality: { unique: false, not_null: [id] }\n');
 const RULE = `-- test rule: ids as strings, values as integers
-SELECT CAST(id AS VARCHAR) AS id, CAST(season AS INTEGER) AS season, CAST(v AS BIGINT) AS v,
-  CAST("source" AS VARCHAR) AS "source", CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at, CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version, CAST(run_id AS VARCHAR) AS run_id
-FROM bronze_rows`;
-const COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'season', type: 'INTEGER' },
-  { name: 'v', type: 'BIGINT' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'ingested_at', type: 'TIMESTAMPTZ' },
-  { name: 'pipeline_version', type: 'VARCHAR' },
-  { name: 'upstream_version', type: 'VARCHAR' },
-  { name: 'run_id', type: 'VARCHAR' },
-];
+${THINGS_RULE}`;
 const catalog = parseCatalog(CATALOG, 'test-catalog.yml');
 const BASE = Date.parse('2026-09-10T00:00:00Z');
 
@@ -42,10 +30,7 @@ let lakes = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'dedupe-property-'));
-  sqlDir = path.join(dir, 'sql');
-  mkdirSync(sqlDir);
-  copyFileSync(path.join(DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE), path.join(sqlDir, TEAM_CODES_FILE));
-  writeFileSync(path.join(sqlDir, 'things.sql'), RULE);
+  sqlDir = thingsSqlDir(dir, RULE);
   base = await openLake({ root: path.join(dir, 'unused') });
 });
 afterAll(() => {
@@ -71,7 +56,7 @@ function freshLake(): Lake {
 async function appendBronze(lake: Lake, rows: readonly BronzeRow[]): Promise<void> {
   if (rows.length === 0) return;
   const source = valuesSource(
-    COLUMNS,
+    THINGS_COLUMNS,
     rows.map((r) => ({ id: r.id, season: r.season, v: r.v, source: r.src, ingested_at: new Date(BASE + r.t * 3_600_000).toISOString(), pipeline_version: '0.1.0', upstream_version: `u${r.t}`, run_id: `r${r.t}` })),
   );
   await writeTable(lake, { table: resolveTable(lake, 'bronze.things'), source, mode: 'append', partitionBy: ['season'] });

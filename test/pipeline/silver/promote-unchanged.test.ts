@@ -1,11 +1,12 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCatalog, DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, runPromote } from '../../../src/pipeline/index.js';
+import { parseCatalog, runPromote } from '../../../src/pipeline/index.js';
 import { openLake, resolveTable, runQuery, writeTable, type Lake } from '../../../src/table/index.js';
 import { valuesSource } from '../../helpers/lake.js';
 import { thingsCatalog } from '../../helpers/things-catalog.js';
+import { THINGS_COLUMNS, thingsSqlDir } from '../../helpers/things-lake.js';
 
 /**
  * nflverse re-publishes some files over every season when one season changes (schedules, NGS,
@@ -13,20 +14,6 @@ import { thingsCatalog } from '../../helpers/things-catalog.js';
  * the partitions whose rows changed — the others stay as they are (no remove, no add), so gold
  * rebuilds only what changed too — and a re-publish with no change at all commits no file.
  */
-const RULE = `SELECT CAST(id AS VARCHAR) AS id, CAST(season AS INTEGER) AS season, CAST(v AS BIGINT) AS v,
-  CAST("source" AS VARCHAR) AS "source", CAST(ingested_at AS TIMESTAMPTZ) AS ingested_at, CAST(pipeline_version AS VARCHAR) AS pipeline_version,
-  CAST(upstream_version AS VARCHAR) AS upstream_version, CAST(run_id AS VARCHAR) AS run_id
-FROM bronze_rows`;
-const COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'season', type: 'INTEGER' },
-  { name: 'v', type: 'BIGINT' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'ingested_at', type: 'TIMESTAMPTZ' },
-  { name: 'pipeline_version', type: 'VARCHAR' },
-  { name: 'upstream_version', type: 'VARCHAR' },
-  { name: 'run_id', type: 'VARCHAR' },
-];
 const catalog = parseCatalog(thingsCatalog('    quality: { unique: true, not_null: [id] }\n'), 'test-catalog.yml');
 
 let dir: string;
@@ -35,10 +22,7 @@ let lake: Lake;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'promote-unchanged-'));
-  sqlDir = path.join(dir, 'sql');
-  mkdirSync(sqlDir);
-  copyFileSync(path.join(DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE), path.join(sqlDir, TEAM_CODES_FILE));
-  writeFileSync(path.join(sqlDir, 'things.sql'), RULE);
+  sqlDir = thingsSqlDir(dir);
   lake = await openLake({ root: path.join(dir, 'lake'), threads: 1, create: true });
 });
 afterAll(() => {
@@ -51,7 +35,7 @@ async function publish(batch: number, v: (season: number, id: string) => number)
   const rows = [2000, 2001, 2002].flatMap((season) =>
     ['a', 'b', 'c'].map((id) => ({ id, season, v: v(season, id), source: 'things', ingested_at: `2026-09-0${batch}T00:00:00Z`, pipeline_version: '0.1.0', upstream_version: `u${batch}`, run_id: `r${batch}` })),
   );
-  await writeTable(lake, { table: resolveTable(lake, 'bronze.things'), source: valuesSource(COLUMNS, rows), mode: 'append', partitionBy: ['season'] });
+  await writeTable(lake, { table: resolveTable(lake, 'bronze.things'), source: valuesSource(THINGS_COLUMNS, rows), mode: 'append', partitionBy: ['season'] });
 }
 
 async function promote(): Promise<Awaited<ReturnType<typeof runPromote>>['datasets'][number]> {
