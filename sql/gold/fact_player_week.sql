@@ -201,17 +201,28 @@ player_weeks AS (
   UNION SELECT season, week, player_id FROM snaps
   UNION SELECT season, week, player_id FROM injury
 ),
+depth_rows AS (
+  SELECT d.* FROM silver.depth_charts AS d
+  WHERE d.gsis_id IS NOT NULL AND d.season IS NOT NULL AND d.dt IS NOT NULL
+),
 -- NFL week of a depth-chart snapshot: weeks run Tuesday to Monday from the Tuesday after Labor Day.
-depth_snapshots AS (
+-- Computed once per snapshot time (a few hundred), not per row: the time-zone conversion is costly.
+depth_days AS (
   SELECT
-    dc.season, dc.team, dc.gsis_id AS player_id, dc.pos_abb, dc.pos_rank, dc.pos_grp, dc.dt,
-    CAST(floor(date_diff('day', labor_day + 1, CAST(timezone('America/New_York', dc.dt) AS DATE)) / 7) AS INTEGER) + 1 AS week,
-    isodow(CAST(timezone('America/New_York', dc.dt) AS DATE)) AS dow
+    season, dt,
+    CAST(floor(date_diff('day', labor_day + 1, local_day) / 7) AS INTEGER) + 1 AS week,
+    isodow(local_day) AS dow
   FROM (
-    SELECT d.*, make_date(d.season, 9, 1) + CAST((8 - isodow(make_date(d.season, 9, 1))) % 7 AS INTEGER) AS labor_day
-    FROM silver.depth_charts AS d
-    WHERE d.gsis_id IS NOT NULL AND d.season IS NOT NULL AND d.dt IS NOT NULL
-  ) AS dc
+    SELECT
+      season, dt, CAST(timezone('America/New_York', dt) AS DATE) AS local_day,
+      make_date(season, 9, 1) + CAST((8 - isodow(make_date(season, 9, 1))) % 7 AS INTEGER) AS labor_day
+    FROM (SELECT DISTINCT season, dt FROM depth_rows) AS snapshot_times
+  ) AS local_times
+),
+depth_snapshots AS (
+  SELECT dc.season, dc.team, dc.gsis_id AS player_id, dc.pos_abb, dc.pos_rank, dc.pos_grp, dc.dt, dd.week, dd.dow
+  FROM depth_rows AS dc
+  JOIN depth_days AS dd ON dd.season = dc.season AND dd.dt = dc.dt
 ),
 depth_latest AS (
   SELECT * FROM depth_snapshots

@@ -170,10 +170,10 @@ function statsRange(buf: Buffer, start: number, end: number): [number, number] |
   const close = buf.indexOf(OBJECT_END, from);
   const to = close + 2;
   if (close < 0 || to >= end || (buf[to] !== 0x2c && buf[to] !== 0x7d)) return undefined;
-  for (const raw of RAW_QUOTES) {
-    const at = buf.indexOf(raw, from + 1);
-    if (at >= 0 && at < close) return undefined;
-  }
+  // Searched within the value only: a raw quote after it is no matter, and searching on would
+  // scan the rest of the commit once per line (quadratic on a commit of many wide adds).
+  const value = buf.subarray(from + 1, close);
+  for (const raw of RAW_QUOTES) if (value.indexOf(raw) >= 0) return undefined;
   return [from, to];
 }
 

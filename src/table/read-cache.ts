@@ -2,8 +2,9 @@
  * What a read of one table version builds, kept per lake for the next read of the same version
  * (time travel at Parquet speed: a repeated query pays DuckDB's scan, not our log replay and scan
  * planning again). A committed version never changes (commits are immutable), so its snapshot and
- * its scan SQL can be reused; every read still lists the log, so a version that can no longer be
- * rebuilt fails as before, and the entry is keyed by the version's commit file (size and mtime),
+ * its scan SQL can be reused; a read of the latest version (or at a timestamp) still lists the log,
+ * so a new commit is seen at once; a read pinned to a version whose entry is cached does not (no
+ * new commit can change it). The entry is keyed by the version's commit file (size and mtime),
  * so a table re-created at the same path is never served from an old entry. The files a cached
  * scan names may have been vacuumed since: `runQuery` then drops the lake's entries and prepares
  * the query again, which reports the missing file as usual. Only `runQuery` reads through the
@@ -55,11 +56,21 @@ export function clearReadCache(lake: Lake): void {
  * whether it came from the cache (`useCache` false: never, and nothing is stored).
  */
 export async function readSnapshot(lake: Lake, table: TableRef, at: { version: number } | { timestamp: number } | undefined, useCache = true): Promise<{ snapshot: Snapshot; cached: boolean }> {
+  const map = entries(lake);
+  // A read pinned to a version cannot see a newer commit: a cached entry for it needs no listing
+  // of the log, only the stat of its commit file (the key, which tells a re-created table apart).
+  let pinned: { version: number; key: string | undefined } | undefined;
+  if (useCache && at !== undefined && 'version' in at && Number.isSafeInteger(at.version) && at.version >= 0) {
+    pinned = { version: at.version, key: await entryKey(table, at.version) };
+    const hit = pinned.key === undefined ? undefined : map.get(pinned.key);
+    if (hit) {
+      touch(map, pinned.key!, hit, MAX_ENTRIES);
+      return { snapshot: hit.snapshot, cached: true };
+    }
+  }
   const { listing, segment } = await segmentToRead(table, at);
   if (!useCache) return { snapshot: await tableSnapshot(lake, table, { stats: false, version: segment.version, listing }), cached: false };
-  const commit = await statIfExists(joinLocation(logRootOf(table.tableRoot), commitFileName(segment.version)));
-  const key = commit ? `${table.tableRoot}\u0000${segment.version}\u0000${commit.size}\u0000${commit.mtimeMs}` : undefined;
-  const map = entries(lake);
+  const key = pinned?.version === segment.version ? pinned.key : await entryKey(table, segment.version);
   const hit = key === undefined ? undefined : map.get(key);
   if (hit) {
     touch(map, key!, hit, MAX_ENTRIES);
@@ -77,6 +88,12 @@ export async function readSnapshot(lake: Lake, table: TableRef, at: { version: n
     }
   }
   return { snapshot, cached: false };
+}
+
+/** The cache key of `version` of `table`: its commit file's size and mtime (undefined when that file is gone). */
+async function entryKey(table: TableRef, version: number): Promise<string | undefined> {
+  const commit = await statIfExists(joinLocation(logRootOf(table.tableRoot), commitFileName(version)));
+  return commit ? `${table.tableRoot}\u0000${version}\u0000${commit.size}\u0000${commit.mtimeMs}` : undefined;
 }
 
 /**

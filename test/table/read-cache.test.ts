@@ -75,6 +75,40 @@ describe('the read cache (a version read again reuses its snapshot, scan and pre
     }
   });
 
+  it('answers a cached read pinned to a version without listing the log, and still sees new commits at the latest version', async () => {
+    const table = await seed('silver.rc_pinned');
+    const pinned = `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 1)`;
+    const latest = `SELECT count(*)::INT n FROM ${table.name}`;
+    expect((await runQuery(t.lake, pinned)).rows).toEqual([[31]]);
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[31]]);
+    await writeTable(t.lake, { table, source: 'SELECT 102 id, 0 p, 1.0 x', mode: 'append' });
+    // Commit 0 gone (no checkpoint): version 1 can no longer be rebuilt from the log, which a
+    // listing would find. The cached version 1 (immutable, its commit file unchanged) is answered
+    // without one; a process without it in cache fails to rebuild it, and the latest read lists.
+    rmSync(path.join(table.tableRoot, '_delta_log', '00000000000000000000.json'));
+    expect((await runQuery(t.lake, pinned)).rows).toEqual([[31]]);
+    const fresh = await openLake({ root: t.root });
+    try {
+      const rebuilt = await runQuery(fresh, pinned).catch((e: unknown) => e);
+      expect(isLakeError(rebuilt, 'VERSION_NOT_FOUND') || isLakeError(rebuilt, 'DELTA_LOG_CORRUPT')).toBe(true);
+    } finally {
+      fresh.close();
+    }
+    const listed = await runQuery(t.lake, latest).catch((e: unknown) => e);
+    expect(isLakeError(listed, 'VERSION_NOT_FOUND') || isLakeError(listed, 'DELTA_LOG_CORRUPT')).toBe(true);
+  });
+
+  it('sees a commit made after a cached latest read, and keeps the pinned version it cached', async () => {
+    const table = await seed('silver.rc_latest_then_pinned');
+    const latest = `SELECT count(*)::INT n FROM ${table.name}`;
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[31]]);
+    expect((await runQuery(t.lake, `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 1)`)).rows).toEqual([[31]]);
+    await writeTable(t.lake, { table, source: 'SELECT 103 id, 1 p, 1.0 x', mode: 'append' });
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[32]]);
+    expect((await runQuery(t.lake, `SELECT count(*)::INT n FROM delta_scan('${table.tableRoot}', version => 1)`)).rows).toEqual([[31]]);
+    expect((await runQuery(t.lake, `SELECT count(*)::INT n FROM delta_scan('${table.tableRoot}', version => 2)`)).rows).toEqual([[32]]);
+  });
+
   it('never serves a table re-created at the same path from the old entry', async () => {
     const table = await seed('silver.rc_recreated');
     const sql = `SELECT count(*)::INT n, max(id) m FROM ${table.name} AT (VERSION => 1)`;

@@ -160,9 +160,10 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
     sinks: [logSink(log, { taskKind: 'dataset', itemKind: 'file' }), options.progress],
   });
   let lake: Lake | undefined;
+  let manifest: ManifestStore | undefined;
   try {
     log.info({ command: options.command, datasets: plans.map((p) => p.dataset.name), seasons: options.seasons ?? 'current', force: options.force === true, since: options.since?.toISOString() ?? null, root: settings.root }, 'run started');
-    const manifest = await ManifestStore.open(settings.rawDir);
+    manifest = await ManifestStore.open(settings.rawDir);
     lake = options.lake ?? (await openLake({ root: settings.root, create: true }));
     const ctx = {
       lake,
@@ -182,6 +183,8 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
     };
     const workers = pLimit(Math.max(1, options.maxWorkers ?? settings.maxWorkers));
     const datasets = await Promise.all(plans.map((plan) => workers(() => runDataset(ctx, plan))));
+    // The manifest is written behind (manifest.ts): what is pending goes to disk before the lock is released.
+    await manifest.close();
     const result = await summarize(options, run, logFile, datasets);
     progress.finish(result.failures > 0 ? 'failed' : 'ok');
     log.info({ ms: clock.now() - startedAt, commits: result.commits, failures: result.failures, exit_code: result.exitCode }, 'run finished');
@@ -189,6 +192,8 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
   } finally {
     progress.finish('failed');
     if (lake && !options.lake) lake.close();
+    // A failed run still records what it landed and committed (a no-op after the close above).
+    await manifest?.close().catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'manifest not written'));
     await lock.release();
     log.flush();
   }

@@ -81,8 +81,7 @@ export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources:
     build.step('stage');
     await stageMart(ctx, plan, staged);
     build.step('check');
-    await checkGrain(ctx, rule, staged);
-    await measureStaged(ctx, rule, staged, outcome);
+    await checkStaged(ctx, rule, staged, outcome);
     if (partitioned && !plan.scope.seasons) task.total(Object.keys(outcome.rowsBySeason).length);
     build.update({ rows: outcome.rows ?? 0, bytes: (await stat(staged)).size });
     build.step('commit');
@@ -135,31 +134,31 @@ async function stageMart(ctx: GoldContext, plan: MartPlan, staged: string): Prom
   await ctx.lake.engine.run(`COPY (SELECT * FROM (${prepared.sql}) AS mart${filter}) TO ${literal(staged)} (FORMAT parquet, COMPRESSION ${ctx.options.catalog.lake.compression})`);
 }
 
-/** Grain keys unique and non-NULL in the staged rows, else QUALITY_GATE_FAILED (nothing committed). */
-async function checkGrain(ctx: GoldContext, rule: MartRule, staged: string): Promise<void> {
+/**
+ * Grain keys unique and non-NULL in the staged rows, else QUALITY_GATE_FAILED (nothing committed);
+ * then the rows staged, in total and per season (a season-partitioned mart), into `outcome`. One
+ * statement: the grain check and the counts read the staged file together.
+ */
+async function checkStaged(ctx: GoldContext, rule: MartRule, staged: string, outcome: MartOutcome): Promise<void> {
   const keys = rule.grain.map(ident).join(', ');
-  const [row] = await ctx.lake.engine.rows<{ nulls: bigint; dups: bigint; example: string | null }>(
-    `SELECT (SELECT count(*) FROM read_parquet(${literal(staged)}) WHERE ${rule.grain.map((c) => `${ident(c)} IS NULL`).join(' OR ')}) AS nulls,
-            (SELECT count(*) FROM (SELECT ${keys} FROM read_parquet(${literal(staged)}) GROUP BY ALL HAVING count(*) > 1)) AS dups,
-            (SELECT CAST(to_json(struct_pack(${rule.grain.map((c) => `${ident(c)} := ${ident(c)}`).join(', ')})) AS VARCHAR) FROM read_parquet(${literal(staged)}) GROUP BY ALL HAVING count(*) > 1 LIMIT 1) AS example`,
+  const file = `read_parquet(${literal(staged)})`;
+  const bySeason = rule.partitionBy.length > 0 ? `, (SELECT list(struct_pack(season := CAST(season AS VARCHAR), n := n) ORDER BY season) FROM (SELECT season, count(*) AS n FROM ${file} GROUP BY ALL)) AS seasons` : '';
+  const [row] = await ctx.lake.engine.rows<{ nulls: bigint; dups: bigint; example: string | null; total: bigint; seasons?: { season: string | null; n: bigint }[] | null }>(
+    `SELECT (SELECT count(*) FROM ${file} WHERE ${rule.grain.map((c) => `${ident(c)} IS NULL`).join(' OR ')}) AS nulls,
+            (SELECT count(*) FROM (SELECT ${keys} FROM ${file} GROUP BY ALL HAVING count(*) > 1)) AS dups,
+            (SELECT CAST(to_json(struct_pack(${rule.grain.map((c) => `${ident(c)} := ${ident(c)}`).join(', ')})) AS VARCHAR) FROM ${file} GROUP BY ALL HAVING count(*) > 1 LIMIT 1) AS example,
+            (SELECT count(*) FROM ${file}) AS total${bySeason}`,
   );
   const nulls = Number(row?.nulls ?? 0);
   const dups = Number(row?.dups ?? 0);
-  if (nulls === 0 && dups === 0) return;
+  if (nulls === 0 && dups === 0) {
+    for (const c of row?.seasons ?? []) outcome.rowsBySeason[String(c.season)] = Number(c.n);
+    outcome.rows = Number(row?.total ?? 0);
+    return;
+  }
   throw new LakeError('QUALITY_GATE_FAILED', `${rule.table}: the grain (${rule.grain.join(', ')}) is not a key of the built rows: ${dups} key${dups === 1 ? '' : 's'} held by several rows${row?.example ? ` (e.g. ${row.example})` : ''}, ${nulls} row${nulls === 1 ? '' : 's'} with a NULL key part; nothing was committed`, {
     hint: `Fix ${displayPath(rule.file, ctx.options.cwd)} (or the silver data it reads), then run lake build-gold again.`,
   });
-}
-
-/** Rows staged, in total and per season (a season-partitioned mart). */
-async function measureStaged(ctx: GoldContext, rule: MartRule, staged: string, outcome: MartOutcome): Promise<void> {
-  const { engine } = ctx.lake;
-  if (rule.partitionBy.length > 0) {
-    const counts = await engine.rows<{ season: number | null; n: bigint }>(`SELECT season, count(*) AS n FROM read_parquet(${literal(staged)}) GROUP BY ALL ORDER BY ALL`);
-    for (const c of counts) outcome.rowsBySeason[String(c.season)] = Number(c.n);
-  }
-  const [total] = await engine.rows<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet(${literal(staged)})`);
-  outcome.rows = Number(total?.n ?? 0);
 }
 
 /**

@@ -42,6 +42,11 @@ export interface GroupCheckInput {
    * the keys repeated inside the batch are the keys repeated in the result, so one scan counts both.
    */
   singleBatch?: boolean;
+  /**
+   * The row rules' failing counts per partition key, already counted over `candidate` (in the
+   * order of `rowRuleViolations(ctx)`, e.g. in the fingerprint scan): no scan of its own then.
+   */
+  ruleCounts?: ReadonlyMap<string, readonly number[]>;
 }
 
 const EXAMPLES = 5;
@@ -102,6 +107,11 @@ function rowRules(ctx: CheckContext): RowRule[] {
   return rules;
 }
 
+/** The SQL condition of each row rule (true for an offending row), in the order `ruleCounts` takes them. */
+export function rowRuleViolations(ctx: CheckContext): string[] {
+  return rowRules(ctx).map((r) => r.violation);
+}
+
 /** JSON-safe example values: bigints as numbers (or text when too large), dates as ISO strings. */
 export function jsonSafe(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
@@ -139,7 +149,12 @@ export async function checkPartitions(ctx: CheckContext, input: GroupCheckInput)
   const candidate = withKey(ctx, input.candidate);
   const incoming = withKey(ctx, input.incoming);
   const rules = rowRules(ctx);
-  const ruleCounts = rules.length > 0 ? byPartition(await engine.rows(`SELECT __pk, ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.violation}) AS c${i}`).join(', ')} FROM ${candidate} AS cand GROUP BY __pk`)) : new Map<string, Record<string, unknown>>();
+  const ruleCounts =
+    input.ruleCounts !== undefined
+      ? new Map([...input.ruleCounts].map(([pk, counts]) => [pk, Object.fromEntries(counts.map((n, i) => [`c${i}`, n]))]))
+      : rules.length > 0
+        ? byPartition(await engine.rows(`SELECT __pk, ${rules.map((r, i) => `count(*) FILTER (WHERE ${r.violation}) AS c${i}`).join(', ')} FROM ${candidate} AS cand GROUP BY __pk`))
+        : new Map<string, Record<string, unknown>>();
   const unique = ctx.spec.unique && ctx.key.length > 0;
   const key = ctx.key.map(ident).join(', ');
   const duplicates = (relation: string, extra: string): string => `SELECT __pk, ${key}${extra}, count(*) AS copies FROM ${relation} AS rel GROUP BY ALL HAVING count(*) > 1`;

@@ -40,26 +40,38 @@ function iso(value: unknown): string | null {
 /**
  * Fingerprints of every partition in a relation, by partition key (src/delta/partition.ts
  * `partitionKey`). `versions`: also the partition's distinct `upstream_version`s, sorted (nulls
- * left out), in the same scan.
+ * left out), in the same scan. `flags`: SQL conditions over the relation's columns (a quality
+ * gate's row rules, `rowRuleViolations`); `flagCounts[i]` counts the partition's rows where
+ * `flags[i]` is true, in the same scan (one statement fewer per promoted group).
  */
 export async function fingerprintPartitions(
   engine: Engine,
   relation: string,
   partitionColumns: readonly string[],
   keyColumns: readonly string[],
-  options: { versions?: boolean } = {},
-): Promise<Map<string, PartitionFingerprint & { upstreamVersions?: string[] }>> {
+  options: { versions?: boolean; flags?: readonly string[] } = {},
+): Promise<Map<string, PartitionFingerprint & { upstreamVersions?: string[]; flagCounts?: number[] }>> {
   const versions = options.versions ? `, list(DISTINCT upstream_version ORDER BY upstream_version) FILTER (WHERE upstream_version IS NOT NULL) AS versions` : '';
   const upstream = options.versions ? `, ${ident('upstream_version')} AS upstream_version` : '';
-  const rows = await engine.rows<{ pk: string; n: bigint | number; fp: string; lo: unknown; hi: unknown; versions?: string[] | null }>(
-    `SELECT pk, count(*) AS n, sha256(coalesce(string_agg(k, chr(10) ORDER BY k), '')) AS fp, min(ingested_at) AS lo, max(ingested_at) AS hi${versions}
-     FROM (SELECT ${partitionKeySql(partitionColumns)} AS pk, ${keyJsonSql(keyColumns)} AS k, ${ident('ingested_at')} AS ingested_at${upstream} FROM ${relation} AS rel)
+  const flags = options.flags ?? [];
+  const flagged = flags.map((f, i) => `, (${f}) AS __flag${i}`).join('');
+  const counted = flags.map((_, i) => `, count(*) FILTER (WHERE __flag${i}) AS __flags${i}`).join('');
+  const rows = await engine.rows<{ pk: string; n: bigint | number; fp: string; lo: unknown; hi: unknown; versions?: string[] | null } & Record<string, unknown>>(
+    `SELECT pk, count(*) AS n, sha256(coalesce(string_agg(k, chr(10) ORDER BY k), '')) AS fp, min(ingested_at) AS lo, max(ingested_at) AS hi${versions}${counted}
+     FROM (SELECT ${partitionKeySql(partitionColumns)} AS pk, ${keyJsonSql(keyColumns)} AS k, ${ident('ingested_at')} AS ingested_at${upstream}${flagged} FROM ${relation} AS rel)
      GROUP BY pk`,
   );
   return new Map(
     rows.map((r) => [
       r.pk,
-      { rowCount: Number(r.n), sha256: r.fp, minIngestedAt: iso(r.lo), maxIngestedAt: iso(r.hi), ...(options.versions ? { upstreamVersions: r.versions ?? [] } : {}) },
+      {
+        rowCount: Number(r.n),
+        sha256: r.fp,
+        minIngestedAt: iso(r.lo),
+        maxIngestedAt: iso(r.hi),
+        ...(options.versions ? { upstreamVersions: r.versions ?? [] } : {}),
+        ...(options.flags ? { flagCounts: flags.map((_, i) => Number(r[`__flags${i}`] ?? 0)) } : {}),
+      },
     ]),
   );
 }

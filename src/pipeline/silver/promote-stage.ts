@@ -2,7 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../../core/index.js';
 import { ident, literal, scanSql, storageCast } from '../../engine/index.js';
-import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, rowsDigestSql, type CheckContext } from '../quality/index.js';
+import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, rowRuleViolations, rowsDigestSql, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
 import type { TableWrite } from '../../table/index.js';
@@ -80,7 +80,7 @@ export async function stagePromote(
         staged.push(file);
       }
       progress.step('check');
-      const parts = await measureGroup(ctx, plan, group, candidate, incoming, direct);
+      const { parts, ruleCounts } = await measureGroup(ctx, plan, checkCtx, group, candidate, incoming, direct);
       if (!direct && outcome.mode === 'incremental') {
         const same = await unchangedPartitions(ctx, plan, group, parts, { relation: bound === undefined ? `read_parquet(${literal(file)})` : candidate, schema: write?.schema });
         for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
@@ -89,7 +89,7 @@ export async function stagePromote(
       const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
       // A direct group under a key dedupe is one batch (one source, one ingested_at) per partition, read as it is.
       const singleBatch = direct && rule.dedupe === 'key';
-      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch })));
+      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch, ruleCounts })));
       // A merged partition's file that holds what the partition holds already is not committed.
       if (bound !== undefined && parts[0]?.contentUnchanged) await write!.drop(adds);
       progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
@@ -117,15 +117,25 @@ function groupLabel(group: WorkItem[]): string {
  * Per partition of a staged group (its rows: `candidate`, a relation): rows before/after, the
  * newest batch, fingerprints. A `direct` group's rows are its one batch per source (writesDirect),
  * so the fingerprint scan also gives the batch's rows and upstream versions: one scan, not two.
+ * The same scan counts the quality gate's row rules over `candidate` (`ruleCounts`, by partition
+ * key, for checkPartitions): the gates need no scan of their own for them.
  */
-async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkItem[], candidate: string, incoming: string, direct: boolean): Promise<PartitionOutcome[]> {
+async function measureGroup(
+  ctx: PromoteContext,
+  plan: PromotePlan,
+  checkCtx: CheckContext,
+  group: WorkItem[],
+  candidate: string,
+  incoming: string,
+  direct: boolean,
+): Promise<{ parts: PartitionOutcome[]; ruleCounts: Map<string, number[]> }> {
   const { engine } = ctx.lake;
   const { def, rule, silverGroups } = plan;
   const pk = partitionKeySql(def.partitions);
   const dropsDuplicates = rule.exactDuplicates === 'drop';
   const duplicates = dropsDuplicates ? `, count(*) - count(DISTINCT (${rule.columns.map((c) => ident(c.name)).join(', ')})) AS dups` : '';
   const fingerprintKey = rule.key.length > 0 ? rule.key : rule.columns.map((c) => c.name).filter((c) => !(STAMP_COLUMNS as readonly string[]).includes(c));
-  const fingerprints = await fingerprintPartitions(engine, candidate, def.partitions, fingerprintKey, { versions: direct });
+  const fingerprints = await fingerprintPartitions(engine, candidate, def.partitions, fingerprintKey, { versions: direct, flags: rowRuleViolations(checkCtx) });
   // writesDirect never takes `exact_duplicates: drop`, so a direct group needs no duplicate count.
   const batches =
     direct && !dropsDuplicates
@@ -144,7 +154,8 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
       hint: `The rule must keep the partition columns (${def.partitions.join(', ')}) as bronze has them; fix ${displayPath(rule.file, ctx.options.cwd)}.`,
     });
   }
-  return group.map(([key, item]) => {
+  const ruleCounts = new Map([...fingerprints].map(([key, fp]) => [key, fp.flagCounts ?? []]));
+  const parts = group.map(([key, item]) => {
     const fp = fingerprints.get(key) ?? EMPTY_FINGERPRINT;
     const batch = batchOf.get(key);
     return {
@@ -160,6 +171,7 @@ async function measureGroup(ctx: PromoteContext, plan: PromotePlan, group: WorkI
       ...(dropsDuplicates ? { exactDuplicatesRemoved: Number(batch?.dups ?? 0) } : {}),
     };
   });
+  return { parts, ruleCounts };
 }
 
 /** The key `partitionKeySql` computes for a partition's values (log strings; '' counts as null). */

@@ -90,7 +90,7 @@ function statement(text: string): string {
   return `${text.trim().replace(/;+\s*$/, '')}\n`;
 }
 
-const macrosLoaded = new WeakMap<Engine, { sqlDir: string; loaded: Promise<unknown> }>();
+const macrosLoaded = new WeakMap<Engine, { sqlDir: string; loaded: Promise<unknown>; teams?: Promise<string[]> }>();
 
 /** Loads the team-code macros into the engine (once per engine and folder, also when datasets ask at once). */
 export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<string[]> {
@@ -101,12 +101,23 @@ export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<str
     entry.loaded.catch(() => macrosLoaded.delete(engine));
   }
   await entry.loaded;
-  const [row] = await engine.rows<{ teams: string[] }>('SELECT canonical_teams() AS teams');
-  return [...(row?.teams ?? [])];
+  // The codes are fixed once the macros are loaded: read once per engine, not once per dataset.
+  const loaded = entry;
+  loaded.teams ??= engine.rows<{ teams: string[] }>('SELECT canonical_teams() AS teams').then(([row]) => row?.teams ?? []);
+  loaded.teams.catch(() => (loaded.teams = undefined));
+  return [...(await loaded.teams)];
 }
+
+/**
+ * The column names of SQL texts parsed before in this process (a rule or mart is parsed once per
+ * run, not once per dataset or mart that reads it); the names depend on the text alone.
+ */
+const COLUMN_REFS = new Map<string, ReadonlySet<string>>();
 
 /** Names of every column reference in a query (the last part of `alias.column`), from DuckDB's own parser. */
 export async function columnRefs(engine: Engine, sql: string): Promise<Set<string>> {
+  const known = COLUMN_REFS.get(sql);
+  if (known) return new Set(known);
   const [row] = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`);
   const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string };
   if (ast.error) throw new LakeError('SQL_ERROR', `the silver rule does not parse: ${ast.error_message ?? 'unknown error'}`);
@@ -125,7 +136,9 @@ export async function columnRefs(engine: Engine, sql: string): Promise<Set<strin
     for (const value of Object.values(obj)) walk(value);
   };
   walk(ast);
-  return names;
+  if (COLUMN_REFS.size >= 256) COLUMN_REFS.clear();
+  COLUMN_REFS.set(sql, names);
+  return new Set(names);
 }
 
 /** `bronze_rows` over a bronze relation: its columns, plus NULL for every column the rule reads that bronze lacks. */

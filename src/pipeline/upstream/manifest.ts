@@ -8,6 +8,16 @@ import { LakeError, errnoCode } from '../../core/index.js';
  * committed to bronze. An entry whose `committed.sequence` is below `sequence` is landed but not
  * committed yet (the next run ingests it). Written whole to a temp file then renamed (this file is
  * a local cache, not a Delta log entry); writes inside one process are serialized.
+ *
+ * Writes are coalesced (write-behind): `put` updates the entry in memory and schedules one write
+ * of the whole manifest, at most one every `FLUSH_INTERVAL_MS`; `close` writes what is pending.
+ * A bootstrap of hundreds of files so writes the ~300 kB file a few dozen times instead of twice
+ * per file (which was quadratic). Every write is a snapshot taken between two `put`s, so the file
+ * on disk is always one of the states the run passed through, only older: it may lag the tables
+ * (after a crash: a file bronze holds that the manifest does not name, or names as landed only),
+ * never lead them — an entry is marked committed only after its commit is in the table's log.
+ * Ingest treats the table as the truth (ingest-asset.ts `planEntry`): a lagging entry costs a
+ * re-download of that file, never a second commit.
  */
 const entrySchema = z.object({
   key: z.string(),
@@ -35,18 +45,31 @@ export type ManifestEntry = z.infer<typeof entrySchema>;
 
 export const MANIFEST_FILE = 'manifest.json';
 
+/** The least time between two writes of the manifest file (write-behind; see the file header). */
+export const FLUSH_INTERVAL_MS = 1000;
+
 export class ManifestStore {
   private assets: Record<string, ManifestEntry> = {};
+  /** The write in flight or scheduled (resolves when it is on disk; never rejects). */
   private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private lastWrite = 0;
+  /** A failed background write: thrown by the next `put` or by `close`. */
+  private failure: unknown;
 
-  private constructor(readonly rawDir: string) {}
+  private constructor(
+    readonly rawDir: string,
+    private readonly intervalMs: number,
+  ) {}
 
   get file(): string {
     return path.join(this.rawDir, MANIFEST_FILE);
   }
 
-  static async open(rawDir: string): Promise<ManifestStore> {
-    const store = new ManifestStore(rawDir);
+  /** `intervalMs`: the least time between two writes (0: every `put` is written at once). */
+  static async open(rawDir: string, options: { intervalMs?: number } = {}): Promise<ManifestStore> {
+    const store = new ManifestStore(rawDir, options.intervalMs ?? FLUSH_INTERVAL_MS);
     let text: string;
     try {
       text = await readFile(store.file, 'utf8');
@@ -77,12 +100,54 @@ export class ManifestStore {
     return Object.values(this.assets);
   }
 
-  /** Sets one entry and writes the manifest; resolves once this write is on disk. */
+  /**
+   * Sets one entry; the manifest file is written within `intervalMs` (write-behind, see the file
+   * header). Throws the error of an earlier background write that failed (e.g. a full disk).
+   */
   async put(entry: ManifestEntry): Promise<void> {
+    this.rethrow();
     this.assets[entry.key] = entry;
-    const next = this.writing.then(() => this.flush());
-    this.writing = next.catch(() => undefined);
-    await next;
+    this.dirty = true;
+    if (this.timer !== undefined) return;
+    const wait = this.lastWrite + this.intervalMs - Date.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => void this.enqueue(), wait);
+      return;
+    }
+    await this.enqueue();
+    this.rethrow();
+  }
+
+  /** Writes what is pending and waits for it; throws when that (or an earlier background) write failed. */
+  async close(): Promise<void> {
+    if (this.dirty || this.timer !== undefined) await this.enqueue();
+    await this.writing;
+    this.rethrow();
+  }
+
+  private rethrow(): void {
+    if (this.failure === undefined) return;
+    const failure = this.failure;
+    this.failure = undefined;
+    throw failure;
+  }
+
+  /** Queues one write of the entries as they are then (after the write in flight); never rejects (a failure is kept for `rethrow`). */
+  private enqueue(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      this.lastWrite = Date.now();
+      try {
+        await this.flush();
+      } catch (error) {
+        this.dirty = true;
+        this.failure = error;
+      }
+    });
+    return this.writing;
   }
 
   private async flush(): Promise<void> {

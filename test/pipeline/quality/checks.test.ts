@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLakeError } from '../../../src/core/index.js';
 import { partitionKey } from '../../../src/delta/index.js';
 import { openEngine, type Engine } from '../../../src/engine/index.js';
-import { parseCatalog, columnRefs, inputSql, NO_GATES, checkPartitions, checkTable, fingerprintPartitions, partitionKeySql, validateSpec, writeQualityReport, type CheckContext, type QualitySpec, type QualityReport } from '../../../src/pipeline/index.js';
+import { parseCatalog, columnRefs, inputSql, NO_GATES, checkPartitions, checkTable, fingerprintPartitions, partitionKeySql, rowRuleViolations, validateSpec, writeQualityReport, type CheckContext, type QualitySpec, type QualityReport } from '../../../src/pipeline/index.js';
 import { thingsCatalog } from '../../helpers/things-catalog.js';
 
 let engine: Engine;
@@ -59,6 +59,36 @@ describe('checkPartitions', () => {
     const season = results.find((r) => r.check === 'range' && r.column === 'season' && r.status === 'fail')!;
     expect(season.examples).toHaveLength(5);
     expect(season.message).toMatch(/season must be between 1999 and 2026/);
+  });
+
+  it('row rules counted in the fingerprint scan (flags) give the same checks, and checkPartitions then reads only them', async () => {
+    const candidate = rows([
+      [2020, 'a', 1, 'KC', 's', 0],
+      [2020, 'b', 5, 'JAC', 's', 0],
+      [2020, null, 2, null, 's', 0],
+      [2021, 'c', 4, 'LV', 's', 0],
+      [2021, 'd', null, 'LA', 's', 0],
+    ]);
+    const spec: Partial<QualitySpec> = { unique: false, notNull: ['id', 'down'], ranges: { down: { min: 1, max: 4 } }, teamCodes: ['team'] };
+    const partitions = [2020, 2021, 2022].map((s) => ({ partition: { season: String(s) }, rowsBefore: undefined, rowsInBatch: 1 }));
+    const fingerprints = await fingerprintPartitions(engine, candidate, ['season'], ['id'], { flags: rowRuleViolations(ctx(spec)) });
+    expect([...fingerprints].map(([pk, fp]) => [pk, fp.rowCount, fp.flagCounts]).sort()).toEqual([
+      ['["2020"]', 3, [1, 0, 1, 1]],
+      ['["2021"]', 2, [0, 1, 0, 0]],
+    ]);
+    const ruleCounts = new Map([...fingerprints].map(([pk, fp]) => [pk, fp.flagCounts!]));
+    const scanned = await checkPartitions(ctx(spec), { partitions, candidate, incoming: candidate });
+    const folded = await checkPartitions(ctx(spec), { partitions, candidate, incoming: candidate, ruleCounts });
+    expect(folded).toEqual(scanned);
+    expect(scanned.filter((r) => r.status === 'fail').map((r) => [r.check, r.column, r.partition, r.failing])).toEqual([
+      ['not_null', 'id', { season: '2020' }, 1],
+      ['range', 'down', { season: '2020' }, 1],
+      ['team_codes', 'team', { season: '2020' }, 1],
+      ['not_null', 'down', { season: '2021' }, 1],
+    ]);
+    // Given counts are what the gates report (no scan of their own): a count the relation does not hold fails.
+    const given = await checkPartitions(ctx(spec), { partitions, candidate, incoming: candidate, ruleCounts: new Map([['["2021"]', [0, 0, 0, 2]]]) });
+    expect(given.filter((r) => r.status === 'fail').map((r) => [r.check, r.column, r.partition, r.failing])).toEqual([['team_codes', 'team', { season: '2021' }, 2]]);
   });
 
   it('unique: a key twice inside one bronze batch, or twice in the result', async () => {

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine, type Engine } from '../../../src/engine/index.js';
-import { DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, loadCatalog, loadSilverRule, parseCatalog } from '../../../src/pipeline/index.js';
+import { DEFAULT_SILVER_SQL_DIR, TEAM_CODES_FILE, columnRefs, loadCatalog, loadSilverRule, loadTeamCodes, parseCatalog } from '../../../src/pipeline/index.js';
 import { REPO_ROOT } from '../../helpers/child.js';
 import { tempDirs } from '../../helpers/temp-dir.js';
 import { thingsCatalog } from '../../helpers/things-catalog.js';
@@ -38,6 +38,32 @@ beforeAll(async () => {
 afterAll(async () => {
   engine.close();
   await dirs.cleanup();
+});
+
+describe('per-run caches', () => {
+  it('columnRefs parses a text once: the same names again, each caller its own copy; a text that does not parse still fails', async () => {
+    const sql = 'SELECT a.x, y FROM t AS a WHERE z > 1';
+    const first = await columnRefs(engine, sql);
+    expect([...first].sort()).toEqual(['x', 'y', 'z']);
+    first.add('mutated');
+    expect([...(await columnRefs(engine, sql))].sort()).toEqual(['x', 'y', 'z']);
+    await expect(columnRefs(engine, 'SELECT FROM WHERE')).rejects.toThrow(/does not parse/);
+    await expect(columnRefs(engine, 'SELECT FROM WHERE')).rejects.toThrow(/does not parse/);
+  });
+
+  it('loadTeamCodes reads the codes once per engine; each caller gets its own list', async () => {
+    const own = await openEngine({ threads: 1 });
+    try {
+      const first = await loadTeamCodes(own, DEFAULT_SILVER_SQL_DIR);
+      expect(first).toContain('KC');
+      first.length = 0;
+      const again = await loadTeamCodes(own, DEFAULT_SILVER_SQL_DIR);
+      expect(again).toContain('KC');
+      expect(again.length).toBeGreaterThan(30);
+    } finally {
+      own.close();
+    }
+  });
 });
 
 describe('silver rule fragments', () => {
