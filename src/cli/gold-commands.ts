@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { LakeError, errnoCode, faultPoint } from '../core/index.js';
+import { LakeError, errnoCode } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
-import { refreshDuckdbViews, type Lake } from '../table/index.js';
-import { loadSettings, lockLake, openLockedLake, takeIngestHandoff, waitOption, type IngestHandoff } from './lake-session.js';
+import { refreshDuckdbViews } from '../table/index.js';
+import { loadSettings, openLockedLake, takeIngestHandoff, waitOption, type IngestHandoff } from './lake-session.js';
 import { progressDisplay, progressOption, stderrTerminal, type ProgressMode } from './progress.js';
 import { renderPromote } from './promote-commands.js';
 
@@ -134,7 +134,7 @@ async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: 
   const { catalog, settings } = handoff ?? settingsOf(opts.catalog ?? DEFAULT_CATALOG_FILE);
   const runId = newRunId(Date.now());
   const { logger } = createRunLogger(settings.logsDir, runId);
-  const { lake, unlock } = handoff ? await relockLake(handoff.lake, settings.root, opts, io.err) : await openLockedLake('promote+build-gold', { root: settings.root, create: true }, opts, io.err);
+  const { lake, unlock } = await openLockedLake('promote+build-gold', { root: settings.root, create: true }, opts, io.err, handoff?.lake);
   const progress = progressDisplay(opts.progress, stderrTerminal({ isTTY: io.isTTY, write: io.err }), opts.json === true);
   let promote: PromoteRunResult;
   let gold: GoldRunResult;
@@ -158,20 +158,6 @@ async function promoteAndBuild(io: GoldIo, opts: { catalog?: string; datasets?: 
     throw new LakeError(failed[0]!.error!.code, `promote: ${failed.map((d) => `${d.dataset} [${d.error!.code}]`).join(', ')} failed (run ${runId}); gold was built from the silver tables that did commit`, { hint: failed[0]!.error!.hint });
   }
   if (gold.failures > 0) throw goldFailure(gold);
-}
-
-/** Takes the lake lock again for the lake an ingest handed over; closes the lake when the lock cannot be had. */
-async function relockLake(lake: Lake, root: string, opts: { wait?: number }, err: (text: string) => void): Promise<{ lake: Lake; unlock: () => Promise<void> }> {
-  let unlock: (() => Promise<void>) | undefined;
-  try {
-    unlock = await lockLake(root, 'promote+build-gold', opts, err);
-    faultPoint('lock.taken');
-    return { lake, unlock };
-  } catch (error) {
-    await unlock?.();
-    lake.close();
-    throw error;
-  }
 }
 
 interface BuildGoldCommandOptions {

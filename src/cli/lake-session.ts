@@ -90,13 +90,22 @@ export async function lockLake(root: string, command: string, options: LockOptio
  * Takes the lake lock of `open.root`, then opens the lake. When opening fails the lock is
  * released before the error goes on: it is never left behind for a stale takeover.
  */
-export async function openLockedLake(command: string, open: OpenLakeOptions & { root: string }, options: LockOptions & { dryRun?: boolean }, err: (text: string) => void): Promise<{ lake: Lake; unlock: () => Promise<void> }> {
-  const unlock = await lockLake(open.root, command, options, err);
+export async function openLockedLake(
+  command: string,
+  open: OpenLakeOptions & { root: string },
+  options: LockOptions & { dryRun?: boolean },
+  err: (text: string) => void,
+  handed?: Lake,
+): Promise<{ lake: Lake; unlock: () => Promise<void> }> {
+  let unlock: (() => Promise<void>) | undefined;
   try {
+    unlock = await lockLake(open.root, command, options, err);
     if (!options.dryRun) faultPoint('lock.taken');
-    return { lake: await openLake(open), unlock };
+    return { lake: handed ?? (await openLake(open)), unlock };
   } catch (error) {
-    await unlock();
+    await unlock?.();
+    // A lake handed over (IngestHandoff) is owned here: closed when the lock cannot be had.
+    handed?.close();
     throw error;
   }
 }

@@ -112,7 +112,10 @@ export function decideBatches(input: {
   const newest = new Set<string>();
   const bySource = new Map<string, Pick<Batch, 'key' | 'ingestedAt'>[]>();
   // A source is its URL path (upstream/source-id.ts): batches of one file fetched from another host count together.
-  for (const b of input.batches) bySource.set(String(sourceId(b.source)), [...(bySource.get(String(sourceId(b.source))) ?? []), b]);
+  for (const b of input.batches) {
+    const id = String(sourceId(b.source));
+    bySource.set(id, [...(bySource.get(id) ?? []), b]);
+  }
   for (const list of bySource.values()) {
     const sorted = [...list].sort((a, b) => (b.ingestedAt ?? -Infinity) - (a.ingestedAt ?? -Infinity));
     for (const b of sorted.slice(0, input.latestBatches)) newest.add(b.key);
