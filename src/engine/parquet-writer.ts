@@ -396,19 +396,16 @@ async function writeOrdered(options: WriteFilesOptions, rowsSql: string, order: 
 async function writeInArrivalOrder(options: WriteFilesOptions, rowsSql: string, order: readonly string[], file: string, copyOptions: string): Promise<ReturnStatsRow[] | undefined> {
   const { engine } = options;
   const keys = order.map(ident).join(', ');
-  await engine.run('SET preserve_insertion_order = true');
-  try {
+  return engine.inInsertionOrder(async () => {
     const arriving = `(SELECT ${keys}, row_number() OVER () AS __lake_rn FROM (${rowsSql}) AS src) AS arriving`;
     if ((await outOfOrder(engine, arriving, order).catch(() => 1)) > 0) return undefined;
     const rows = await runCopy(options, `COPY (${rowsSql}) TO ${literal(file)} ${copyOptions}`);
+    // Checked on the file itself, so a write that lost the order anyway (the setting is global) is rewritten sorted.
     const written = `(SELECT ${keys}, file_row_number + 1 AS __lake_rn FROM read_parquet(${literal(file)}, file_row_number = true)) AS written`;
     if ((await outOfOrder(engine, written, order).catch(() => 1)) === 0) return rows;
     await deleteFile(file);
     return undefined;
-  } finally {
-    // The sorted COPY (and everything else) streams with it off again.
-    await engine.run('SET preserve_insertion_order = false');
-  }
+  });
 }
 
 function addFor(options: WriteFilesOptions, row: ReturnStatsRow, partitionValues: Record<string, string | null>): AddAction {

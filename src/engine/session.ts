@@ -21,6 +21,20 @@ export interface Engine {
   scratch(): string;
   run(sql: string): Promise<DuckDBMaterializedResult>;
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /**
+   * Another connection to the same DuckDB database: its statements run at the same time as this
+   * engine's (one connection runs one statement at a time), under the same memory limit and
+   * spill folder, sharing the database's catalog (macros, tables) but not temp objects, which
+   * belong to a connection. Its `close` closes the connection only. For workers of one run.
+   */
+  fork(): Promise<Engine>;
+  /** The same object for an engine and its forks (the DuckDB database): key per-database state on it. */
+  readonly database: object;
+  /**
+   * Runs `work` with DuckDB's global `preserve_insertion_order` on, counted across the engine and
+   * its forks: the setting goes back off when the last such work ends, not when the first does.
+   */
+  inInsertionOrder<T>(work: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -130,17 +144,39 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   config['temp_directory'] = tempDir;
   config['preserve_insertion_order'] = 'false';
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
-  const connection = await instance.connect();
-  // ICU is built in but loads after instance creation, so the zone is set per connection.
-  await connection.run("SET TimeZone = 'UTC'");
-  if (options.s3) {
-    try {
-      await enableS3(connection);
-    } catch (error) {
-      connection.closeSync();
+  const database: Database = { instance, memoryLimit, tempDir, ordered: 0, orderSwitch: Promise.resolve() };
+  try {
+    return await connectEngine(database, options.s3 === true, () => {
       instance.closeSync();
-      throw error;
-    }
+      rmSync(tempDir, { recursive: true, force: true });
+    });
+  } catch (error) {
+    instance.closeSync();
+    throw error;
+  }
+}
+
+/** What an engine and its forks share: the DuckDB database and its budget. */
+interface Database {
+  instance: DuckDBInstance;
+  memoryLimit: string;
+  tempDir: string;
+  /** How many `inInsertionOrder` works run now, over every connection. */
+  ordered: number;
+  /** The last switch of preserve_insertion_order, so that switches never overlap. */
+  orderSwitch: Promise<unknown>;
+}
+
+async function connectEngine(database: Database, s3: boolean, closeDatabase?: () => void): Promise<Engine> {
+  const { instance, memoryLimit, tempDir } = database;
+  const connection = await instance.connect();
+  try {
+    // ICU is built in but loads after instance creation, so the zone is set per connection.
+    await connection.run("SET TimeZone = 'UTC'");
+    if (s3) await enableS3(connection);
+  } catch (error) {
+    connection.closeSync();
+    throw error;
   }
   const run = async (sql: string): Promise<DuckDBMaterializedResult> => {
     const started = performance.now();
@@ -155,10 +191,12 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
       traceSql(sql, started);
     }
   };
+  const switchOrder = (on: boolean): Promise<unknown> => (database.orderSwitch = database.orderSwitch.catch(() => undefined).then(() => run(`SET preserve_insertion_order = ${on}`)));
   return {
     connection,
     memoryLimit,
     tempDir,
+    database,
     scratch() {
       mkdirSync(tempDir, { recursive: true });
       return tempDir;
@@ -174,10 +212,21 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
         .finally(() => traceSql(sql, started));
       return reader.getRowObjectsJS() as T[];
     },
+    fork: () => connectEngine(database, s3),
+    async inInsertionOrder<T>(work: () => Promise<T>): Promise<T> {
+      if (database.ordered++ === 0) void switchOrder(true);
+      try {
+        // Also when another work switched it on and that switch is still running.
+        await database.orderSwitch;
+        return await work();
+      } finally {
+        // Everything else streams with it off again.
+        if (--database.ordered === 0) await switchOrder(false);
+      }
+    },
     close() {
       connection.closeSync();
-      instance.closeSync();
-      rmSync(tempDir, { recursive: true, force: true });
+      closeDatabase?.();
     },
   };
 }

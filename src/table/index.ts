@@ -1,4 +1,4 @@
-export { LAYERS, openLake, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
+export { LAYERS, openLake, onLakeWorkers, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
 export type { Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
 export { writeTable, beginWrite, removeFor, partitionPredicate } from './write.js';
 export { measuredBytesPerRow } from './write-attempt.js';

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { LakeError, isLakeError } from '../core/index.js';
 import { loadSnapshot, type CheckpointReader, type Snapshot, type SnapshotOptions } from '../delta/index.js';
 import { duckdbCheckpointReader, engineBudget, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
@@ -13,6 +14,12 @@ export interface Lake {
   root: string;
   engine: Engine;
   checkpoints: CheckpointReader;
+  /**
+   * The same lake on another connection to its DuckDB database (Engine.fork), so that a worker's
+   * statements run beside the others' instead of queueing on one connection. Its `close` closes
+   * that connection only.
+   */
+  fork(): Promise<Lake>;
   close(): void;
 }
 
@@ -52,13 +59,56 @@ export async function openLake(options: OpenLakeOptions = {}): Promise<Lake> {
     removeStaleSpillFolders(tempRoot);
   }
   const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot, s3: remote });
+  return lakeOn(root, engine, tempRoot);
+}
+
+function lakeOn(root: string, engine: Engine, tempRoot: string | undefined): Lake {
   return {
     root,
     engine,
     // Parsed checkpoints are cached beside the spill folders (see checkpoint-cache.ts).
     checkpoints: duckdbCheckpointReader(engine, { cacheDir: tempRoot === undefined ? undefined : path.join(tempRoot, CHECKPOINT_CACHE_DIR) }),
+    fork: async () => lakeOn(root, await engine.fork(), tempRoot),
     close: () => engine.close(),
   };
+}
+
+/**
+ * Runs `work` for every item, at most `workers` at once, each worker on a connection of its own
+ * (the first on the lake's, the others on forks, closed at the end): DuckDB then runs the workers'
+ * statements side by side. Waits for every item before failing with the first error, so no
+ * connection closes under a running statement. Results in the items' order.
+ */
+export async function onLakeWorkers<I, R>(lake: Lake, workers: number, items: readonly I[], work: (lake: Lake, item: I) => Promise<R>): Promise<R[]> {
+  const idle: Lake[] = [lake];
+  const forks: Lake[] = [];
+  const limit = pLimit(Math.max(1, workers));
+  const take = async (): Promise<Lake> => {
+    const ready = idle.pop();
+    if (ready) return ready;
+    const fork = await lake.fork();
+    forks.push(fork);
+    return fork;
+  };
+  try {
+    const settled = await Promise.allSettled(
+      items.map((item) =>
+        limit(async () => {
+          const on = await take();
+          try {
+            return await work(on, item);
+          } finally {
+            idle.push(on);
+          }
+        }),
+      ),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
+  } finally {
+    for (const fork of forks) fork.close();
+  }
 }
 
 export interface TableRef {

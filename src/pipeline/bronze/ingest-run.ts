@@ -2,7 +2,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { isLakeError, type Clock } from '../../core/index.js';
 import { ManifestStore, planDataset, type DatasetPlan, type SeasonRequest } from '../upstream/index.js';
-import { findSnapshot, openLake, type Lake } from '../../table/index.js';
+import { findSnapshot, onLakeWorkers, openLake, type Lake } from '../../table/index.js';
 import { ProgressReporter, acquireLock, createRunLogger, finishRun, logSink, selectDatasets, startRun, toRunError, type ProgressSink, type RunError, type RunStart, type RunSummary } from '../run/index.js';
 import { currentSeason, partitionLayoutError, type Catalog, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
 import { assetOutcome, ingestAsset, type AssetContext, type AssetOutcome } from './ingest-asset.js';
@@ -181,8 +181,8 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
       progress,
       catalogFile: options.catalog.file,
     };
-    const workers = pLimit(Math.max(1, options.maxWorkers ?? settings.maxWorkers));
-    const datasets = await Promise.all(plans.map((plan) => workers(() => runDataset(ctx, plan))));
+    // Each worker on its own connection: datasets ingest side by side, not one statement at a time.
+    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? settings.maxWorkers, plans, (on, plan) => runDataset({ ...ctx, lake: on }, plan));
     // The manifest is written behind (manifest.ts): what is pending goes to disk before the lock is released.
     await manifest.close();
     const result = await summarize(options, run, logFile, datasets);

@@ -1,8 +1,7 @@
 import { faultPoint } from '../../core/index.js';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
-import { openLake, type TableWrite } from '../../table/index.js';
+import { onLakeWorkers, openLake, type TableWrite } from '../../table/index.js';
 import { ProgressReporter, finishRun, logSink, selectDatasets, stagingRoot, startRun, toRunError, type RunSummary } from '../run/index.js';
 import type { Catalog, DatasetDef } from '../catalog/index.js';
 import { checkContext, gateFailure } from './promote-check.js';
@@ -119,8 +118,8 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
     };
     await removeStaleStaging(ctx.stagingRoot);
     if (options.validate === false) options.logger?.warn({ run_id: run.runId, validate: false }, 'quality gates skipped (--no-validate): failing checks are reported but do not stop commits');
-    const workers = pLimit(Math.max(1, options.maxWorkers ?? options.catalog.lake.maxWorkers));
-    const datasets = await Promise.all(defs.map((def) => workers(() => promoteDataset(ctx, def))));
+    // Each worker on its own connection: datasets promote side by side, not one statement at a time.
+    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? options.catalog.lake.maxWorkers, defs, (on, def) => promoteDataset({ ...ctx, lake: on }, def));
     for (const d of datasets) options.logger?.info({ run_id: run.runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');
     const result = await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, datasets);
     progress.finish(result.failures > 0 ? 'failed' : 'ok');

@@ -90,15 +90,17 @@ function statement(text: string): string {
   return `${text.trim().replace(/;+\s*$/, '')}\n`;
 }
 
-const macrosLoaded = new WeakMap<Engine, { sqlDir: string; loaded: Promise<unknown>; teams?: Promise<string[]> }>();
+/** Per DuckDB database (macros belong to its catalog, which an engine's forks share). */
+const macrosLoaded = new WeakMap<object, { sqlDir: string; loaded: Promise<unknown>; teams?: Promise<string[]> }>();
 
-/** Loads the team-code macros into the engine (once per engine and folder, also when datasets ask at once). */
+/** Loads the team-code macros into the engine's database (once per database and folder, also when datasets ask at once from several connections). */
 export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<string[]> {
-  let entry = macrosLoaded.get(engine);
+  const { database } = engine;
+  let entry = macrosLoaded.get(database);
   if (entry?.sqlDir !== sqlDir) {
     entry = { sqlDir, loaded: engine.run(readRule(path.join(sqlDir, TEAM_CODES_FILE), 'the team-code mapping')) };
-    macrosLoaded.set(engine, entry);
-    entry.loaded.catch(() => macrosLoaded.delete(engine));
+    macrosLoaded.set(database, entry);
+    entry.loaded.catch(() => macrosLoaded.delete(database));
   }
   await entry.loaded;
   // The codes are fixed once the macros are loaded: read once per engine, not once per dataset.
