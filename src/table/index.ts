@@ -1,5 +1,5 @@
-export { LAYERS, openLake, onLakeWorkers, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
-export type { Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
+export { LAYERS, openLake, onLakeWorkers, admission, memoryLimitBytes, SHARED_INPUT_FRACTION, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
+export type { Admit, Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
 export { writeTable, beginWrite, removeFor, partitionPredicate } from './write.js';
 export { measuredBytesPerRow } from './write-attempt.js';
 export { optimizeTable, DEFAULT_TARGET_FILE_BYTES } from './optimize.js';

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { LakeError, isLakeError } from '../core/index.js';
@@ -74,15 +75,73 @@ function lakeOn(root: string, engine: Engine, tempRoot: string | undefined): Lak
 }
 
 /**
+ * Runs `work` with room for `bytes` of input (Parquet or CSV bytes a step reads) in the database,
+ * beside the other workers: see `onLakeWorkers`.
+ */
+export type Admit = <T>(bytes: number, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * Of the memory limit, the share of input bytes the workers of a run may process at once: a step
+ * with more input than this runs alone. DuckDB's buffer pool is one budget for every connection,
+ * and a wide write or window can use all of it (a pbp season: 30 MB of Parquet, 1 GiB in a sort),
+ * so large steps keep the budget to themselves (they spill instead of failing with
+ * OUT_OF_MEMORY) and small ones, which a nightly update is made of, run side by side.
+ */
+export const SHARED_INPUT_FRACTION = 1 / 64;
+
+/** DuckDB's `memory_limit` (`1GiB`, `512MB`, `50%` of the machine's RAM) in bytes. */
+export function memoryLimitBytes(limit: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i.exec(limit.trim());
+  if (!m) return 1024 ** 3;
+  const unit = m[2]!.toLowerCase();
+  if (unit === '%') return (os.totalmem() * Number(m[1])) / 100;
+  const power = { b: 0, kb: 1, mb: 2, gb: 3, tb: 4, kib: 1, mib: 2, gib: 3, tib: 4 }[unit]!;
+  return Number(m[1]) * (unit.endsWith('ib') ? 1024 : 1000) ** power;
+}
+
+/**
+ * Admission by input size: at most `capacity` bytes admitted at once, in the order asked (a large
+ * step waits for the running ones and holds back those after it, so it is never starved); a step
+ * larger than the capacity takes all of it.
+ */
+export function admission(capacity: number): Admit {
+  let used = 0;
+  const waiting: { weight: number; start: () => void }[] = [];
+  const grant = (): void => {
+    while (waiting.length > 0 && used + waiting[0]!.weight <= capacity) {
+      const next = waiting.shift()!;
+      used += next.weight;
+      next.start();
+    }
+  };
+  return async <T>(bytes: number, work: () => Promise<T>): Promise<T> => {
+    const weight = Math.min(capacity, Math.max(0, bytes));
+    await new Promise<void>((start) => {
+      waiting.push({ weight, start });
+      grant();
+    });
+    try {
+      return await work();
+    } finally {
+      used -= weight;
+      grant();
+    }
+  };
+}
+
+/**
  * Runs `work` for every item, at most `workers` at once, each worker on a connection of its own
  * (the first on the lake's, the others on forks, closed at the end): DuckDB then runs the workers'
- * statements side by side. Waits for every item before failing with the first error, so no
- * connection closes under a running statement. Results in the items' order.
+ * statements side by side. `admit` (one per call) bounds the input the workers process at once
+ * (SHARED_INPUT_FRACTION of the memory limit): a worker wraps each large step in it. Waits for
+ * every item before failing with the first error, so no connection closes under a running
+ * statement. Results in the items' order.
  */
-export async function onLakeWorkers<I, R>(lake: Lake, workers: number, items: readonly I[], work: (lake: Lake, item: I) => Promise<R>): Promise<R[]> {
+export async function onLakeWorkers<I, R>(lake: Lake, workers: number, items: readonly I[], work: (lake: Lake, item: I, admit: Admit) => Promise<R>): Promise<R[]> {
   const idle: Lake[] = [lake];
   const forks: Lake[] = [];
   const limit = pLimit(Math.max(1, workers));
+  const admit = admission(memoryLimitBytes(lake.engine.memoryLimit) * SHARED_INPUT_FRACTION);
   const take = async (): Promise<Lake> => {
     const ready = idle.pop();
     if (ready) return ready;
@@ -96,7 +155,7 @@ export async function onLakeWorkers<I, R>(lake: Lake, workers: number, items: re
         limit(async () => {
           const on = await take();
           try {
-            return await work(on, item);
+            return await work(on, item, admit);
           } finally {
             idle.push(on);
           }

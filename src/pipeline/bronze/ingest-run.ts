@@ -182,7 +182,7 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
       catalogFile: options.catalog.file,
     };
     // Each worker on its own connection: datasets ingest side by side, not one statement at a time.
-    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? settings.maxWorkers, plans, (on, plan) => runDataset({ ...ctx, lake: on }, plan));
+    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? settings.maxWorkers, plans, (on, plan, admit) => runDataset({ ...ctx, lake: on, admit }, plan));
     // The manifest is written behind (manifest.ts): what is pending goes to disk before the lock is released.
     await manifest.close();
     const result = await summarize(options, run, logFile, datasets);

@@ -2,7 +2,7 @@ import type { Clock, Logger } from '../../core/index.js';
 import type { AddAction, Snapshot } from '../../delta/index.js';
 import { NO_GATES, validateSpec, type CheckResult, type PartitionValues, type QualitySpec } from '../quality/index.js';
 import { bronzeTable } from '../bronze/index.js';
-import { findSnapshot, type Lake, type TableRef } from '../../table/index.js';
+import { findSnapshot, type Admit, type Lake, type TableRef } from '../../table/index.js';
 import type { ProgressReporter, ProgressSink, RunError } from '../run/index.js';
 import { partitionLayoutError, type Catalog, type DatasetDef } from '../catalog/index.js';
 import { lastPromote } from './last-promote.js';
@@ -54,6 +54,8 @@ export interface PromoteContext {
   sqlDir: string;
   stagingRoot: string;
   progress: ProgressReporter;
+  /** Admission of a group's input among the run's workers (onLakeWorkers); none: the group runs at once. */
+  admit?: Admit;
 }
 
 export interface PartitionOutcome {

@@ -33,78 +33,99 @@ export async function stagePromote(
   task: TaskProgress,
   write: TableWrite | undefined,
 ): Promise<string[]> {
-  const { lake } = ctx;
-  const { def, rule } = plan;
+  const { rule } = plan;
   await mkdir(staging, { recursive: true });
   const staged: string[] = [];
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
-    const file = path.join(staging, `g${staged.length}.parquet`);
-    const progress = task.item(groupLabel(group), { step: 'stage' });
-    const bronzeFiles = group.flatMap(([, item]) => item.files);
-    try {
-      // The group's rows (`candidate`) and the rule's rows over its bronze files (`incoming`), and where they went.
-      let candidate: string;
-      let incoming: string;
-      let bytes: number;
-      const direct = write !== undefined && (await writesDirect(ctx, plan, group));
-      const bound = direct || write === undefined ? undefined : mergeBound(ctx, plan, group);
-      const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
-      // The final files a group wrote (direct or merged into them), dropped again if found unchanged.
-      let adds: AddAction[] = [];
-      if (direct) {
-        // Straight into the table's final files (still the `stage` step); the gates then read the rule's rows again.
-        const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles });
-        adds = await write.writeFiles([rows]);
-        candidate = incoming = `(${rows})`;
-        bytes = adds.reduce((n, a) => n + a.size, 0);
-      } else if (bound !== undefined) {
-        // Merged and deduplicated straight into the partition's final file; measured and gated on that file.
-        const merge = await mergeSql(lake.engine, { rule, partitionColumns: def.partitions, bronze: plan.bronzeSnapshot, bronzeFiles, silver: plan.silverSnapshot, silverFiles: existing });
-        adds = await write!.writeFiles([merge.merged], { partition: group[0]![1].values, rowsAtMost: bound });
-        incoming = `(${merge.incoming})`;
-        candidate = `(${await scanSql(lake.engine, { ...plan.silverSnapshot!, schema: write!.schema, files: adds })})`;
-        bytes = adds.reduce((n, a) => n + a.size, 0);
-      } else {
-        incoming = `(${await stagePartitions(lake.engine, {
-          rule,
-          partitionColumns: def.partitions,
-          bronze: plan.bronzeSnapshot,
-          bronzeFiles,
-          silver: plan.silverSnapshot,
-          silverFiles: existing,
-          file,
-          compression: ctx.options.catalog.lake.compression,
-        })})`;
-        candidate = `read_parquet(${literal(file)})`;
-        bytes = (await stat(file)).size;
-        staged.push(file);
-      }
-      progress.step('check');
-      const { parts, ruleCounts } = await measureGroup(ctx, plan, checkCtx, group, candidate, incoming, direct);
-      if (!direct && outcome.mode === 'incremental') {
-        const same = await unchangedPartitions(ctx, plan, group, parts, { relation: bound === undefined ? `read_parquet(${literal(file)})` : candidate, schema: write?.schema });
-        for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
-      }
-      outcome.partitions.push(...parts);
-      const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
-      // A direct group under a key dedupe is one batch (one source, one ingested_at) per partition, read as it is.
-      const singleBatch = direct && rule.dedupe === 'key';
-      outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch, ruleCounts })));
-      // A merged partition's file that holds what the partition holds already is not committed.
-      if (bound !== undefined && parts[0]?.contentUnchanged) await write!.drop(adds);
-      progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
-    } catch (error) {
-      progress.finish({ status: 'failed', units: 0 });
-      if (isLakeError(error, 'SQL_ERROR')) {
-        throw new LakeError('DATA_INVALID', `${plan.silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
-          cause: error,
-          hint: `Nothing was committed. Fix ${displayPath(rule.file, ctx.options.cwd)} or the bronze data, then promote again.`,
-        });
-      }
-      throw error;
-    }
+    // A large group keeps DuckDB's memory budget to itself (table/lake.ts SHARED_INPUT_FRACTION).
+    const input = [...group.flatMap(([, item]) => item.files), ...group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []))].reduce((n, f) => n + f.size, 0);
+    const stage = (): Promise<void> => stageGroup(ctx, { plan, checkCtx, staging, outcome, task, write, staged }, group);
+    await (ctx.admit ? ctx.admit(input, stage) : stage());
   }
   return staged;
+}
+
+/** What stagePromote's groups share; `staged` collects the staging files. */
+interface StageJob {
+  plan: PromotePlan;
+  checkCtx: CheckContext;
+  staging: string;
+  outcome: DatasetPromoteOutcome;
+  task: TaskProgress;
+  write: TableWrite | undefined;
+  staged: string[];
+}
+
+/** One group of stagePromote: written (staged, direct or merged), measured and checked. */
+async function stageGroup(ctx: PromoteContext, job: StageJob, group: WorkItem[]): Promise<void> {
+  const { plan, checkCtx, staging, outcome, task, write, staged } = job;
+  const { lake } = ctx;
+  const { def, rule } = plan;
+  const file = path.join(staging, `g${staged.length}.parquet`);
+  const progress = task.item(groupLabel(group), { step: 'stage' });
+  const bronzeFiles = group.flatMap(([, item]) => item.files);
+  try {
+    // The group's rows (`candidate`) and the rule's rows over its bronze files (`incoming`), and where they went.
+    let candidate: string;
+    let incoming: string;
+    let bytes: number;
+    const direct = write !== undefined && (await writesDirect(ctx, plan, group));
+    const bound = direct || write === undefined ? undefined : mergeBound(ctx, plan, group);
+    const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
+    // The final files a group wrote (direct or merged into them), dropped again if found unchanged.
+    let adds: AddAction[] = [];
+    if (direct) {
+      // Straight into the table's final files (still the `stage` step); the gates then read the rule's rows again.
+      const rows = await ruleRowsSql(lake.engine, { rule, bronze: plan.bronzeSnapshot, bronzeFiles });
+      adds = await write.writeFiles([rows]);
+      candidate = incoming = `(${rows})`;
+      bytes = adds.reduce((n, a) => n + a.size, 0);
+    } else if (bound !== undefined) {
+      // Merged and deduplicated straight into the partition's final file; measured and gated on that file.
+      const merge = await mergeSql(lake.engine, { rule, partitionColumns: def.partitions, bronze: plan.bronzeSnapshot, bronzeFiles, silver: plan.silverSnapshot, silverFiles: existing });
+      adds = await write!.writeFiles([merge.merged], { partition: group[0]![1].values, rowsAtMost: bound });
+      incoming = `(${merge.incoming})`;
+      candidate = `(${await scanSql(lake.engine, { ...plan.silverSnapshot!, schema: write!.schema, files: adds })})`;
+      bytes = adds.reduce((n, a) => n + a.size, 0);
+    } else {
+      incoming = `(${await stagePartitions(lake.engine, {
+        rule,
+        partitionColumns: def.partitions,
+        bronze: plan.bronzeSnapshot,
+        bronzeFiles,
+        silver: plan.silverSnapshot,
+        silverFiles: existing,
+        file,
+        compression: ctx.options.catalog.lake.compression,
+      })})`;
+      candidate = `read_parquet(${literal(file)})`;
+      bytes = (await stat(file)).size;
+      staged.push(file);
+    }
+    progress.step('check');
+    const { parts, ruleCounts } = await measureGroup(ctx, plan, checkCtx, group, candidate, incoming, direct);
+    if (!direct && outcome.mode === 'incremental') {
+      const same = await unchangedPartitions(ctx, plan, group, parts, { relation: bound === undefined ? `read_parquet(${literal(file)})` : candidate, schema: write?.schema });
+      for (const part of parts) if (same.has(partitionKeyOf(plan.def.partitions, part.partition))) part.contentUnchanged = true;
+    }
+    outcome.partitions.push(...parts);
+    const inputs = parts.map((p) => ({ partition: p.partition, rowsBefore: p.rowsBefore ?? undefined, rowsInBatch: p.rowsInBatch }));
+    // A direct group under a key dedupe is one batch (one source, one ingested_at) per partition, read as it is.
+    const singleBatch = direct && rule.dedupe === 'key';
+    outcome.checks.push(...(await checkPartitions(checkCtx, { partitions: inputs, candidate, incoming, singleBatch, ruleCounts })));
+    // A merged partition's file that holds what the partition holds already is not committed.
+    if (bound !== undefined && parts[0]?.contentUnchanged) await write!.drop(adds);
+    progress.finish({ status: 'staged', rows: parts.reduce((n, p) => n + p.rowsAfter, 0), bytes, units: group.length });
+  } catch (error) {
+    progress.finish({ status: 'failed', units: 0 });
+    if (isLakeError(error, 'SQL_ERROR')) {
+      throw new LakeError('DATA_INVALID', `${plan.silver.name} ${group.map(([, item]) => partitionLabel(item.values)).join(', ')}: the silver rule cannot be applied to the bronze rows: ${error.message.replace(/^DuckDB: /, '')}`, {
+        cause: error,
+        hint: `Nothing was committed. Fix ${displayPath(rule.file, ctx.options.cwd)} or the bronze data, then promote again.`,
+      });
+    }
+    throw error;
+  }
 }
 
 /** `season=2020/week=1`, or the first and last partition of a group of several. */

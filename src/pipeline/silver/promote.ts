@@ -119,7 +119,7 @@ export async function runPromote(options: PromoteOptions): Promise<PromoteRunRes
     await removeStaleStaging(ctx.stagingRoot);
     if (options.validate === false) options.logger?.warn({ run_id: run.runId, validate: false }, 'quality gates skipped (--no-validate): failing checks are reported but do not stop commits');
     // Each worker on its own connection: datasets promote side by side, not one statement at a time.
-    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? options.catalog.lake.maxWorkers, defs, (on, def) => promoteDataset({ ...ctx, lake: on }, def));
+    const datasets = await onLakeWorkers(lake, options.maxWorkers ?? options.catalog.lake.maxWorkers, defs, (on, def, admit) => promoteDataset({ ...ctx, lake: on, admit }, def));
     for (const d of datasets) options.logger?.info({ run_id: run.runId, dataset: d.dataset, status: d.status, version: d.version, partitions: d.partitions.length, ms: d.ms, code: d.error?.code }, 'promote finished');
     const result = await finishRun({ ...run, dryRun: options.dryRun === true, staging: ctx.stagingRoot }, datasets);
     progress.finish(result.failures > 0 ? 'failed' : 'ok');

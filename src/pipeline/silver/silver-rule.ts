@@ -291,9 +291,42 @@ export async function mergeSql(engine: Engine, input: Omit<StageInput, 'file' | 
   const { rule } = input;
   const incoming = await incomingSql(engine, input);
   const parts = [incoming];
-  if (input.silver && input.silverFiles.length > 0) parts.push(existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles })));
+  if (input.silver && input.silverFiles.length > 0) {
+    const existing = existingSql(rule, input.silver, await scanSql(engine, { ...input.silver, files: input.silverFiles }));
+    if (await supersedes(engine, rule, input.partitionColumns, incoming, existing)) return { incoming, merged: incoming };
+    parts.push(existing);
+  }
   const union = parts.map((p) => `(${p})`).join(' UNION ALL ');
   return { incoming, merged: dedupeSql(rule, input.partitionColumns, union) };
+}
+
+/**
+ * Whether the dedupe of the incoming rows with the existing ones keeps exactly the incoming rows,
+ * as they are: every existing row is older (ingested_at) than every incoming row, and under a
+ * `key` dedupe its key (in its partition) comes again while no key repeats among the incoming
+ * rows; under `latest_batch` its source comes again, each (partition, source) in one batch.
+ * nflverse republishes a current-season file whole, a superset of what it held, so the nightly
+ * merge of that season is then one write of the new rows — no read of the old file's columns,
+ * no window over both, the rows kept in arrival order. One scan of the key columns decides;
+ * NULL keys never match (the full merge runs). Never with `exact_duplicates: drop`.
+ */
+async function supersedes(engine: Engine, rule: Pick<SilverRule, 'key' | 'dedupe' | 'exactDuplicates'>, partitionColumns: readonly string[], incoming: string, existing: string): Promise<boolean> {
+  if (rule.exactDuplicates === 'drop') return false;
+  const byKey = rule.dedupe === 'key';
+  if (byKey && rule.key.length === 0) return false;
+  const match = byKey ? [...new Set([...partitionColumns, ...rule.key])].map(ident) : [...partitionColumns.map(ident), '__lake_source'];
+  const columns = byKey ? match.join(', ') : [...partitionColumns.map(ident), `${sourceIdSql()} AS __lake_source`].join(', ');
+  const list = match.join(', ');
+  const repeats = byKey
+    ? `SELECT count(*) - count(DISTINCT (${list})) FROM i`
+    : `SELECT count(*) FROM (SELECT ${list} FROM i GROUP BY ALL HAVING count(DISTINCT ingested_at) > 1) AS r`;
+  const [row] = await engine.rows<{ repeats: bigint | number; missing: bigint | number; newer: boolean | null }>(
+    `WITH i AS (SELECT ${columns}, ingested_at FROM (${incoming}) AS inc), e AS (SELECT ${columns}, ingested_at FROM (${existing}) AS ex)
+     SELECT (${repeats}) AS repeats,
+            (SELECT count(*) FROM e ANTI JOIN (SELECT DISTINCT ${list} FROM i) AS k USING (${list})) AS missing,
+            (SELECT max(ingested_at) FROM e) < (SELECT min(ingested_at) FROM i) AS newer`,
+  );
+  return row !== undefined && Number(row.repeats) === 0 && Number(row.missing) === 0 && row.newer === true;
 }
 
 // The plan of a promote: the partitions bronze changed since the last promote, and the groups they are staged in.

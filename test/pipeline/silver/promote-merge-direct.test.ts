@@ -158,3 +158,87 @@ describe('an incremental promote merges straight into the final file', () => {
     expect(await strayFiles()).toEqual({ unreferenced: [], missing: [] });
   });
 });
+
+describe('a new batch that supersedes the partition is written as it comes', () => {
+  // A lake of its own: the gate failure above left a batch in bronze that every promote of season 2001 reads.
+  beforeAll(async () => {
+    lake.close();
+    lake = await openLake({ root: path.join(dir, 'lake-supersede'), threads: 1, create: true });
+    await publish(1, [2000, 2001].flatMap((season): [number, string, number][] => ['a', 'b', 'c', 'd'].map((id) => [season, id, season])));
+    expect(await promote()).toMatchObject({ status: 'committed', mode: 'full' });
+  });
+
+  /** The COPY statements of a traced promote that wrote into season 2001's folder. */
+  const partitionCopies = (sql: string[]): string[] => sql.filter((s) => s.startsWith('COPY') && s.includes(`${path.sep}season=2001${path.sep}`));
+
+  it('every old key again, newer, none repeated: the new rows alone, without reading the old file or deduplicating', async () => {
+    const before = await silver();
+    const old = (await tableSnapshot(lake, resolveTable(lake, 'silver.things'))).files.filter((f) => f.partitionValues['season'] === '2001').map((f) => decodeAddPath(f.path));
+    expect(old).toHaveLength(1);
+    // nflverse republishes the season's file whole: every play again, one changed, one new.
+    await publish(5, [
+      [2001, 'a', 2001],
+      [2001, 'b', 42],
+      [2001, 'c', 2001],
+      [2001, 'd', 2001],
+      [2001, 'e', 1],
+    ]);
+    const { outcome, sql } = await tracedPromote();
+    expect(outcome).toMatchObject({ status: 'committed', mode: 'incremental' });
+    expect(outcome.partitions).toMatchObject([{ partition: { season: '2001' }, mode: 'merge', rowsBefore: 4, rowsInBatch: 5, rowsAfter: 5 }]);
+    expect(outcome.partitions[0]!.contentUnchanged).toBeUndefined();
+    const copies = partitionCopies(sql);
+    expect(copies).toHaveLength(1);
+    // The write reads the bronze batch only: neither the old silver file nor a window over both.
+    expect(copies[0]).not.toContain(path.basename(old[0]!));
+    expect(copies[0]).not.toMatch(/QUALIFY/);
+    expect(await silver()).toEqual([
+      ...before.filter((r) => !r.startsWith('2001/')),
+      '2001/a/2001/u5', '2001/b/42/u5', '2001/c/2001/u5', '2001/d/2001/u5', '2001/e/1/u5',
+    ]);
+  });
+
+  it('an old key missing from the new batch, or a key repeated in it: the full merge (the old row kept, one row per key)', async () => {
+    const oldFile = async (season: string): Promise<string> => {
+      const files = (await tableSnapshot(lake, resolveTable(lake, 'silver.things'))).files.filter((f) => f.partitionValues['season'] === season);
+      expect(files).toHaveLength(1);
+      return path.basename(decodeAddPath(files[0]!.path));
+    };
+    const copiesInto = (sql: string[], season: string): string[] => sql.filter((s) => s.startsWith('COPY') && s.includes(`${path.sep}season=${season}${path.sep}`));
+
+    // Season 2000: d is gone upstream; silver keeps it, as the key dedupe always did.
+    const old2000 = await oldFile('2000');
+    await publish(6, [
+      [2000, 'a', 3],
+      [2000, 'b', 2000],
+      [2000, 'c', 2000],
+    ]);
+    const first = await tracedPromote();
+    expect(first.outcome).toMatchObject({ status: 'committed' });
+    expect(copiesInto(first.sql, '2000')).toHaveLength(1);
+    expect(copiesInto(first.sql, '2000')[0]).toContain(old2000);
+    expect(copiesInto(first.sql, '2000')[0]).toMatch(/QUALIFY/);
+    expect((await silver()).filter((r) => r.startsWith('2000/'))).toEqual(['2000/a/3/u6', '2000/b/2000/u6', '2000/c/2000/u6', '2000/d/2000/u1']);
+
+    // Season 2001: every key again, but a twice: the dedupe runs over both, and the unique gate stops the batch.
+    const old2001 = await oldFile('2001');
+    const rows = await silver();
+    await publish(7, [
+      [2001, 'a', 3],
+      [2001, 'a', 3],
+      [2001, 'b', 42],
+      [2001, 'c', 2001],
+      [2001, 'd', 2001],
+      [2001, 'e', 1],
+    ]);
+    const second = await tracedPromote();
+    expect(second.outcome.status).toBe('failed');
+    expect(second.outcome.error).toMatchObject({ code: 'QUALITY_GATE_FAILED' });
+    expect(copiesInto(second.sql, '2001')).toHaveLength(1);
+    expect(copiesInto(second.sql, '2001')[0]).toContain(old2001);
+    expect(copiesInto(second.sql, '2001')[0]).toMatch(/QUALIFY/);
+    expect(second.outcome.partitions).toMatchObject([{ partition: { season: '2001' }, rowsAfter: 5 }]);
+    expect(await silver()).toEqual(rows);
+    expect(await strayFiles()).toEqual({ unreferenced: [], missing: [] });
+  });
+});
