@@ -212,7 +212,8 @@ async function connectEngine(database: Database, s3: boolean, closeDatabase?: ()
         .finally(() => traceSql(sql, started));
       return reader.getRowObjectsJS() as T[];
     },
-    fork: () => connectEngine(database, s3),
+    // httpfs and the S3 secret belong to the database: a fork has them already.
+    fork: () => connectEngine(database, false),
     async inInsertionOrder<T>(work: () => Promise<T>): Promise<T> {
       if (database.ordered++ === 0) void switchOrder(true);
       try {

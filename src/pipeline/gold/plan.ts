@@ -8,6 +8,7 @@ import { displayPath, type ProgressReporter, type ProgressSink } from '../run/in
 import type { Catalog } from '../catalog/index.js';
 import { lastGoldBuild } from './last-build.js';
 import { loadMarts, type MartRule } from './mart-rule.js';
+import { changeMissesMart } from './source-columns.js';
 
 /**
  * The plan of one mart: its sources at their current versions (a missing source read as an empty
@@ -174,6 +175,7 @@ export async function planScope(ctx: GoldContext, rule: MartRule, mart: Snapshot
   if (mart.partitionColumns.join(',') !== rule.partitionBy.join(',')) return full('partitioning changed', true);
   const seasons = new Set<number>();
   const changed: string[] = [];
+  const unread: string[] = [];
   for (const source of sources) {
     const recorded = last.sourceVersions[source.name];
     let change: Change;
@@ -182,12 +184,17 @@ export async function planScope(ctx: GoldContext, rule: MartRule, mart: Snapshot
     else change = await touchedSeasons(source.snapshot, recorded ?? -1);
     const pending = ctx.planned.get(source.name);
     if (pending) change = change === 'all' || pending === 'all' ? 'all' : new Set([...change, ...pending]);
+    // A source changed as a whole, but not in the columns this mart reads: nothing to rebuild for it.
+    else if (change === 'all' && recorded !== undefined && source.snapshot && last.sourceTableIds[source.name] === source.snapshot.metadata.id && (await changeMissesMart(ctx.lake, rule.sql, source, recorded))) {
+      unread.push(`${source.name} v${recorded} → v${source.snapshot.version} (not in the columns read)`);
+      continue;
+    }
     if (change === 'all') return full(`${source.name} changed (v${recorded ?? '-'} → v${source.snapshot?.version ?? '-'}, not by season)`);
     if (change.size === 0) continue;
     changed.push(`${source.name} v${recorded ?? '-'} → v${source.snapshot?.version ?? '-'}`);
     for (const s of change) seasons.add(s);
   }
-  if (seasons.size === 0) return { mode: null, seasons: null, reason: 'no source changed', recreate: false };
+  if (seasons.size === 0) return { mode: null, seasons: null, reason: unread.length > 0 ? `no source changed in the columns it reads: ${unread.join(', ')}` : 'no source changed', recreate: false };
   if (rule.partitionBy.length === 0) return full(changed.join(', '));
   return { mode: 'seasons', seasons: [...seasons].sort((a, b) => a - b), reason: changed.join(', '), recreate: false };
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +184,30 @@ describe('build-gold after upstream changes', () => {
     expect(touched).toEqual([]);
     // Recorded as built from the new source: the next build has nothing to do.
     expect(outcome(await build('gold-7'), 'fact_player_week').status).toBe('unchanged');
+  });
+
+  it('a whole-table source that changed only in columns a mart does not read rebuilds nothing of that mart; a change in a column it reads rebuilds every season', async () => {
+    const key = routeKey('player_ids');
+    const csv = readFileSync(path.join(REPO_ROOT, 'data/sample/ids', readdirSync(path.join(REPO_ROOT, 'data/sample/ids')).find((f) => f.endsWith('.csv'))!), 'utf8');
+    const [header, first, ...rest] = csv.split('\n');
+    const cells = first!.split(',');
+    const at = (name: string): number => header!.split(',').indexOf(name);
+    const serve = async (runId: string, edit: (row: string[]) => void): Promise<MartOutcome> => {
+      const row = [...cells];
+      edit(row);
+      server.setFile(key, Buffer.from([header, row.join(','), ...rest].join('\n')));
+      await env.ingest(['player_ids']);
+      await env.promote({ datasets: ['player_ids'] });
+      return outcome(await build(runId), 'fact_player_week');
+    };
+    const before = await env.version('gold.fact_player_week');
+    // fact_player_week reads player_ids' pfr_id and gsis_id (and names position and team elsewhere), never college.
+    const unread = await serve('gold-6b', (row) => (row[at('college')] = 'Nowhere State'));
+    expect(unread).toMatchObject({ status: 'unchanged', mode: null, reason: expect.stringMatching(/^no source changed in the columns it reads: silver\.player_ids v\d+ → v\d+ \(not in the columns read\)$/) });
+    expect(await env.version('gold.fact_player_week')).toBe(before);
+    // gsis_id is read: every season is rebuilt (this lake's rows do not change, so no season is committed).
+    const read = await serve('gold-6c', (row) => (row[at('gsis_id')] = '00-0099999'));
+    expect(read).toMatchObject({ mode: 'full', reason: expect.stringMatching(/^silver\.player_ids changed/) });
   });
 
   it('the marts built incrementally equal a full rebuild (the season contract holds): lake diff finds nothing', async () => {
