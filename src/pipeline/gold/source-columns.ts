@@ -9,9 +9,10 @@ import type { SourceState } from './plan.js';
  * may read only a few of its columns (fact_player_week reads players' pfr_id and gsis_id, and a
  * roster move changes latest_team). When every column the mart's SQL can read from the source
  * holds the same rows, as a multiset, at the version the mart was last built from and now, the
- * change does not reach the mart. Sound by over-approximation: the columns are every column name
- * the SQL mentions anywhere, and a `*` or a whole-row reference that may expand to the source
- * means "every column" (the check is then not made).
+ * change does not reach the mart. Sound by over-approximation: a column counts when the SQL names
+ * it qualified by the source's alias, unqualified inside a SELECT that reads the source (or a
+ * relation it cannot tell), or in a join's USING; a `*`, a NATURAL join or a whole-row reference
+ * that may take the source's columns means "every column" (the check is then not made).
  */
 
 /** Sources larger than this are not compared (the rebuild is cheaper than the diff would be worth). */
@@ -58,8 +59,8 @@ function fromRefs(from: unknown): Ast[] {
 const lower = (v: unknown): string => (typeof v === 'string' ? v.toLowerCase() : '');
 
 /**
- * The column names `sql` may read from `layer.table`, or 'all' when a `*` or a whole-row reference
- * may take every column of it (or the SQL does not parse).
+ * The column names (lower case) `sql` may read from `layer.table`, or 'all' when a `*` or a
+ * whole-row reference may take every column of it (or the SQL does not parse).
  */
 export async function columnsRead(engine: Engine, sql: string, layer: string, table: string): Promise<Set<string> | 'all'> {
   const ast = await parse(engine, sql);
@@ -73,20 +74,37 @@ export async function columnsRead(engine: Engine, sql: string, layer: string, ta
     const map = (obj['cte_map'] as { map?: { key?: string }[] } | undefined)?.map;
     for (const entry of map ?? []) if (entry.key) ctes.add(entry.key.toLowerCase());
   });
+  // Another source, a CTE or a subquery: not this source (a subquery's or CTE's own SELECT is checked where it is).
+  const other = (ref: Ast): boolean =>
+    ref['type'] === 'SUBQUERY' || (ref['type'] === 'BASE_TABLE' && !isSource(ref) && (lower(ref['schema_name']) !== '' || ctes.has(lower(ref['table_name']))));
   let all = false;
   objects(ast, (obj, ancestors) => {
     if (obj['class'] === 'COLUMN_REF' && Array.isArray(obj['column_names'])) {
-      const parts = obj['column_names'] as string[];
-      // A bare table alias is the whole row (a struct of every column).
-      if (parts.length === 1 && sourceNames.has(parts[0]!.toLowerCase())) all = true;
-      if (parts.length > 0) names.add(parts[parts.length - 1]!);
+      const parts = (obj['column_names'] as string[]).map((p) => p.toLowerCase());
+      if (parts.length === 1) {
+        // A bare table alias is the whole row (a struct of every column).
+        if (sourceNames.has(parts[0]!)) all = true;
+        // An unqualified name reads the source only where a SELECT around it (up to its CTE: a CTE
+        // cannot see the query that uses it) reads the source or a relation it cannot tell.
+        const selects: Ast[] = [];
+        for (const a of [...ancestors].reverse()) {
+          if ('key' in a && 'value' in a) break;
+          if (a['type'] === 'SELECT_NODE') selects.push(a);
+        }
+        if (selects.some((sel) => fromRefs(sel['from_table']).some((ref) => !other(ref)))) names.add(parts[0]!);
+      } else if (parts.slice(0, -1).some((p) => sourceNames.has(p))) {
+        // Qualified by the source's alias (or a struct path under it): any later part may be the column.
+        for (const p of parts.slice(1)) names.add(p);
+      }
+    }
+    // A join's USING (...) columns are read from both its sides, a NATURAL join's from every column.
+    if (obj['type'] === 'JOIN' && fromRefs(obj).some((ref) => !other(ref))) {
+      for (const c of (obj['using_columns'] as string[] | undefined) ?? []) names.add(c.toLowerCase());
+      if (obj['ref_type'] === 'NATURAL') all = true;
     }
     if (obj['class'] !== 'STAR') return;
     const select = [...ancestors].reverse().find((a) => a['type'] === 'SELECT_NODE');
     const refs = fromRefs(select?.['from_table']);
-    // Another source, a CTE or a subquery cannot expand to this source's columns (a subquery's or CTE's own SELECT is checked where it is).
-    const other = (ref: Ast): boolean =>
-      ref['type'] === 'SUBQUERY' || (ref['type'] === 'BASE_TABLE' && !isSource(ref) && (lower(ref['schema_name']) !== '' || ctes.has(lower(ref['table_name']))));
     const relation = lower(obj['relation_name']);
     if (!relation) {
       if (refs.length === 0 || !refs.every(other)) all = true;
@@ -123,9 +141,10 @@ export async function changeMissesMart(lake: Lake, sql: string, source: SourceSt
     const before = await tableSnapshot(lake, source.ref, { version: recorded });
     const sizes = [rowCount(before), rowCount(now)];
     if (sizes.some((n) => n === undefined || n > COMPARE_MAX_ROWS)) return false;
+    // The names as the SQL wrote them (any case) to the tables' own.
     const fields = new Set(now.schema.fields.map((f) => f.name));
     const beforeFields = new Set(before.schema.fields.map((f) => f.name));
-    const columns = [...read].filter((c) => fields.has(c) || beforeFields.has(c));
+    const columns = [...new Set([...fields, ...beforeFields])].filter((c) => read.has(c.toLowerCase()));
     // A column only one version has changed; none read: only the row count can matter.
     if (columns.some((c) => !fields.has(c) || !beforeFields.has(c))) return false;
     const list = columns.length > 0 ? columns.map(ident).join(', ') : '1 AS __lake_row';
