@@ -1,6 +1,7 @@
-import type { Snapshot } from '../../delta/index.js';
-import { ident, literal, scanSql, type Engine } from '../../engine/index.js';
+import { filesNumRecords } from '../../delta/index.js';
+import { ident, scanSql, type Engine } from '../../engine/index.js';
 import { tableSnapshot, type Lake } from '../../table/index.js';
+import { parseSql } from '../silver/index.js';
 import type { SourceState } from './plan.js';
 
 /**
@@ -19,21 +20,6 @@ import type { SourceState } from './plan.js';
 export const COMPARE_MAX_ROWS = 2_000_000;
 
 type Ast = Record<string, unknown>;
-
-const parsed = new Map<string, Promise<Ast | undefined>>();
-
-async function parse(engine: Engine, sql: string): Promise<Ast | undefined> {
-  let entry = parsed.get(sql);
-  if (!entry) {
-    entry = engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`).then(([row]) => {
-      const ast = JSON.parse(row?.ast ?? '{}') as Ast;
-      return ast['error'] ? undefined : ast;
-    });
-    parsed.set(sql, entry);
-    entry.catch(() => parsed.delete(sql));
-  }
-  return entry;
-}
 
 function objects(node: unknown, visit: (obj: Ast, ancestors: Ast[]) => void, ancestors: Ast[] = []): void {
   if (Array.isArray(node)) {
@@ -63,8 +49,8 @@ const lower = (v: unknown): string => (typeof v === 'string' ? v.toLowerCase() :
  * whole-row reference may take every column of it (or the SQL does not parse).
  */
 export async function columnsRead(engine: Engine, sql: string, layer: string, table: string): Promise<Set<string> | 'all'> {
-  const ast = await parse(engine, sql);
-  if (!ast) return 'all';
+  const ast = await parseSql(engine, sql);
+  if (ast.error) return 'all';
   const isSource = (ref: Ast): boolean => ref['type'] === 'BASE_TABLE' && lower(ref['schema_name']) === layer.toLowerCase() && lower(ref['table_name']) === table.toLowerCase();
   const names = new Set<string>();
   const ctes = new Set<string>();
@@ -116,16 +102,6 @@ export async function columnsRead(engine: Engine, sql: string, layer: string, ta
   return all ? 'all' : names;
 }
 
-function rowCount(snapshot: Snapshot): number | undefined {
-  let n = 0;
-  for (const f of snapshot.files) {
-    const rows = f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : undefined;
-    if (typeof rows !== 'number') return undefined;
-    n += rows;
-  }
-  return n;
-}
-
 /**
  * True when `source` changed since version `recorded` only in columns `sql` does not read: the
  * read columns hold the same multiset of rows at both versions. False whenever that cannot be
@@ -139,7 +115,7 @@ export async function changeMissesMart(lake: Lake, sql: string, source: SourceSt
     const read = await columnsRead(lake.engine, sql, layer, source.ref.dataset ?? source.name.split('.').pop()!);
     if (read === 'all') return false;
     const before = await tableSnapshot(lake, source.ref, { version: recorded });
-    const sizes = [rowCount(before), rowCount(now)];
+    const sizes = [filesNumRecords(before.files), filesNumRecords(now.files)];
     if (sizes.some((n) => n === undefined || n > COMPARE_MAX_ROWS)) return false;
     // The names as the SQL wrote them (any case) to the tables' own.
     const fields = new Set(now.schema.fields.map((f) => f.name));

@@ -38,11 +38,20 @@ export async function stagePromote(
   const staged: string[] = [];
   for (const group of planGroups(plan.work, plan.silverGroups, rule.columns.length, ctx.options.groupCells ?? GROUP_CELLS)) {
     // A large group keeps DuckDB's memory budget to itself (table/lake.ts SHARED_INPUT_FRACTION).
-    const input = [...group.flatMap(([, item]) => item.files), ...group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []))].reduce((n, f) => n + f.size, 0);
+    const { bronzeFiles, existing } = groupFiles(plan, group);
+    const input = [...bronzeFiles, ...existing].reduce((n, f) => n + f.size, 0);
     const stage = (): Promise<void> => stageGroup(ctx, { plan, checkCtx, staging, outcome, task, write, staged }, group);
     await (ctx.admit ? ctx.admit(input, stage) : stage());
   }
   return staged;
+}
+
+/** A group's input: its bronze files, and the silver files of its partitions that merge. */
+function groupFiles(plan: PromotePlan, group: readonly WorkItem[]): { bronzeFiles: AddAction[]; existing: AddAction[] } {
+  return {
+    bronzeFiles: group.flatMap(([, item]) => item.files),
+    existing: group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : [])),
+  };
 }
 
 /** What stagePromote's groups share; `staged` collects the staging files. */
@@ -63,7 +72,7 @@ async function stageGroup(ctx: PromoteContext, job: StageJob, group: WorkItem[])
   const { def, rule } = plan;
   const file = path.join(staging, `g${staged.length}.parquet`);
   const progress = task.item(groupLabel(group), { step: 'stage' });
-  const bronzeFiles = group.flatMap(([, item]) => item.files);
+  const { bronzeFiles, existing } = groupFiles(plan, group);
   try {
     // The group's rows (`candidate`) and the rule's rows over its bronze files (`incoming`), and where they went.
     let candidate: string;
@@ -71,7 +80,6 @@ async function stageGroup(ctx: PromoteContext, job: StageJob, group: WorkItem[])
     let bytes: number;
     const direct = write !== undefined && (await writesDirect(ctx, plan, group));
     const bound = direct || write === undefined ? undefined : mergeBound(ctx, plan, group);
-    const existing = group.flatMap(([key, item]) => (item.mode === 'merge' ? (plan.silverGroups.get(key)?.files ?? []) : []));
     // The final files a group wrote (direct or merged into them), dropped again if found unchanged.
     let adds: AddAction[] = [];
     if (direct) {

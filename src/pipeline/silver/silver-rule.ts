@@ -116,12 +116,29 @@ export async function loadTeamCodes(engine: Engine, sqlDir: string): Promise<str
  */
 const COLUMN_REFS = new Map<string, ReadonlySet<string>>();
 
+/** DuckDB's parse tree of an SQL text (`json_serialize_sql`); `error` set when it does not parse. */
+export type SqlAst = Record<string, unknown> & { error?: boolean; error_message?: string };
+
+/** Parse trees of SQL texts, per text (a rule or mart is parsed once per process, not once per reader of it). */
+const PARSED = new Map<string, Promise<SqlAst>>();
+
+/** DuckDB's own parse of `sql`, once per text and process. */
+export function parseSql(engine: Engine, sql: string): Promise<SqlAst> {
+  let parsed = PARSED.get(sql);
+  if (!parsed) {
+    if (PARSED.size >= 256) PARSED.clear();
+    parsed = engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`).then(([row]) => JSON.parse(row?.ast ?? '{}') as SqlAst);
+    PARSED.set(sql, parsed);
+    parsed.catch(() => PARSED.delete(sql));
+  }
+  return parsed;
+}
+
 /** Names of every column reference in a query (the last part of `alias.column`), from DuckDB's own parser. */
 export async function columnRefs(engine: Engine, sql: string): Promise<Set<string>> {
   const known = COLUMN_REFS.get(sql);
   if (known) return new Set(known);
-  const [row] = await engine.rows<{ ast: string }>(`SELECT json_serialize_sql(${literal(sql)}) AS ast`);
-  const ast = JSON.parse(row?.ast ?? '{}') as { error?: boolean; error_message?: string };
+  const ast = await parseSql(engine, sql);
   if (ast.error) throw new LakeError('SQL_ERROR', `the silver rule does not parse: ${ast.error_message ?? 'unknown error'}`);
   const names = new Set<string>();
   const walk = (node: unknown): void => {
