@@ -15,6 +15,8 @@ export interface Lake {
   root: string;
   engine: Engine;
   checkpoints: CheckpointReader;
+  /** Folder of prepared queries a later process can reuse (src/table/prepared-cache.ts); none without a temp folder. */
+  queryCache?: string;
   /**
    * The same lake on another connection to its DuckDB database (Engine.fork), so that a worker's
    * statements run beside the others' instead of queueing on one connection. Its `close` closes
@@ -34,6 +36,8 @@ export interface OpenLakeOptions {
 
 /** The folder under the lake's temp folder that holds parsed checkpoints. */
 export const CHECKPOINT_CACHE_DIR = 'checkpoints';
+/** The folder under the lake's temp folder that holds prepared queries. */
+export const QUERY_CACHE_DIR = 'queries';
 
 /**
  * The lake's own temp folder: DuckDB spill folders and work files live here, one per engine,
@@ -69,6 +73,7 @@ function lakeOn(root: string, engine: Engine, tempRoot: string | undefined): Lak
     engine,
     // Parsed checkpoints are cached beside the spill folders (see checkpoint-cache.ts).
     checkpoints: duckdbCheckpointReader(engine, { cacheDir: tempRoot === undefined ? undefined : path.join(tempRoot, CHECKPOINT_CACHE_DIR) }),
+    ...(tempRoot === undefined ? {} : { queryCache: path.join(tempRoot, QUERY_CACHE_DIR) }),
     fork: async () => lakeOn(root, await engine.fork(), tempRoot),
     close: () => engine.close(),
   };

@@ -6,7 +6,8 @@ import { skipFiles } from './skipping.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, type Lake, type TableRef } from './lake.js';
-import { cachedPrepared, cachedScan, clearReadCache, preparedKey, readSnapshot, storePrepared } from './read-cache.js';
+import { cachedPrepared, cachedScan, clearReadCache, preparedKey, readSnapshot, storePrepared, versionIdentity } from './read-cache.js';
+import { dropPreparedFile, preparedEntry, readPreparedFile, writePreparedFile, type PreparedEntry } from './prepared-cache.js';
 import { queryError } from './query-errors.js';
 import { findTableRefs, tableStatementAsQuery, type TableAt } from './sql-refs.js';
 
@@ -81,6 +82,48 @@ function catalogTable(lake: Lake, name: string): TableRef | undefined {
   }
 }
 
+/** Debug log of the files each view reads (`--log-level debug`), and where its plan came from when it was not made now. */
+function logFilesRead(views: readonly ResolvedView[], cached?: 'memory' | 'disk'): void {
+  if (!logsAt('debug')) return;
+  for (const v of views) {
+    logger().debug({ table: v.table, version: v.version, files: v.filesTotal, prunedByPartition: v.filesPrunedByPartition, skippedByStats: v.filesSkippedByStats, filesRead: v.filesRead, ...(cached ? { cached } : {}) }, 'files read');
+  }
+}
+
+/** The disk entry a prepared query came from or was stored as (runQuery drops it when the query fails). */
+const storedFiles = new WeakMap<PreparedQuery, PreparedEntry>();
+/** The write of a prepared query to disk, still running. */
+const pendingStores = new WeakMap<PreparedQuery, Promise<void>>();
+
+/**
+ * A query prepared before over the versions `targets` name now: from the lake's in-memory cache,
+ * else from its folder of prepared queries (src/table/prepared-cache.ts). `key` and `file` name
+ * where a new preparation is kept; undefined when a version cannot be told without loading it (a
+ * read at a timestamp).
+ */
+async function knownQuery(
+  lake: Lake,
+  sql: string,
+  options: QueryOptions,
+  targets: readonly { table: TableRef; at: TableAt | undefined }[],
+): Promise<{ key: string; file?: PreparedEntry; hit?: { sql: string; views: ResolvedView[] }; from?: 'memory' | 'disk' } | undefined> {
+  const versions: string[] = [];
+  for (const { table, at } of targets) {
+    if (at !== undefined && !('version' in at)) return undefined;
+    const identity = await versionIdentity(table, at);
+    if (identity === undefined) return undefined;
+    versions.push(identity);
+  }
+  const parts = [sql, options.asOf ?? null, options.dataSkipping ?? null, versions];
+  const key = JSON.stringify(parts);
+  const file = lake.queryCache === undefined ? undefined : preparedEntry(lake.queryCache, parts);
+  const inMemory = cachedPrepared<PreparedQuery>(lake, key);
+  if (inMemory) return { key, ...(file ? { file } : {}), hit: inMemory, from: 'memory' };
+  const onDisk = file === undefined ? undefined : await readPreparedFile<ResolvedView>(file);
+  if (onDisk) storePrepared(lake, key, { ...onDisk, fromCache: true });
+  return { key, ...(file ? { file } : {}), ...(onDisk ? { hit: onDisk, from: 'disk' as const } : {}) };
+}
+
 /**
  * Replaces every Delta table reference in `sql` by a temp view over the snapshot it names, so
  * DuckDB runs the query over exactly the files of that version. Catalog names whose table does
@@ -98,32 +141,55 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
 async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean, attempt: { unchecked?: boolean } = {}): Promise<PreparedQuery> {
   const refs = findTableRefs(sql);
   const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
-  const views: (ResolvedView & { snapshot: Snapshot })[] = [];
-  let fromCache = false;
-  let allCached = true;
-  const byKey = new Map<string, ResolvedView & { snapshot: Snapshot }>();
-  let out = '';
-  let cursor = 0;
+  // The references that name Delta tables; others (DuckDB's own schemas) are left alone.
+  const targets: { ref: (typeof refs)[number]; table: TableRef; at: TableAt | undefined }[] = [];
   for (const ref of refs) {
     const table = ref.kind === 'catalog' ? catalogTable(lake, ref.name) : { name: ref.name, tableRoot: resolveLocation(ref.name) };
     if (!table || (ref.kind === 'catalog' && !(await isDeltaTable(table.tableRoot)))) continue;
-    const at = ref.at ?? defaultAt;
+    targets.push({ ref, table, at: ref.at ?? defaultAt });
+  }
+  const mode = options.reader ?? readerMode();
+  // A query prepared before over the same versions, in this process or (from disk) another one:
+  // its SQL as it was, nothing replayed or planned.
+  const known = cached && targets.length > 0 && mode !== 'extension' ? await knownQuery(lake, sql, options, targets) : undefined;
+  if (known?.hit) {
+    attempt.unchecked = true;
+    logFilesRead(known.hit.views, known.from);
+    const prepared: PreparedQuery = { sql: known.hit.sql, views: known.hit.views.map((v) => ({ ...v })), fromCache: true };
+    if (known.file) storedFiles.set(prepared, known.file);
+    return prepared;
+  }
+  // One view per table and version spelled alike (a self-join reads one snapshot).
+  const viewNames = new Map<string, string>();
+  let out = '';
+  let cursor = 0;
+  const placed = targets.map((t) => {
+    const key = JSON.stringify([t.table.tableRoot, t.at ?? null]);
+    let view = viewNames.get(key);
+    if (view === undefined) viewNames.set(key, (view = `__lake_${nextView++}`));
+    out += sql.slice(cursor, t.ref.start) + ident(view);
+    cursor = t.ref.end;
+    return { ...t, view };
+  });
+  out += sql.slice(cursor);
+  // DuckDB serializes SELECTs only: an EXPLAIN [ANALYZE] prefix is set aside and kept. The parse
+  // runs in DuckDB while the snapshots load here (it needs the view names, not the snapshots).
+  const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
+  const parsing = placed.length > 0 && mode !== 'extension' ? serializeSql(lake.engine, out.slice(explain.length)) : undefined;
+  parsing?.catch(() => undefined);
+
+  const views: (ResolvedView & { snapshot: Snapshot })[] = [];
+  let fromCache = false;
+  let allCached = true;
+  for (const { table, at, view: name } of placed) {
+    if (views.some((v) => v.view === name)) continue;
     // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
     const read = await readSnapshot(lake, table, at === undefined ? undefined : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }, cached);
     const snapshot = read.snapshot;
     fromCache ||= read.cached;
     allCached &&= read.cached;
-    const key = `${table.tableRoot}@${snapshot.version}`;
-    let view = byKey.get(key);
-    if (!view) {
-      view = { view: `__lake_${nextView++}`, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' };
-      byKey.set(key, view);
-      views.push(view);
-    }
-    out += sql.slice(cursor, ref.start) + ident(view.view);
-    cursor = ref.end;
+    views.push({ view: name, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' });
   }
-  out += sql.slice(cursor);
 
   // The extension reader prunes partitions itself (filter pushdown through the view).
   const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
@@ -131,7 +197,7 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   const reuseKey = cached && views.length > 0 && allCached && !extension ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
   const reused = reuseKey === undefined ? undefined : cachedPrepared<PreparedQuery>(lake, reuseKey);
   if (reused) {
-    for (const v of reused.views) if (logsAt('debug')) logger().debug({ table: v.table, version: v.version, files: v.filesTotal, prunedByPartition: v.filesPrunedByPartition, skippedByStats: v.filesSkippedByStats, filesRead: v.filesRead, cached: true }, 'files read');
+    logFilesRead(reused.views, 'memory');
     return { ...reused, views: reused.views.map((v) => ({ ...v })) };
   }
   const native: typeof views = [];
@@ -142,9 +208,7 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   // Partition pruning: only files of partitions the query can need are named to DuckDB.
   // Projection: a view only carries the columns the query can name (binding hundreds of unused
   // casts costs more than reading the few columns a query needs).
-  // DuckDB serializes SELECTs only: an EXPLAIN [ANALYZE] prefix is set aside and kept.
-  const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
-  const ast = native.length > 0 ? await serializeSql(lake.engine, out.slice(explain.length)) : undefined;
+  const ast = native.length > 0 ? await parsing : undefined;
   // Data skipping: the files left are judged by their stats on any column's conjuncts.
   const columnsOf = new Map(native.map((v) => [v.view, v.snapshot.schema.fields.map((f) => f.name)]));
   const conjuncts = ast ? prunableConjuncts(ast, columnsOf) : undefined;
@@ -163,7 +227,7 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
       view.filesSkippedByStats = skipped.skipped;
     }
     view.filesRead = snapshot.files.length;
-    if (logsAt('debug')) logger().debug({ table: view.table, version: view.version, files: view.filesTotal, prunedByPartition: view.filesPrunedByPartition, skippedByStats: view.filesSkippedByStats, filesRead: view.filesRead }, 'files read');
+    logFilesRead([view]);
     const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
     // A cached prepare (runQuery's first attempt) leaves the existence of files to DuckDB (here
     // reading untagged footers, or running the query): on failure runQuery prepares again
@@ -196,8 +260,16 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
   }
   const prepared: PreparedQuery = { sql: out, views: views.map(({ snapshot: _s, ...v }) => v), ...(fromCache ? { fromCache } : {}) };
-  // Only a native query whose scans are all inlined: temp views are per call.
-  if (cached && located && !extension) storePrepared(lake, preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)), { ...prepared, fromCache: true });
+  // Only a native query whose scans are all inlined: temp views are per call, and temp tables of
+  // large deletion vectors per process (kept in memory then, not on disk).
+  if (cached && located && !extension) {
+    storePrepared(lake, known?.key ?? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)), { ...prepared, fromCache: true });
+    // Written while DuckDB runs the query (runQuery waits for it after).
+    if (known?.file && !out.includes('__lake_dv_')) {
+      pendingStores.set(prepared, writePreparedFile(known.file, { sql: prepared.sql, views: prepared.views }));
+      storedFiles.set(prepared, known.file);
+    }
+  }
   return prepared;
 }
 
@@ -230,12 +302,16 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   try {
     reader = await execute(prepared);
   } catch (error) {
+    await pendingStores.get(prepared);
     if (!prepared.fromCache && !first.unchecked) throw error;
     // A cached or unchecked scan may name files removed since (vacuum): prepare afresh, which checks them.
     if (prepared.fromCache) clearReadCache(lake);
+    const stored = storedFiles.get(prepared);
+    if (stored !== undefined) await dropPreparedFile(stored.file);
     prepared = await prepareText(false);
     reader = await execute(prepared);
   }
+  await pendingStores.get(prepared);
   return {
     columns: reader.columnNames(),
     types: reader.columnTypes().map((t) => t.toString()),

@@ -97,6 +97,21 @@ async function entryKey(table: TableRef, version: number): Promise<string | unde
 }
 
 /**
+ * What names a version of `table` for a read at `at` (default: latest) without loading it: its
+ * version and commit file identity (`entryKey`). Undefined when that cannot be told cheaply (a
+ * read at a timestamp, a version whose commit file is gone, a folder that is not a table): the
+ * caller then loads the snapshot, which reports any error.
+ */
+export async function versionIdentity(table: TableRef, at: { version: number } | undefined): Promise<string | undefined> {
+  try {
+    const version = at !== undefined ? at.version : (await segmentToRead(table, undefined)).segment.version;
+    return Number.isSafeInteger(version) && version >= 0 ? await entryKey(table, version) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The log listing and segment of a read at `at`: for the latest version the log from the newest
  * checkpoint on (`listLatestLog`), the whole log when that partial listing cannot build it or when
  * time travel needs it.

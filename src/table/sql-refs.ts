@@ -25,50 +25,63 @@ interface Token {
   end: number;
 }
 
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * The tokens of `sql`. Character codes, not regular expressions: a `lake sql` process tokenizes
+ * once, cold, and compiling the expressions cost more than the scan (~1 ms).
+ */
 export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
+  const n = sql.length;
   let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (/\s/.test(c)) {
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (isSpace(c)) {
       i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
+    } else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
       const end = sql.indexOf('\n', i);
-      i = end === -1 ? sql.length : end + 1;
-    } else if (c === '/' && sql[i + 1] === '*') {
+      i = end === -1 ? n : end + 1;
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
       const end = sql.indexOf('*/', i + 2);
-      i = end === -1 ? sql.length : end + 2;
-    } else if (c === "'" || c === '"') {
+      i = end === -1 ? n : end + 2;
+    } else if (c === 39 || c === 34) {
+      const quote = sql[i]!;
       let j = i + 1;
-      let value = '';
-      while (j < sql.length) {
-        if (sql[j] === c) {
-          if (sql[j + 1] === c) {
-            value += c;
-            j += 2;
-            continue;
-          }
+      let doubled = false;
+      for (;;) {
+        const at = sql.indexOf(quote, j);
+        if (at === -1) {
+          j = n;
           break;
         }
-        value += sql[j];
-        j++;
+        if (sql.charCodeAt(at + 1) === c) {
+          doubled = true;
+          j = at + 2;
+          continue;
+        }
+        j = at;
+        break;
       }
-      tokens.push({ type: c === "'" ? 'string' : 'qident', text: sql.slice(i, j + 1), value, start: i, end: j + 1 });
+      const inner = sql.slice(i + 1, j);
+      tokens.push({ type: c === 39 ? 'string' : 'qident', text: sql.slice(i, j + 1), value: doubled ? inner.replaceAll(quote + quote, quote) : inner, start: i, end: j + 1 });
       i = j + 1;
-    } else if (/[A-Za-z_]/.test(c)) {
+    } else if (isLetter(c)) {
       let j = i + 1;
-      while (j < sql.length && /[A-Za-z0-9_$]/.test(sql[j]!)) j++;
+      for (let d = sql.charCodeAt(j); j < n && (isLetter(d) || isDigit(d) || d === 36); d = sql.charCodeAt(++j));
       const text = sql.slice(i, j);
       tokens.push({ type: 'word', text, value: text, start: i, end: j });
       i = j;
-    } else if (/[0-9]/.test(c)) {
+    } else if (isDigit(c)) {
       let j = i + 1;
-      while (j < sql.length && /[0-9.eE]/.test(sql[j]!)) j++;
+      for (let d = sql.charCodeAt(j); j < n && (isDigit(d) || d === 46 || d === 69 || d === 101); d = sql.charCodeAt(++j));
       tokens.push({ type: 'number', text: sql.slice(i, j), value: sql.slice(i, j), start: i, end: j });
       i = j;
     } else {
       const two = sql.slice(i, i + 2);
-      const text = two === '=>' || two === ':=' || two === '::' ? two : c;
+      const text = two === '=>' || two === ':=' || two === '::' ? two : sql[i]!;
       tokens.push({ type: 'punct', text, value: text, start: i, end: i + text.length });
       i += text.length;
     }
@@ -102,8 +115,7 @@ function parseAt(tokens: Token[], i: number): { at: TableAt; next: number } | un
   return undefined;
 }
 
-export function findTableRefs(sql: string): SqlTableRef[] {
-  const tokens = tokenize(sql);
+export function findTableRefs(sql: string, tokens: Token[] = tokenize(sql)): SqlTableRef[] {
   const refs: SqlTableRef[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -157,7 +169,7 @@ export function tableStatementAsQuery(sql: string): string {
   const tokens = tokenize(sql);
   const verb = tokens[0]?.type === 'word' ? TABLE_STATEMENTS[tokens[0].text.toLowerCase()] : undefined;
   if (!verb || tokens.length < 2) return sql;
-  const [ref, ...others] = findTableRefs(sql);
+  const [ref, ...others] = findTableRefs(sql, tokens);
   if (!ref || others.length > 0 || ref.start !== tokens[1]!.start) return sql;
   const rest = tokens.filter((t) => t.start >= ref.end);
   if (!rest.every((t) => punct(t, ';'))) return sql;

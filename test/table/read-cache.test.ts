@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
@@ -89,7 +89,10 @@ describe('the read cache (a version read again reuses its snapshot, scan and pre
     expect((await runQuery(t.lake, pinned)).rows).toEqual([[31]]);
     const fresh = await openLake({ root: t.root });
     try {
-      const rebuilt = await runQuery(fresh, pinned).catch((e: unknown) => e);
+      // Another process finds the query prepared on disk (src/table/prepared-cache.ts); another
+      // query at that version it must rebuild, and cannot.
+      expect((await runQuery(fresh, pinned)).rows).toEqual([[31]]);
+      const rebuilt = await runQuery(fresh, `SELECT max(id) m FROM ${table.name} AT (VERSION => 1)`).catch((e: unknown) => e);
       expect(isLakeError(rebuilt, 'VERSION_NOT_FOUND') || isLakeError(rebuilt, 'DELTA_LOG_CORRUPT')).toBe(true);
     } finally {
       fresh.close();
@@ -117,5 +120,91 @@ describe('the read cache (a version read again reuses its snapshot, scan and pre
     await writeTable(t.lake, { table, source: 'SELECT range::INT id, 0 p, 0.0 x FROM range(5)', mode: 'overwrite', partitionBy: ['p'] });
     await writeTable(t.lake, { table, source: 'SELECT 7 id, 0 p, 0.0 x', mode: 'append' });
     expect((await runQuery(t.lake, sql)).rows).toEqual([[6, 7]]);
+  });
+});
+
+describe('prepared queries on disk (a later process runs a query prepared before without replaying the log)', () => {
+  /** A lake as another process opens it: its own engine and in-memory caches, the same temp folder. */
+  async function another<T>(use: (lake: Awaited<ReturnType<typeof openLake>>) => Promise<T>): Promise<T> {
+    const lake = await openLake({ root: t.root });
+    try {
+      return await use(lake);
+    } finally {
+      lake.close();
+    }
+  }
+  const entries = (): string[] => readdirSync(t.lake.queryCache!).filter((n) => n.endsWith('.query.json'));
+
+  it('answers from the stored SQL in another process, without the log (a commit the replay needs removed)', async () => {
+    const table = await seed('silver.pq_pinned');
+    const sql = `SELECT count(*)::INT n, sum(x) s FROM ${table.name} AT (VERSION => 1) WHERE p = 1`;
+    const first = await runQuery(t.lake, sql);
+    expect(first.rows).toEqual([[11, 218.5]]);
+    expect(first.views[0]).toMatchObject({ filesRead: 2, filesTotal: 4, filesPrunedByPartition: 2 });
+    const before = entries().length;
+    expect(before).toBeGreaterThan(0);
+    rmSync(path.join(table.tableRoot, '_delta_log', '00000000000000000000.json'));
+    await another(async (lake) => {
+      const again = await runQuery(lake, sql);
+      expect(again.rows).toEqual(first.rows);
+      expect(again.views).toEqual(first.views.map((v) => ({ ...v })));
+      // The same text with another option is another query: it replays, and here cannot.
+      const other = await runQuery(lake, sql, { dataSkipping: false }).catch((e: unknown) => e);
+      expect(isLakeError(other, 'VERSION_NOT_FOUND') || isLakeError(other, 'DELTA_LOG_CORRUPT')).toBe(true);
+    });
+  });
+
+  it('reads the latest version a later process finds, never the one stored before a commit', async () => {
+    const table = await seed('silver.pq_latest');
+    const sql = `SELECT count(*)::INT n, max(id) m FROM ${table.name}`;
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[31, 100]]);
+    await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[31, 100]]));
+    await writeTable(t.lake, { table, source: 'SELECT 200 id, 2 p, 1.0 x', mode: 'append' });
+    await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[32, 200]]));
+    // A table re-created at the same path: its commit files differ, so the stored query is not its.
+    rmSync(table.tableRoot, { recursive: true, force: true });
+    await writeTable(t.lake, { table, source: 'SELECT range::INT id, 0 p, 0.0 x FROM range(3)', mode: 'overwrite', partitionBy: ['p'] });
+    await writeTable(t.lake, { table, source: 'SELECT 9 id, 0 p, 0.0 x', mode: 'append' });
+    await writeTable(t.lake, { table, source: 'SELECT 8 id, 0 p, 0.0 x', mode: 'append' });
+    await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[5, 9]]));
+  });
+
+  it('reports a file vacuumed after the query was stored as DATA_FILE_MISSING, naming it, and drops the entry', async () => {
+    const table = await seed('silver.pq_vacuumed');
+    const sql = `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 0)`;
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[30]]);
+    const stored = new Set(entries());
+    const victim = (await tableSnapshot(t.lake, table, { version: 0 })).files[0]!;
+    rmSync(dataFilePath(table.tableRoot, victim.path));
+    await another(async (lake) => {
+      const error = await runQuery(lake, sql).catch((e: unknown) => e);
+      expect(isLakeError(error, 'DATA_FILE_MISSING')).toBe(true);
+      expect(String((error as Error).message)).toContain(path.basename(victim.path));
+    });
+    expect(entries().filter((n) => stored.has(n)).length).toBe(stored.size - 1);
+  });
+
+  it('keeps no entry for a query that fails', async () => {
+    const table = await seed('silver.pq_failing');
+    const before = entries().length;
+    const typo = await runQuery(t.lake, `SELECT no_such_column FROM ${table.name} AT (VERSION => 1)`).catch((e: unknown) => e);
+    expect(String((typo as Error).message)).toContain('no_such_column');
+    expect(entries().length).toBe(before);
+    expect((await runQuery(t.lake, `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 1)`)).rows).toEqual([[31]]);
+    expect(entries().length).toBe(before + 1);
+  });
+
+  it('ignores an entry it cannot read or that holds another query, and stores a good one', async () => {
+    const table = await seed('silver.pq_damaged');
+    const sql = `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 1)`;
+    const known = new Set(entries());
+    expect((await runQuery(t.lake, sql)).rows).toEqual([[31]]);
+    const name = entries().find((n) => !known.has(n))!;
+    const file = path.join(t.lake.queryCache!, name);
+    for (const damage of ['{ not json', JSON.stringify({ key: 'another query', sql: 'SELECT 42 AS n', views: [] })]) {
+      writeFileSync(file, damage);
+      await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[31]]));
+    }
+    await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[31]]));
   });
 });

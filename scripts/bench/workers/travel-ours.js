@@ -2,8 +2,11 @@
 // with `delta_scan('<path>', version => n)` (snapshot load + scan + aggregate). With --profile,
 // the same query is split into `prepareQuery` (snapshot, pruning, view) and DuckDB execution.
 // With --warm <n>, the query runs once untimed, then <n> times timed in the same process (the
-// lake's read cache warm); ms and cpuMs are the medians of those.
-//   node travel-ours.js <tableRoot> <version> [--profile | --warm <n>]
+// lake's read cache warm); ms and cpuMs are the medians of those. With --first-read, the lake's
+// folder of prepared queries (src/table/prepared-cache.ts) is emptied first, so the process
+// replays the log and plans the scan itself.
+//   node travel-ours.js <tableRoot> <version> [--profile | --warm <n> | --first-read]
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 // A read-only process imports the table room's read side (src/table/read.ts), not every writer.
@@ -12,6 +15,7 @@ import { args, cpuMsSince, emit, mainThreadCpuMs, warmRuns } from './emit.js';
 
 const [tableRoot, version] = args(2, 'travel-ours.js <tableRoot> <version> [--profile]');
 const lake = await openLake({ root: tableRoot });
+if (process.argv.includes('--first-read') && lake.queryCache) rmSync(lake.queryCache, { recursive: true, force: true });
 const sql = `SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM delta_scan('${tableRoot.replace(/'/g, "''")}', version => ${Number(version)})`;
 const reader = process.env.LAKE_READER ?? 'auto';
 const warmAt = process.argv.indexOf('--warm');

@@ -1,0 +1,97 @@
+/**
+ * Prepared queries kept on disk in the lake's temp folder, so that a fresh process (`lake sql`, a
+ * script calling `runQuery`) running a query it ran before over the same table versions skips the
+ * log replay, the SQL analysis and the scan planning, and hands DuckDB the SQL at once. An entry
+ * is named by a hash of the query text, its options and, per table it reads, the version's commit
+ * file (path, version, size, mtime: commits are immutable, and a table re-created at the same path
+ * has other commit files). Only fully inlined native scans are stored (no temp views or temp
+ * tables, which live in one process). A stored query may name data files vacuumed since:
+ * `runQuery` then drops the entry and prepares the query again, which reports a missing file as
+ * usual. A cache that cannot be read or written is ignored: it only ever saves time.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PIPELINE_VERSION } from '../core/index.js';
+
+/** Bumped when what a prepared query holds, or how scans are written, changes: old entries are then never matched. */
+const FORMAT = 1;
+const EXTENSION = '.query.json';
+/** Entries kept per folder (newest by use); the folder is trimmed when a write finds this many more. */
+const MAX_ENTRIES = 256;
+const TRIM_SLACK = 64;
+/** Prepared SQL longer than this (a scan naming very many files) is not stored. */
+const MAX_SQL_CHARS = 256_000;
+
+export interface StoredQuery<V> {
+  sql: string;
+  views: V[];
+}
+
+/** Where a query identified by `parts` (its text, options and the identity of each version it reads) is kept. */
+export interface PreparedEntry {
+  file: string;
+  key: string;
+}
+
+/**
+ * Two 32-bit FNV-1a hashes (different offsets) of `text`'s UTF-16 units, as 16 hex digits. The
+ * entry holds its whole key and is checked on read, so a collision is a miss, never a wrong query;
+ * this spares a fresh process the ~1 ms node:crypto takes to start.
+ */
+function hash64(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
+
+export function preparedEntry(dir: string, parts: readonly unknown[]): PreparedEntry {
+  const key = JSON.stringify([FORMAT, PIPELINE_VERSION, parts]);
+  return { file: path.join(dir, `${hash64(key)}${EXTENSION}`), key };
+}
+
+/** The stored query of `entry`, or undefined on a miss (or an unreadable entry, or another key's). */
+export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQuery<V> | undefined> {
+  const { file } = entry;
+  try {
+    // Synchronous: a small local file, read faster than through libuv's thread pool.
+    const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredQuery<V>> & { key?: unknown };
+    if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views)) return undefined;
+    // Marks the entry as used: trimming keeps the most recently used.
+    const now = new Date();
+    void fs.utimes(file, now, now).catch(() => undefined);
+    return { sql: value.sql, views: value.views };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores `value` for `entry` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
+export async function writePreparedFile<V>(entry: PreparedEntry, value: StoredQuery<V>): Promise<void> {
+  if (value.sql.length > MAX_SQL_CHARS) return;
+  const { file } = entry;
+  try {
+    const dir = path.dirname(file);
+    await fs.mkdir(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(temp, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views }));
+    await fs.rename(temp, file);
+    const names = (await fs.readdir(dir)).filter((n) => n.endsWith(EXTENSION));
+    if (names.length <= MAX_ENTRIES + TRIM_SLACK) return;
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    dated.sort((a, b) => b.t - a.t);
+    await Promise.all(dated.slice(MAX_ENTRIES).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+  } catch {
+    // a cache that cannot be written costs the next process its planning, nothing more
+  }
+}
+
+/** Removes a stored query that failed to run (its files were vacuumed, say). */
+export async function dropPreparedFile(file: string): Promise<void> {
+  await fs.rm(file, { force: true }).catch(() => undefined);
+}
