@@ -45,8 +45,11 @@ export const QUERY_CACHE_DIR = 'queries';
  * folder (docs/s3.md "What stays local"), since spills and caches must be local files.
  */
 export function lakeTempRoot(root: string): string {
-  return localStateDir(root) ?? path.join(root, '.lake-tmp');
+  return localStateDir(root) ?? path.join(root, LAKE_TEMP_NAME);
 }
+
+/** The name of the lake's temp folder inside a local lake root. */
+export const LAKE_TEMP_NAME = '.lake-tmp';
 
 export function defaultLakeRoot(): string {
   return resolveLocation(process.env['LAKE_ROOT'] ?? 'tables');

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, errnoCode } from '../core/index.js';
 import { LOG_DIR } from '../delta/index.js';
+import { LAKE_TEMP_NAME } from './lake.js';
 
 /**
  * What under a table root the lake may treat as the table's own. Delta's rule for VACUUM (and
@@ -63,6 +64,9 @@ async function firstForeignEntry(root: string, rel: string): Promise<{ rel: stri
   for (const entry of entries) {
     const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
     if (rel === '' && entry.name === LOG_DIR && entry.isDirectory()) continue;
+    // A table written at a lake's root (`openLake({ root })` on the table's own folder) finds the
+    // lake's temp folder there: the lake's own, not a foreign entry.
+    if (rel === '' && entry.name === LAKE_TEMP_NAME && entry.isDirectory()) continue;
     if (entry.isSymbolicLink()) return { rel: childRel, reason: 'a symbolic link' };
     if (entry.isDirectory()) {
       if (!entry.name.includes('=') || entry.name.startsWith('.')) return { rel: `${childRel}/`, reason: 'a folder that is not a partition folder (column=value)' };

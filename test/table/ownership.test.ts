@@ -90,6 +90,27 @@ describe('creating a table', () => {
     expect(await tree(project)).toEqual(before);
   });
 
+  it("accepts the folder of a lake opened on it (only the lake's own temp folder inside), and not a file beside that", async () => {
+    const own = await dirs.make('own-root');
+    const there = await openLake({ root: own });
+    try {
+      expect(existsSync(path.join(own, '.lake-tmp'))).toBe(true);
+      expect(await writeTable(there, { table: resolveTable(there, own), source: rowsSql([2023], 'a'), mode: 'append' })).toMatchObject({ status: 'committed', version: 0 });
+      const other = await dirs.make('own-root-foreign');
+      const beside = await openLake({ root: other });
+      try {
+        await writeFile(path.join(other, 'notes.txt'), 'mine');
+        const error = await writeTable(beside, { table: resolveTable(beside, other), source: rowsSql([2023], 'a'), mode: 'append' }).catch((e: unknown) => e);
+        expect(isLakeError(error, 'NOT_A_TABLE')).toBe(true);
+        expect((error as Error).message).toContain('notes.txt');
+      } finally {
+        beside.close();
+      }
+    } finally {
+      there.close();
+    }
+  });
+
   it('accepts a missing folder, an empty one, and one holding only a failed first write of data files', async () => {
     const empty = await dirs.make('empty');
     expect(await writeTable(lake, { table: resolveTable(lake, empty), source: rowsSql([2023], 'a'), mode: 'append' })).toMatchObject({ status: 'committed', version: 0 });
