@@ -80,6 +80,16 @@ export function assertMemoryLimit(value: string, what: string): void {
   }
 }
 
+/** DuckDB's `memory_limit` (`1GiB`, `512MB`, `50%` of the machine's RAM) in bytes. */
+export function memoryLimitBytes(limit: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i.exec(limit.trim());
+  if (!m) return 1024 ** 3;
+  const unit = m[2]!.toLowerCase();
+  if (unit === '%') return (os.totalmem() * Number(m[1])) / 100;
+  const power = { b: 0, kb: 1, mb: 2, gb: 3, tb: 4, kib: 1, mib: 2, gib: 3, tib: 4 }[unit]!;
+  return Number(m[1]) * (unit.endsWith('ib') ? 1024 : 1000) ** power;
+}
+
 /**
  * DuckDB's "Out of Memory Error" as OUT_OF_MEMORY naming the limit and the knobs; undefined for
  * any other failure. Every statement an engine runs passes its failure through this.

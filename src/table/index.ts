@@ -1,4 +1,4 @@
-export { LAYERS, openLake, onLakeWorkers, admission, memoryLimitBytes, SHARED_INPUT_FRACTION, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
+export { LAYERS, openLake, onLakeWorkers, admission, admitAlone, memoryLimitBytes, SHARED_INPUT_FRACTION, resolveTable, tableSnapshot, findSnapshot, defaultLakeRoot, lakeTempRoot } from './lake.js';
 export type { Admit, Lake, Layer, OpenLakeOptions, TableRef } from './lake.js';
 export { writeTable, beginWrite, removeFor, partitionPredicate } from './write.js';
 export { measuredBytesPerRow } from './write-attempt.js';

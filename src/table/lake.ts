@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { LakeError, isLakeError } from '../core/index.js';
 import { loadSnapshot, type CheckpointReader, type Snapshot, type SnapshotOptions } from '../delta/index.js';
-import { duckdbCheckpointReader, engineBudget, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
+import { duckdbCheckpointReader, engineBudget, memoryLimitBytes, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
+
+export { memoryLimitBytes };
 import { isRemote, joinLocation, localStateDir, resolveLocation } from '../storage/index.js';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
@@ -88,6 +89,9 @@ function lakeOn(root: string, engine: Engine, tempRoot: string | undefined): Lak
  */
 export type Admit = <T>(bytes: number, work: () => Promise<T>) => Promise<T>;
 
+/** The `Admit` of a step run on its own: no one to wait for. */
+export const admitAlone: Admit = (_bytes, work) => work();
+
 /**
  * Of the memory limit, the share of input bytes the workers of a run may process at once: a step
  * with more input than this runs alone. DuckDB's buffer pool is one budget for every connection,
@@ -98,16 +102,6 @@ export type Admit = <T>(bytes: number, work: () => Promise<T>) => Promise<T>;
  * worker: 1.22 GiB) and was as fast on a night, with less contention on two cores.
  */
 export const SHARED_INPUT_FRACTION = 1 / 256;
-
-/** DuckDB's `memory_limit` (`1GiB`, `512MB`, `50%` of the machine's RAM) in bytes. */
-export function memoryLimitBytes(limit: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)$/i.exec(limit.trim());
-  if (!m) return 1024 ** 3;
-  const unit = m[2]!.toLowerCase();
-  if (unit === '%') return (os.totalmem() * Number(m[1])) / 100;
-  const power = { b: 0, kb: 1, mb: 2, gb: 3, tb: 4, kib: 1, mib: 2, gib: 3, tib: 4 }[unit]!;
-  return Number(m[1]) * (unit.endsWith('ib') ? 1024 : 1000) ** power;
-}
 
 /**
  * Admission by input size: at most `capacity` bytes admitted at once, in the order asked (a large

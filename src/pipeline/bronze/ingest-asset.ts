@@ -4,7 +4,7 @@ import type pLimit from 'p-limit';
 import { LakeError, isLakeError, type Clock, type Logger } from '../../core/index.js';
 import { landAsset, type Asset, type LandingOutcome, type ManifestEntry, type ManifestStore, type SchemaDrift } from '../upstream/index.js';
 import { listLog, readCommitInfo } from '../../delta/index.js';
-import { findSnapshot, type Admit, type Lake } from '../../table/index.js';
+import { admitAlone, findSnapshot, type Admit, type Lake } from '../../table/index.js';
 import type { ItemProgress } from '../run/index.js';
 import { currentSeason, type DatasetDef, type ResolvedSettings } from '../catalog/index.js';
 import { bronzeTable, writeBronze, type BronzeWriteResult } from './bronze.js';
@@ -90,7 +90,7 @@ export async function ingestAsset(ctx: AssetContext, def: DatasetDef, asset: Ass
   item.step('write');
   // A large file's write keeps DuckDB's memory budget to itself (table/lake.ts SHARED_INPUT_FRACTION).
   const commit = (): Promise<BronzeWriteResult> => commitEntry(ctx, def, asset, entry, previous);
-  const result = await (ctx.admit ? ctx.admit(landing.bytes, commit) : commit());
+  const result = await (ctx.admit ?? admitAlone)(landing.bytes, commit);
   outcome.version = result.version;
   if (result.status === 'skipped') {
     outcome.status = 'unchanged';

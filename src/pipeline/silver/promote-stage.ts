@@ -5,7 +5,7 @@ import { ident, literal, scanSql, storageCast } from '../../engine/index.js';
 import { EMPTY_FINGERPRINT, checkPartitions, fingerprintPartitions, partitionKeySql, partitionLabel, rowRuleViolations, rowsDigestSql, type CheckContext } from '../quality/index.js';
 import { STAMP_COLUMNS } from '../bronze/index.js';
 import { displayPath, type TaskProgress } from '../run/index.js';
-import type { TableWrite } from '../../table/index.js';
+import { admitAlone, type TableWrite } from '../../table/index.js';
 import type { AddAction, StructType } from '../../delta/index.js';
 import type { DatasetPromoteOutcome, PartitionOutcome, PromoteContext, PromotePlan } from './promote-plan.js';
 import { mergeBound, writesDirect } from './promote-direct.js';
@@ -41,7 +41,7 @@ export async function stagePromote(
     const { bronzeFiles, existing } = groupFiles(plan, group);
     const input = [...bronzeFiles, ...existing].reduce((n, f) => n + f.size, 0);
     const stage = (): Promise<void> => stageGroup(ctx, { plan, checkCtx, staging, outcome, task, write, staged }, group);
-    await (ctx.admit ? ctx.admit(input, stage) : stage());
+    await (ctx.admit ?? admitAlone)(input, stage);
   }
   return staged;
 }
