@@ -138,11 +138,17 @@ export const ROW_GROUP_MEMORY_FRACTION = 1 / 16;
 async function writePartitioned(options: WriteFilesOptions): Promise<AddAction[]> {
   const { tableRoot, partitionColumns } = options;
   const copyOptions = folderCopyOptions(options, rowGroupSizeFor(options));
-  if (partitionColumns.length > 0) copyOptions.push(`ROW_GROUP_SIZE_BYTES ${Math.max(MIN_ROW_GROUP_BYTES, Math.floor(memoryLimitBytes(options.engine.memoryLimit) * ROW_GROUP_MEMORY_FRACTION))}`);
   // DuckDB cannot rotate files inside PARTITION_BY; unpartitioned output is split by size.
   if (partitionColumns.length === 0) copyOptions.push(`FILE_SIZE_BYTES ${literal(options.fileSizeBytes ?? '512MB')}`);
-  const sql = `COPY (SELECT ${storedSelect(options, true).join(', ')} FROM (${options.source}) AS src) TO ${literal(tableRoot)} (${copyOptions.join(', ')})`;
-  const rows = await runCopy(options, sql);
+  const copy = (extra: string[]): string => `COPY (SELECT ${storedSelect(options, true).join(', ')} FROM (${options.source}) AS src) TO ${literal(tableRoot)} (${[...copyOptions, ...extra].join(', ')})`;
+  const cap = partitionColumns.length > 0 ? [`ROW_GROUP_SIZE_BYTES ${Math.max(MIN_ROW_GROUP_BYTES, Math.floor(memoryLimitBytes(options.engine.memoryLimit) * ROW_GROUP_MEMORY_FRACTION))}`] : [];
+  const rows = await runCopy(options, copy(cap)).catch((error: unknown) => {
+    // DuckDB refuses ROW_GROUP_SIZE_BYTES (when it binds the COPY, before writing anything) while
+    // preserve_insertion_order is on, a database-wide setting another connection's ordered write
+    // may hold on (Engine.inInsertionOrder): then the COPY runs without the cap.
+    if (cap.length === 0 || !/preserve_insertion_order/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    return runCopy(options, copy([]));
+  });
   return rows.map((row) => {
     const partitionValues: Record<string, string | null> = {};
     for (const column of partitionColumns) partitionValues[column] = null;

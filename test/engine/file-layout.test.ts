@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { filesFor, rowGroupSizeFor } from '../../src/engine/index.js';
-import { resolveTable, runQuery, tableSnapshot, writeTable, type TableRef } from '../../src/table/index.js';
+import { openLake, resolveTable, runQuery, tableSnapshot, writeTable, type TableRef } from '../../src/table/index.js';
 import { readRows } from '../helpers/lake.js';
 import { tempLake } from '../helpers/temp-lake.js';
 
@@ -62,6 +62,41 @@ describe('DuckDB 1.5.5 COPY facts the writer relies on', () => {
     } finally {
       await temp.lake.engine.run('SET preserve_insertion_order = false');
     }
+  });
+});
+
+describe('row groups of a partitioned write are capped at 1/16 of the memory limit', () => {
+  /** Three partitions of wide rows (~30 MB in memory each), written by one partitioned COPY under `memoryLimit`. */
+  async function wideWrite(name: string, memoryLimit: string): Promise<FileMeta[]> {
+    const lake = await openLake({ root: temp.root, memoryLimit, threads: 2 });
+    try {
+      const table = resolveTable(lake, name);
+      const wide = Array.from({ length: 6 }, (_v, k) => `md5(CAST(i * ${k + 3} AS VARCHAR)) AS s${k}`).join(', ');
+      await writeTable(lake, { table, source: `SELECT season, i AS play_id, ${wide} FROM range(80000) t(i), (SELECT unnest([2021, 2022, 2023]) AS season)`, mode: 'overwrite', partitionBy: ['season'] });
+      return await fileMeta(table);
+    } finally {
+      lake.close();
+    }
+  }
+
+  it('writes a partition in several row groups under a small limit, in one under a large one, with the same rows', async () => {
+    const small = await wideWrite('silver.rg_cap_small', '128MiB');
+    const large = await wideWrite('silver.rg_cap_large', '4GiB');
+    expect(small.map((f) => f.rows)).toEqual([80000, 80000, 80000]);
+    expect(large.map((f) => f.rows)).toEqual([80000, 80000, 80000]);
+    // 128 MiB / 16 = 8 MiB of rows in memory per group; 4 GiB / 16 = 256 MiB holds a partition whole.
+    expect(Math.min(...small.map((f) => f.rowGroups))).toBeGreaterThan(1);
+    expect(large.map((f) => f.rowGroups)).toEqual([1, 1, 1]);
+  });
+
+  it("still writes while another connection's ordered write holds preserve_insertion_order on (DuckDB refuses the cap then)", async () => {
+    const table = resolveTable(temp.lake, 'silver.rg_cap_ordered');
+    await temp.lake.engine.inInsertionOrder(async () => {
+      const [row] = await temp.lake.engine.rows<{ v: boolean }>("SELECT current_setting('preserve_insertion_order') AS v");
+      expect(row!.v).toBe(true);
+      await writeTable(temp.lake, { table, source: rows(500, [2022, 2023]), mode: 'overwrite', partitionBy: ['season'] });
+    });
+    expect((await fileMeta(table)).map((f) => f.rows)).toEqual([500, 500]);
   });
 });
 
