@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Action, AddColumns, ColumnarCheckpoint } from '../delta/index.js';
-import { resolveLocation, statIfExists } from '../storage/index.js';
+import { resolveLocation, statIfExists, touchCacheEntry, writeCacheEntry } from '../storage/index.js';
 
 /** Bumped when the layout below changes: old entries are then never matched. */
 const FORMAT = 2;
@@ -119,30 +119,20 @@ export async function readCachedCheckpoint(file: string): Promise<ColumnarCheckp
   try {
     const decoded = decode(await fs.readFile(file));
     if (!decoded) return undefined;
-    const now = new Date();
-    await fs.utimes(file, now, now).catch(() => undefined);
+    await touchCacheEntry(file);
     return decoded;
   } catch {
     return undefined;
   }
 }
 
-/** Stores `checkpoint` as `file` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
+/** Stores `checkpoint` as `file` and trims the folder to the newest entries. */
 export async function writeCachedCheckpoint(file: string, checkpoint: ColumnarCheckpoint): Promise<void> {
   try {
     const bytes = encode(checkpoint);
     if (!bytes) return;
-    const dir = path.dirname(file);
-    await fs.mkdir(dir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(temp, bytes);
-    await fs.rename(temp, file);
     // Entries of older formats (`.json`) age out with the rest.
-    const names = (await fs.readdir(dir)).filter((n) => n.endsWith(EXTENSION) || n.endsWith('.json'));
-    if (names.length <= MAX_ENTRIES) return;
-    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
-    dated.sort((a, b) => b.t - a.t);
-    await Promise.all(dated.slice(MAX_ENTRIES).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+    await writeCacheEntry(file, bytes, { suffixes: [EXTENSION, '.json'], keep: MAX_ENTRIES });
   } catch {
     // a cache that cannot be written costs the next load its Parquet read, nothing more
   }

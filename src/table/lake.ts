@@ -4,9 +4,9 @@ import pLimit from 'p-limit';
 import { LakeError, isLakeError } from '../core/index.js';
 import { loadSnapshot, type CheckpointReader, type Snapshot, type SnapshotOptions } from '../delta/index.js';
 import { duckdbCheckpointReader, engineBudget, memoryLimitBytes, openEngine, removeStaleSpillFolders, type Engine } from '../engine/index.js';
+import { isRemote, joinLocation, localStateDir, resolveLocation } from '../storage/index.js';
 
 export { memoryLimitBytes };
-import { isRemote, joinLocation, localStateDir, resolveLocation } from '../storage/index.js';
 
 export const LAYERS = ['bronze', 'silver', 'gold'] as const;
 export type Layer = (typeof LAYERS)[number];

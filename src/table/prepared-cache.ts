@@ -12,6 +12,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PIPELINE_VERSION } from '../core/index.js';
+import { touchCacheEntry, writeCacheEntry } from '../storage/index.js';
 
 /** Bumped when what a prepared query holds, or how scans are written, changes: old entries are then never matched. */
 const FORMAT = 1;
@@ -63,8 +64,7 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredQuery<V>> & { key?: unknown };
     if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views)) return undefined;
     // Marks the entry as used: trimming keeps the most recently used.
-    const now = new Date();
-    void fs.utimes(file, now, now).catch(() => undefined);
+    void touchCacheEntry(file);
     return { sql: value.sql, views: value.views };
   } catch {
     return undefined;
@@ -74,18 +74,8 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
 /** Stores `value` for `entry` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
 export async function writePreparedFile<V>(entry: PreparedEntry, value: StoredQuery<V>): Promise<void> {
   if (value.sql.length > MAX_SQL_CHARS) return;
-  const { file } = entry;
   try {
-    const dir = path.dirname(file);
-    await fs.mkdir(dir, { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(temp, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views }));
-    await fs.rename(temp, file);
-    const names = (await fs.readdir(dir)).filter((n) => n.endsWith(EXTENSION));
-    if (names.length <= MAX_ENTRIES + TRIM_SLACK) return;
-    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
-    dated.sort((a, b) => b.t - a.t);
-    await Promise.all(dated.slice(MAX_ENTRIES).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+    await writeCacheEntry(entry.file, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views }), { suffixes: [EXTENSION], keep: MAX_ENTRIES, slack: TRIM_SLACK });
   } catch {
     // a cache that cannot be written costs the next process its planning, nothing more
   }

@@ -192,10 +192,11 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   }
 
   // The extension reader prunes partitions itself (filter pushdown through the view).
-  const extension = views.length > 0 && (await useExtension(lake, options.reader ?? readerMode()));
-  // The same query over the same cached snapshots prepares to the same SQL: reuse it.
-  const reuseKey = cached && views.length > 0 && allCached && !extension ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
-  const reused = reuseKey === undefined ? undefined : cachedPrepared<PreparedQuery>(lake, reuseKey);
+  const extension = views.length > 0 && (await useExtension(lake, mode));
+  // The same query over the same cached snapshots prepares to the same SQL: reuse it. (A query
+  // whose versions `knownQuery` could name was looked up there, under that key, already.)
+  const snapshotKey = known === undefined ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
+  const reused = cached && snapshotKey !== undefined && views.length > 0 && allCached && !extension ? cachedPrepared<PreparedQuery>(lake, snapshotKey) : undefined;
   if (reused) {
     logFilesRead(reused.views, 'memory');
     return { ...reused, views: reused.views.map((v) => ({ ...v })) };
@@ -263,7 +264,7 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   // Only a native query whose scans are all inlined: temp views are per call, and temp tables of
   // large deletion vectors per process (kept in memory then, not on disk).
   if (cached && located && !extension) {
-    storePrepared(lake, known?.key ?? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)), { ...prepared, fromCache: true });
+    storePrepared(lake, known?.key ?? snapshotKey!, { ...prepared, fromCache: true });
     // Written while DuckDB runs the query (runQuery waits for it after).
     if (known?.file && !out.includes('__lake_dv_')) {
       pendingStores.set(prepared, writePreparedFile(known.file, { sql: prepared.sql, views: prepared.views }));

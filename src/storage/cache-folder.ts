@@ -1,0 +1,37 @@
+/**
+ * Local cache folders (parsed checkpoints, prepared queries): entries written whole under their
+ * final name (a temp file renamed into place, so a reader sees all of an entry or none), kept by
+ * most recent use (an entry's mtime, set when it is read), the oldest removed when the folder holds
+ * too many. A cache is only ever a shortcut: its callers ignore any failure here.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export interface CacheFolderLimits {
+  /** Names ending so are the folder's entries (others are left alone). */
+  suffixes: readonly string[];
+  /** Entries kept after a trim, the most recently used. */
+  keep: number;
+  /** Entries beyond `keep` tolerated before a write trims the folder (0: trim at every write past `keep`). */
+  slack?: number;
+}
+
+/** Writes `data` as the entry `file`, then trims its folder to `limits`. */
+export async function writeCacheEntry(file: string, data: string | Uint8Array, limits: CacheFolderLimits): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temp, data);
+  await fs.rename(temp, file);
+  const names = (await fs.readdir(dir)).filter((n) => limits.suffixes.some((s) => n.endsWith(s)));
+  if (names.length <= limits.keep + (limits.slack ?? 0)) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.t - a.t);
+  await Promise.all(dated.slice(limits.keep).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+}
+
+/** Marks the entry `file` as just used, so trimming keeps it longest. */
+export async function touchCacheEntry(file: string): Promise<void> {
+  const now = new Date();
+  await fs.utimes(file, now, now).catch(() => undefined);
+}
