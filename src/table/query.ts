@@ -177,101 +177,106 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   const explain = /^\s*EXPLAIN(\s+ANALYZE)?\s+/i.exec(out)?.[0] ?? '';
   const parsing = placed.length > 0 && mode !== 'extension' ? serializeSql(lake.engine, out.slice(explain.length)) : undefined;
   parsing?.catch(() => undefined);
-
-  const views: (ResolvedView & { snapshot: Snapshot })[] = [];
-  let fromCache = false;
-  let allCached = true;
-  for (const { table, at, view: name } of placed) {
-    if (views.some((v) => v.view === name)) continue;
-    // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
-    const read = await readSnapshot(lake, table, at === undefined ? undefined : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }, cached);
-    const snapshot = read.snapshot;
-    fromCache ||= read.cached;
-    allCached &&= read.cached;
-    views.push({ view: name, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' });
-  }
-
-  // The extension reader prunes partitions itself (filter pushdown through the view).
-  const extension = views.length > 0 && (await useExtension(lake, mode));
-  // The same query over the same cached snapshots prepares to the same SQL: reuse it. (A query
-  // whose versions `knownQuery` could name was looked up there, under that key, already.)
-  const snapshotKey = known === undefined ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
-  const reused = cached && snapshotKey !== undefined && views.length > 0 && allCached && !extension ? cachedPrepared<PreparedQuery>(lake, snapshotKey) : undefined;
-  if (reused) {
-    logFilesRead(reused.views, 'memory');
-    return { ...reused, views: reused.views.map((v) => ({ ...v })) };
-  }
-  const native: typeof views = [];
-  for (const view of views) {
-    if (extension && (await createExtensionView(lake, view.view, view.snapshot))) view.reader = 'extension';
-    else native.push(view);
-  }
-  // Partition pruning: only files of partitions the query can need are named to DuckDB.
-  // Projection: a view only carries the columns the query can name (binding hundreds of unused
-  // casts costs more than reading the few columns a query needs).
-  const ast = native.length > 0 ? await parsing : undefined;
-  // Data skipping: the files left are judged by their stats on any column's conjuncts.
-  const columnsOf = new Map(native.map((v) => [v.view, v.snapshot.schema.fields.map((f) => f.name)]));
-  const conjuncts = ast ? prunableConjuncts(ast, columnsOf) : undefined;
-  const named = ast ? referencedColumns(ast) : undefined;
-  const scans = new Map<string, string>();
-  for (const view of native) {
-    const filter = conjuncts?.get(view.view);
-    const onPartitions = filter ? partitionConjuncts(filter, view.snapshot.partitionColumns) : undefined;
-    let snapshot = onPartitions ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, onPartitions) } : view.snapshot;
-    view.filesTotal = view.snapshot.files.length;
-    view.filesPrunedByPartition = view.filesTotal - snapshot.files.length;
-    view.filesSkippedByStats = 0;
-    if (filter && options.dataSkipping !== false) {
-      const skipped = await skipFiles(lake.engine, snapshot, filter, { partitionsApplied: onPartitions !== undefined });
-      snapshot = { ...snapshot, files: skipped.files };
-      view.filesSkippedByStats = skipped.skipped;
+  // Whatever happens below, the parse is over when prepare settles: a caller that closes the engine
+  // on an error (a missing version) must not close it under a running statement.
+  try {
+    const views: (ResolvedView & { snapshot: Snapshot })[] = [];
+    let fromCache = false;
+    let allCached = true;
+    for (const { table, at, view: name } of placed) {
+      if (views.some((v) => v.view === name)) continue;
+      // Reads need no file stats: skipping them halves the cost of opening a big checkpoint.
+      const read = await readSnapshot(lake, table, at === undefined ? undefined : 'version' in at ? { version: at.version } : { timestamp: parseTimestamp(at.timestamp) }, cached);
+      const snapshot = read.snapshot;
+      fromCache ||= read.cached;
+      allCached &&= read.cached;
+      views.push({ view: name, table: table.name, tableRoot: table.tableRoot, version: snapshot.version, snapshot, reader: 'native' });
     }
-    view.filesRead = snapshot.files.length;
-    logFilesRead([view]);
-    const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
-    // A cached prepare (runQuery's first attempt) leaves the existence of files to DuckDB (here
-    // reading untagged footers, or running the query): on failure runQuery prepares again
-    // uncached, which reports a missing file as DATA_FILE_MISSING.
-    attempt.unchecked ||= cached;
-    // Pruning and skipping only ever drop files: the same count is the whole version, whose scan is cached.
-    if (cached && view.filesRead === view.filesTotal) {
-      const scan = await cachedScan(lake, view.snapshot, columns, () => scanSql(lake.engine, snapshot, { columns, checkFiles: false }));
-      fromCache ||= scan.cached;
-      scans.set(view.view, scan.sql);
+
+    // The extension reader prunes partitions itself (filter pushdown through the view).
+    const extension = views.length > 0 && (await useExtension(lake, mode));
+    // The same query over the same cached snapshots prepares to the same SQL: reuse it. (A query
+    // whose versions `knownQuery` could name was looked up there, under that key, already.)
+    const snapshotKey = known === undefined ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
+    const reused = cached && snapshotKey !== undefined && views.length > 0 && allCached && !extension ? cachedPrepared<PreparedQuery>(lake, snapshotKey) : undefined;
+    if (reused) {
+      logFilesRead(reused.views, 'memory');
+      return { ...reused, views: reused.views.map((v) => ({ ...v })) };
+    }
+    const native: typeof views = [];
+    for (const view of views) {
+      if (extension && (await createExtensionView(lake, view.view, view.snapshot))) view.reader = 'extension';
+      else native.push(view);
+    }
+    // Partition pruning: only files of partitions the query can need are named to DuckDB.
+    // Projection: a view only carries the columns the query can name (binding hundreds of unused
+    // casts costs more than reading the few columns a query needs).
+    const ast = native.length > 0 ? await parsing : undefined;
+    // Data skipping: the files left are judged by their stats on any column's conjuncts.
+    const columnsOf = new Map(native.map((v) => [v.view, v.snapshot.schema.fields.map((f) => f.name)]));
+    const conjuncts = ast ? prunableConjuncts(ast, columnsOf) : undefined;
+    const named = ast ? referencedColumns(ast) : undefined;
+    const scans = new Map<string, string>();
+    for (const view of native) {
+      const filter = conjuncts?.get(view.view);
+      const onPartitions = filter ? partitionConjuncts(filter, view.snapshot.partitionColumns) : undefined;
+      let snapshot = onPartitions ? { ...view.snapshot, files: await pruneFiles(lake.engine, view.snapshot, onPartitions) } : view.snapshot;
+      view.filesTotal = view.snapshot.files.length;
+      view.filesPrunedByPartition = view.filesTotal - snapshot.files.length;
+      view.filesSkippedByStats = 0;
+      if (filter && options.dataSkipping !== false) {
+        const skipped = await skipFiles(lake.engine, snapshot, filter, { partitionsApplied: onPartitions !== undefined });
+        snapshot = { ...snapshot, files: skipped.files };
+        view.filesSkippedByStats = skipped.skipped;
+      }
+      view.filesRead = snapshot.files.length;
+      logFilesRead([view]);
+      const columns = named ? snapshot.schema.fields.filter((f) => named.has(f.name.toLowerCase())).map((f) => f.name) : undefined;
+      // A cached prepare (runQuery's first attempt) leaves the existence of files to DuckDB (here
+      // reading untagged footers, or running the query): on failure runQuery prepares again
+      // uncached, which reports a missing file as DATA_FILE_MISSING.
+      attempt.unchecked ||= cached;
+      // Pruning and skipping only ever drop files: the same count is the whole version, whose scan is cached.
+      if (cached && view.filesRead === view.filesTotal) {
+        const scan = await cachedScan(lake, view.snapshot, columns, () => scanSql(lake.engine, snapshot, { columns, checkFiles: false }));
+        fromCache ||= scan.cached;
+        scans.set(view.view, scan.sql);
+      } else {
+        scans.set(view.view, await scanSql(lake.engine, snapshot, { columns, checkFiles: !cached }));
+      }
+    }
+    // Inline each native scan as a subquery named like the view: a temp view would be bound once
+    // when created and again by the query. Where a reference cannot be located, views it is.
+    const located = ast && native.length > 0 ? viewReferences(ast, out.slice(explain.length), native.map((v) => v.view)) : undefined;
+    if (located) {
+      const bytes = Buffer.from(out.slice(explain.length), 'utf8');
+      const pieces: Buffer[] = [];
+      let at = 0;
+      for (const ref of located) {
+        const token = Buffer.byteLength(`"${ref.view}"`, 'utf8');
+        pieces.push(bytes.subarray(at, ref.offset), Buffer.from(`(${scans.get(ref.view)!})${ref.aliased ? '' : ` AS ${ident(ref.view)}`}`, 'utf8'));
+        at = ref.offset + token;
+      }
+      pieces.push(bytes.subarray(at));
+      out = explain + Buffer.concat(pieces).toString('utf8');
     } else {
-      scans.set(view.view, await scanSql(lake.engine, snapshot, { columns, checkFiles: !cached }));
+      for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
     }
-  }
-  // Inline each native scan as a subquery named like the view: a temp view would be bound once
-  // when created and again by the query. Where a reference cannot be located, views it is.
-  const located = ast && native.length > 0 ? viewReferences(ast, out.slice(explain.length), native.map((v) => v.view)) : undefined;
-  if (located) {
-    const bytes = Buffer.from(out.slice(explain.length), 'utf8');
-    const pieces: Buffer[] = [];
-    let at = 0;
-    for (const ref of located) {
-      const token = Buffer.byteLength(`"${ref.view}"`, 'utf8');
-      pieces.push(bytes.subarray(at, ref.offset), Buffer.from(`(${scans.get(ref.view)!})${ref.aliased ? '' : ` AS ${ident(ref.view)}`}`, 'utf8'));
-      at = ref.offset + token;
+    const prepared: PreparedQuery = { sql: out, views: views.map(({ snapshot: _s, ...v }) => v), ...(fromCache ? { fromCache } : {}) };
+    // Only a native query whose scans are all inlined: temp views are per call, and temp tables of
+    // large deletion vectors per process (kept in memory then, not on disk).
+    if (cached && located && !extension) {
+      storePrepared(lake, known?.key ?? snapshotKey!, { ...prepared, fromCache: true });
+      // Written while DuckDB runs the query (runQuery waits for it after).
+      if (known?.file && !out.includes('__lake_dv_')) {
+        pendingStores.set(prepared, writePreparedFile(known.file, { sql: prepared.sql, views: prepared.views }));
+        storedFiles.set(prepared, known.file);
+      }
     }
-    pieces.push(bytes.subarray(at));
-    out = explain + Buffer.concat(pieces).toString('utf8');
-  } else {
-    for (const view of native) await lake.engine.run(`CREATE OR REPLACE TEMP VIEW ${ident(view.view)} AS ${scans.get(view.view)!}`);
+    return prepared;
+  } finally {
+    await parsing?.catch(() => undefined);
   }
-  const prepared: PreparedQuery = { sql: out, views: views.map(({ snapshot: _s, ...v }) => v), ...(fromCache ? { fromCache } : {}) };
-  // Only a native query whose scans are all inlined: temp views are per call, and temp tables of
-  // large deletion vectors per process (kept in memory then, not on disk).
-  if (cached && located && !extension) {
-    storePrepared(lake, known?.key ?? snapshotKey!, { ...prepared, fromCache: true });
-    // Written while DuckDB runs the query (runQuery waits for it after).
-    if (known?.file && !out.includes('__lake_dv_')) {
-      pendingStores.set(prepared, writePreparedFile(known.file, { sql: prepared.sql, views: prepared.views }));
-      storedFiles.set(prepared, known.file);
-    }
-  }
-  return prepared;
 }
 
 export interface QueryResult {
