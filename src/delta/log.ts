@@ -161,6 +161,55 @@ export function buildSegment(listing: LogListing, table: string, version?: numbe
   });
 }
 
+/**
+ * Commits parsed in this process, by file and stats option, with the bytes they were parsed from.
+ * A process reads the same commits again and again (a write loads the table before and after its
+ * commit, a nightly update writes several files into one table, the promote and gold read the
+ * logs the ingest read), and parsing a commit with hundreds of columns' stats costs far more than
+ * reading it: a commit read again whose bytes are the same is not parsed again. The bytes decide,
+ * not the name: a table removed and created again at the same path reuses commit names. The
+ * actions are shared between callers, which never change them (as snapshots of the read cache
+ * are shared); each caller gets its own array.
+ */
+const parsedCommits = new Map<string, { source: string | Uint8Array; actions: Action[] }>();
+let parsedBytes = 0;
+/** Bytes of commit files whose parse is kept (most recently read first out last), and the largest file kept. */
+const PARSED_COMMITS_BYTES = 64 * 1024 * 1024;
+const PARSED_COMMIT_MAX_BYTES = 8 * 1024 * 1024;
+
+function sourceBytes(source: string | Uint8Array): number {
+  return typeof source === 'string' ? source.length : source.byteLength;
+}
+
+function sameSource(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
+}
+
+function parsedOnce(key: string, source: string | Uint8Array, parse: () => Action[]): Action[] {
+  const kept = parsedCommits.get(key);
+  if (kept) {
+    parsedCommits.delete(key);
+    if (sameSource(kept.source, source)) {
+      parsedCommits.set(key, kept);
+      return [...kept.actions];
+    }
+    parsedBytes -= sourceBytes(kept.source);
+  }
+  const actions = parse();
+  const size = sourceBytes(source);
+  if (size <= PARSED_COMMIT_MAX_BYTES) {
+    parsedCommits.set(key, { source, actions });
+    parsedBytes += size;
+    for (const [oldest, entry] of parsedCommits) {
+      if (parsedBytes <= PARSED_COMMITS_BYTES) break;
+      parsedCommits.delete(oldest);
+      parsedBytes -= sourceBytes(entry.source);
+    }
+  }
+  return [...actions];
+}
+
 /** The actions of one commit; `stats: false` leaves the stats of file actions out (`parseCommitLines`). */
 export async function readCommit(tableRoot: string, version: number, options: { stats?: boolean } = {}): Promise<Action[]> {
   const file = joinLocation(logRootOf(tableRoot), commitFileName(version));
@@ -171,11 +220,11 @@ export async function readCommit(tableRoot: string, version: number, options: { 
   if (options.stats === false) {
     const bytes = await readFileIfExists(file);
     if (bytes === undefined) throw missing();
-    return parseCommitLines(commitLines(bytes, options), file, options);
+    return parsedOnce(`${file}\u0000lean`, bytes, () => parseCommitLines(commitLines(bytes, options), file, options));
   }
   const text = await readTextIfExists(file);
   if (text === undefined) throw missing();
-  return parseCommitText(text, file);
+  return parsedOnce(`${file}\u0000full`, text, () => parseCommitText(text, file));
 }
 
 /** How much of a commit `readCommitInfo` reads first, hoping the first line is commitInfo. */

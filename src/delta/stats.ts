@@ -139,7 +139,6 @@ export function buildFileStats(numRecords: number, columns: ColumnStatistics, sc
   return stats;
 }
 
-/** `numRecords` of a file's `stats` JSON; `undefined` when stats are absent, unparsable or lack it. */
 /** Rows of all `files` from their stats; undefined when a file has none. */
 export function filesNumRecords(files: readonly { stats?: string | null }[]): number | undefined {
   let total = 0;
@@ -151,8 +150,18 @@ export function filesNumRecords(files: readonly { stats?: string | null }[]): nu
   return total;
 }
 
+/**
+ * `{"numRecords":N,` at the start of a stats string, as Delta writers put it first (ours, Spark,
+ * delta-rs): read without parsing the rest, which for a wide table is kilobytes of min/max values.
+ */
+const LEADING_NUM_RECORDS = /^\{\s*"numRecords"\s*:\s*(0|[1-9]\d{0,14})\s*[,}]/;
+
+/** `numRecords` of a file's `stats` JSON; `undefined` when stats are absent, unparsable or lack it. */
 export function statsNumRecords(stats: string | null | undefined): number | undefined {
   if (!stats) return undefined;
+  const leading = LEADING_NUM_RECORDS.exec(stats);
+  // Only for stats that end as JSON objects do (a truncated string is unparsable: undefined below).
+  if (leading && stats.trimEnd().endsWith('}') && !stats.includes('"numRecords"', leading[0].length)) return Number(leading[1]);
   try {
     const n = (JSON.parse(stats) as { numRecords?: unknown }).numRecords;
     return typeof n === 'number' ? n : undefined;

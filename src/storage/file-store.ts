@@ -5,7 +5,7 @@
  * entry or a data file; `replaceFile` is for hints that may be replaced (`_last_checkpoint`).
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { errnoCode, faultPoint, type FaultPointName } from '../core/index.js';
 
@@ -55,20 +55,25 @@ export async function putIfAbsent(target: string, data: string | Uint8Array, fau
   }
 }
 
-/** Reads a whole file as UTF-8; `undefined` when it does not exist. */
+/**
+ * Reads a whole file as UTF-8; `undefined` when it does not exist. Synchronous, like
+ * `statIfExists`: the files read here are log entries and hints (kilobytes to a few megabytes),
+ * which a local read returns sooner than libuv's thread pool does its four trips (open, stat,
+ * read, close) — a process reads thousands of them.
+ */
 export async function readTextIfExists(file: string): Promise<string | undefined> {
   try {
-    return await fs.readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
 }
 
-/** Reads a whole file as bytes; `undefined` when it does not exist. */
+/** Reads a whole file as bytes; `undefined` when it does not exist. Synchronous, as `readTextIfExists`. */
 export async function readFileIfExists(file: string): Promise<Uint8Array | undefined> {
   try {
-    return await fs.readFile(file);
+    return readFileSync(file);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
@@ -119,10 +124,14 @@ export async function replaceFile(target: string, data: string | Uint8Array): Pr
   }
 }
 
-/** Names of the entries directly inside `dir`, sorted; empty when `dir` is missing. No stat calls. */
+/**
+ * Names of the entries directly inside `dir`, sorted; empty when `dir` is missing. No stat calls.
+ * Synchronous, like `statIfExists`: a local readdir (even of a 10,000-commit log) costs less than
+ * its trip through libuv's thread pool, which a cold process would first have to start.
+ */
 export async function listNames(dir: string): Promise<string[]> {
   try {
-    return (await fs.readdir(dir)).sort();
+    return readdirSync(dir).sort();
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;

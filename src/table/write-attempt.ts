@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, asDiskFull, errnoCode } from '../core/index.js';
@@ -29,9 +30,15 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
     // An object store has no folders to clean up: the attempt's objects are found by their prefix.
     discard = () => discardRemoteAttempt(table.tableRoot, prefix);
   } else {
-    const rootExisted = await readdir(table.tableRoot).then(() => true, () => false);
-    const folders = await listFolders(table.tableRoot);
-    discard = () => discardAttempt(table.tableRoot, prefix, folders, rootExisted);
+    const root = statSync(table.tableRoot, { throwIfNoEntry: false });
+    const rootExisted = root?.isDirectory() === true;
+    // The folders this attempt creates are told apart by their birth time where the file system
+    // keeps one (statx: ext4, xfs, btrfs…): no walk of every partition folder before each write
+    // (hundreds for a season × week table). Elsewhere the folders are listed first, as before.
+    const bornSince = Date.now() - BIRTH_TIME_SLACK_MS;
+    const births = (root ?? statSync(path.dirname(table.tableRoot), { throwIfNoEntry: false }))?.birthtimeMs ?? 0;
+    const before: FoldersBefore = births > 0 ? { bornSince } : { folders: await listFolders(table.tableRoot) };
+    discard = () => discardAttempt(table.tableRoot, prefix, before, rootExisted);
   }
   try {
     const adds = await writeDataFiles({ ...options, engine: lake.engine, tableRoot: table.tableRoot, filePrefix: prefix });
@@ -106,7 +113,23 @@ async function discardRemoteAttempt(tableRoot: string, prefix: string): Promise<
   }
 }
 
-async function discardAttempt(tableRoot: string, prefix: string, before: ReadonlySet<string>, rootExisted: boolean): Promise<void> {
+/**
+ * How a discard tells the folders its attempt created: the folders that existed before, or (where
+ * folders have a birth time) born at or after `bornSince`. A folder whose birth time is unknown
+ * (0) is never taken for the attempt's.
+ */
+type FoldersBefore = { folders: ReadonlySet<string> } | { bornSince: number };
+
+/** Birth times come from the kernel's coarse clock, which may lag `Date.now()` by a tick (1–10 ms). */
+const BIRTH_TIME_SLACK_MS = 20;
+
+function createdByAttempt(tableRoot: string, rel: string, before: FoldersBefore): boolean {
+  if ('folders' in before) return !before.folders.has(rel);
+  const born = statSync(path.join(tableRoot, rel), { throwIfNoEntry: false })?.birthtimeMs ?? 0;
+  return born > 0 && born >= before.bornSince;
+}
+
+async function discardAttempt(tableRoot: string, prefix: string, before: FoldersBefore, rootExisted: boolean): Promise<void> {
   const created: string[] = [];
   async function walk(rel: string): Promise<void> {
     const entries = await readdir(path.join(tableRoot, rel), { withFileTypes: true }).catch(() => []);
@@ -115,7 +138,7 @@ async function discardAttempt(tableRoot: string, prefix: string, before: Readonl
       if (rel === '' && entry.name === LOG_DIR) continue;
       if (entry.isDirectory()) {
         await walk(childRel);
-        if (!before.has(childRel)) created.push(childRel);
+        if (createdByAttempt(tableRoot, childRel, before)) created.push(childRel);
       } else if (entry.isFile() && entry.name.startsWith(prefix)) {
         await rm(path.join(tableRoot, childRel), { force: true });
       }

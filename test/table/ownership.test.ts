@@ -134,6 +134,19 @@ describe('a failed write leaves nothing behind', () => {
     expect((await tableSnapshot(lake, strings)).version).toBe(0);
   });
 
+  it('a failed write removes the partition folders it created and keeps an empty one that was there before it', async () => {
+    const source = `SELECT i AS id, CASE WHEN i < 5 THEN 'ok' || (i % 2) ELSE repeat('x', 300) END AS season, 'v' AS name FROM range(0, 10) r(i)`;
+    const table = resolveTable(lake, 'silver.kept_folder');
+    await writeTable(lake, { table, source: `SELECT 1 AS id, 'fine' AS season, 'v' AS name`, mode: 'append', partitionBy: ['season'] });
+    // Older than the attempt by more than the birth-time slack: not the attempt's, though the attempt writes into it.
+    await mkdir(path.join(table.tableRoot, 'season=ok0'));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const before = await tree(table.tableRoot);
+    expect(before).toContain('season=ok0/');
+    await expect(writeTable(lake, { table, source, mode: 'append' })).rejects.toThrow();
+    expect(await tree(table.tableRoot)).toEqual(before);
+  });
+
   it('a new table whose first write fails leaves no folder at all', async () => {
     const table = resolveTable(lake, 'silver.never_created');
     const source = `SELECT 1 AS id, repeat('y', 300) AS k, 'v' AS name`;
