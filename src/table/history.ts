@@ -121,3 +121,34 @@ export async function tableHistory(lake: Lake, table: TableRef, options: { limit
   entries.reverse();
   return entries;
 }
+
+/** What a walk back through the log needs of one commit (`commitsNewestFirst`). */
+export interface CommitHead {
+  version: number;
+  commitInfo: Record<string, unknown> | undefined;
+  operation: string | undefined;
+  operationParameters: Record<string, unknown>;
+  /** The commit adds or removes files. */
+  changesFiles: boolean;
+}
+
+/**
+ * The table's commits newest first, each read (without file stats) only when the walk gets to it:
+ * for a walk that stops at the first commit it looks for (the newest promote or gold build behind
+ * the current version), where `tableHistory` reads and summarizes the whole log.
+ */
+export async function* commitsNewestFirst(table: TableRef): AsyncGenerator<CommitHead> {
+  const listing = await listLog(table.tableRoot);
+  for (const version of [...listing.commits.keys()].sort((a, b) => b - a)) {
+    const actions = await readCommit(table.tableRoot, version, { stats: false });
+    const info = actions.find((a) => a.kind === 'commitInfo');
+    const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+    yield {
+      version,
+      commitInfo,
+      operation: commitInfo?.operation,
+      operationParameters: commitInfo?.operationParameters ?? {},
+      changesFiles: actions.some((a) => a.kind === 'add' || a.kind === 'remove'),
+    };
+  }
+}

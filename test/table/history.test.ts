@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commitFileName, LOG_DIR, type Action } from '../../src/delta/index.js';
-import { runQuery, resolveTable, summarizeCommit, tableHistory, tableSnapshot, writeTable } from '../../src/table/index.js';
+import { commitsNewestFirst, runQuery, resolveTable, summarizeCommit, tableHistory, tableSnapshot, writeTable } from '../../src/table/index.js';
 import { tempLake } from '../helpers/temp-lake.js';
 
 /** `lake history` row counts and commit times, on Delta tables other writers made (test/fixtures/delta-conformance). */
@@ -64,5 +64,28 @@ describe('in-commit timestamps', () => {
     ]);
     expect((await tableSnapshot(temp.lake, table, { timestamp: Date.parse('2001-06-01T00:00:00Z') })).version).toBe(0);
     expect((await tableSnapshot(temp.lake, table, { timestamp: Date.parse('2002-06-01T00:00:00Z') })).version).toBe(1);
+  });
+});
+
+describe('commitsNewestFirst', () => {
+  it('agrees with tableHistory, newest first, and reads a commit only when the walk gets to it', async () => {
+    const tableRoot = path.join(TABLES, 'table-with-dv-small');
+    const walked = [];
+    for await (const head of commitsNewestFirst(resolveTable(temp.lake, tableRoot))) walked.push(head);
+    const history = await tableHistory(temp.lake, resolveTable(temp.lake, tableRoot));
+    expect(walked.map((h) => [h.version, h.operation, h.changesFiles])).toEqual(history.map((e) => [e.version, e.operation, e.filesAdded + e.filesRemoved > 0]));
+    expect(walked[0]!.commitInfo).toEqual(history[0]!.commitInfo);
+
+    // A walk that stops at the newest commit never reads the older ones (here: one made unreadable).
+    const table = resolveTable(temp.lake, 'silver.walk_back');
+    await writeTable(temp.lake, { table, source: 'SELECT 1 AS id', mode: 'append' });
+    await writeTable(temp.lake, { table, source: 'SELECT 2 AS id', mode: 'append' });
+    writeFileSync(path.join(table.tableRoot, LOG_DIR, commitFileName(0)), '{"commitInfo": truncated');
+    for await (const head of commitsNewestFirst(table)) {
+      expect(head).toMatchObject({ version: 1, changesFiles: true });
+      break;
+    }
+    await expect(tableHistory(temp.lake, table)).rejects.toThrow();
+    rmSync(table.tableRoot, { recursive: true, force: true });
   });
 });

@@ -1,4 +1,4 @@
-import { tableHistory, type Lake, type TableRef } from '../../table/index.js';
+import { commitsNewestFirst, type TableRef } from '../../table/index.js';
 
 /** What the current state of a mart was built from, as its newest build-gold commit recorded it. */
 export interface LastBuild {
@@ -11,9 +11,10 @@ export interface LastBuild {
  * The newest build-gold commit behind the mart's current version, following a RESTORE back to the
  * version it restored. Undefined (a full rebuild) when the newest data change was made by anything else.
  */
-export async function lastGoldBuild(lake: Lake, mart: TableRef): Promise<LastBuild | undefined> {
+export async function lastGoldBuild(mart: TableRef): Promise<LastBuild | undefined> {
   let upTo = Infinity;
-  for (const entry of await tableHistory(lake, mart)) {
+  // Newest first, reading a commit only when the walk gets to it (commitsNewestFirst).
+  for await (const entry of commitsNewestFirst(mart)) {
     if (entry.version > upTo) continue;
     const gold = entry.commitInfo?.['gold'] as { rule_sha256?: unknown; source_versions?: unknown; source_table_ids?: unknown } | undefined;
     if (gold && typeof gold.source_versions === 'object' && gold.source_versions !== null) {
@@ -28,7 +29,7 @@ export async function lastGoldBuild(lake: Lake, mart: TableRef): Promise<LastBui
       if (!Number.isInteger(upTo)) return undefined;
       continue;
     }
-    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
+    if (entry.changesFiles) return undefined;
   }
   return undefined;
 }

@@ -169,7 +169,7 @@ export async function planScope(ctx: GoldContext, rule: MartRule, mart: Snapshot
   const full = (reason: string, recreate = false): Scope => ({ mode: 'full', seasons: null, reason, recreate });
   if (ctx.options.full) return full('--full', true);
   if (!mart) return full('new table', true);
-  const last = await lastGoldBuild(ctx.lake, resolveTable(ctx.lake, rule.table));
+  const last = await lastGoldBuild(resolveTable(ctx.lake, rule.table));
   if (!last) return full('no build-gold commit in the history of the current version', true);
   if (last.ruleSha256 !== rule.sha256) return full(`${path.basename(rule.file)} changed`, true);
   if (mart.partitionColumns.join(',') !== rule.partitionBy.join(',')) return full('partitioning changed', true);

@@ -241,7 +241,7 @@ export async function collectBronzeGarbage(options: BronzeGcOptions, def: Datase
       const silver = silverTable(lake, def.name);
       const silverSnapshot = await findSnapshot(lake, silver);
       if (!silverSnapshot) return skip(`${silver.name} does not exist: every batch is still to be promoted (run lake promote first)`);
-      const last = await lastPromote(lake, silver);
+      const last = await lastPromote(silver);
       if (!last) return skip(`${silver.name}'s current state was not written by lake promote, so the next promote rebuilds from every batch`);
       if (last.bronzeVersion > snapshot.version || (last.bronzeTableId !== undefined && last.bronzeTableId !== snapshot.metadata.id)) return skip(`${table.name} was recreated since the last promote`);
       outcome.last_promote_bronze_version = last.bronzeVersion;

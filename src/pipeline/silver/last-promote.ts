@@ -1,4 +1,4 @@
-import { tableHistory, type Lake, type TableRef } from '../../table/index.js';
+import { commitsNewestFirst, type TableRef } from '../../table/index.js';
 
 export interface LastPromote {
   bronzeVersion: number;
@@ -12,10 +12,10 @@ export interface LastPromote {
  * newest promote commit, following a RESTORE back to the version it restored and past OPTIMIZE
  * rewrites. Undefined (a full rebuild) when the newest data change was made by anything else.
  */
-export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPromote | undefined> {
-  const history = await tableHistory(lake, silver);
+export async function lastPromote(silver: TableRef): Promise<LastPromote | undefined> {
   let upTo = Infinity;
-  for (const entry of history) {
+  // Newest first, reading a commit only when the walk gets to it: usually the newest is the promote.
+  for await (const entry of commitsNewestFirst(silver)) {
     if (entry.version > upTo) continue;
     const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown; rule?: { sha256?: unknown } } | undefined;
     if (typeof promote?.bronze_version === 'number') {
@@ -33,7 +33,7 @@ export async function lastPromote(lake: Lake, silver: TableRef): Promise<LastPro
     }
     // A rewrite (OPTIMIZE: dataChange false) keeps the rows the promote wrote.
     if (entry.operation === 'OPTIMIZE') continue;
-    if (entry.filesAdded > 0 || entry.filesRemoved > 0) return undefined;
+    if (entry.changesFiles) return undefined;
   }
   return undefined;
 }

@@ -139,7 +139,7 @@ export async function planPromote(ctx: PromoteContext, def: DatasetDef, outcome:
   const spec = def.quality ?? NO_GATES;
   validateSpec(spec, rule.key, new Set(rule.columns.map((c) => c.name)), def.name, ctx.options.catalog.file);
   outcome.drift = schemaDrift(rule, bronzeSnapshot.schema.fields.map((f) => f.name));
-  const last = silverSnapshot ? await lastPromote(lake, silver) : undefined;
+  const last = silverSnapshot ? await lastPromote(silver) : undefined;
   outcome.bronzeFromVersion = last?.bronzeVersion ?? null;
   const { mode, reason, work } = await changedPartitions(bronzeSnapshot, silverSnapshot, last, rule.sha256);
   outcome.mode = mode;
