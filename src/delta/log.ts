@@ -4,7 +4,7 @@
  */
 import { LakeError } from '../core/index.js';
 import { joinLocation, listNames, readFileIfExists, readRangeIfExists, readTextIfExists, statIfExists } from '../storage/index.js';
-import { commitLines, parseCommitLines, parseCommitText, type Action } from './actions.js';
+import { commitInfoOf, commitLines, parseCommitLines, parseCommitText, type Action } from './actions.js';
 import { LOG_DIR, commitFileName, padVersion, parseLogFileName } from './log-path.js';
 
 /**
@@ -249,8 +249,7 @@ export async function readCommitInfo(tableRoot: string, version: number): Promis
     }
   }
   const actions = await readCommit(tableRoot, version);
-  const info = actions.find((a) => a.kind === 'commitInfo');
-  return info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+  return commitInfoOf(actions);
 }
 
 /** Modification time of a commit file (PROTOCOL.md: the commit time when commitInfo has none). */

@@ -183,6 +183,11 @@ async function connectEngine(database: Database, s3: boolean, closeDatabase?: ()
   try {
     // ICU is built in but loads after instance creation, so the zone is set per connection.
     await connection.run("SET TimeZone = 'UTC'");
+    // A Delta table's data files are never rewritten in place, so their Parquet footers are kept
+    // for the next query (DuckDB still checks each file's modification time before it uses one,
+    // and the cache lives in the buffer pool, under memory_limit). The parquet extension loads
+    // after instance creation, so this is set here, not in the instance's config.
+    await connection.run('SET GLOBAL parquet_metadata_cache = true');
     if (s3) await enableS3(connection);
   } catch (error) {
     connection.closeSync();

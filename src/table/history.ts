@@ -1,4 +1,4 @@
-import { commitInfoTime, commitMtime, listLog, readCommit, partitionKey, statsNumRecords, type Action, type DeletionVectorDescriptor, type RemoveAction } from '../delta/index.js';
+import { commitInfoOf, commitInfoTime, commitMtime, listLog, readCommit, partitionKey, statsNumRecords, type Action, type DeletionVectorDescriptor, type RemoveAction } from '../delta/index.js';
 import { tableSnapshot, type Lake, type TableRef } from './lake.js';
 
 export interface HistoryEntry {
@@ -40,8 +40,7 @@ export function summarizeCommit(
   partitionColumns: readonly string[],
   recordsOf?: (path: string) => number | undefined,
 ): HistoryEntry {
-  const info = actions.find((a) => a.kind === 'commitInfo');
-  const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+  const commitInfo = commitInfoOf(actions);
   let filesAdded = 0;
   let filesRemoved = 0;
   let rowsAdded: number | undefined = 0;
@@ -141,8 +140,7 @@ export async function* commitsNewestFirst(table: TableRef): AsyncGenerator<Commi
   const listing = await listLog(table.tableRoot);
   for (const version of [...listing.commits.keys()].sort((a, b) => b - a)) {
     const actions = await readCommit(table.tableRoot, version, { stats: false });
-    const info = actions.find((a) => a.kind === 'commitInfo');
-    const commitInfo = info?.kind === 'commitInfo' ? info.commitInfo : undefined;
+    const commitInfo = commitInfoOf(actions);
     yield {
       version,
       commitInfo,
@@ -150,5 +148,23 @@ export async function* commitsNewestFirst(table: TableRef): AsyncGenerator<Commi
       operationParameters: commitInfo?.operationParameters ?? {},
       changesFiles: actions.some((a) => a.kind === 'add' || a.kind === 'remove'),
     };
+  }
+}
+
+/**
+ * The commits behind the table's current version, newest first (`commitsNewestFirst`): a RESTORE
+ * is followed back to the version it restored (the commits it undid are passed over; the RESTORE
+ * itself is not yielded), and a RESTORE whose version is not an integer ends the walk.
+ */
+export async function* commitsBehindCurrent(table: TableRef): AsyncGenerator<CommitHead> {
+  let upTo = Infinity;
+  for await (const entry of commitsNewestFirst(table)) {
+    if (entry.version > upTo) continue;
+    if (entry.operation === 'RESTORE') {
+      upTo = Number(entry.operationParameters['version']);
+      if (!Number.isInteger(upTo)) return;
+      continue;
+    }
+    yield entry;
   }
 }

@@ -12,7 +12,7 @@ export { assertLakeTables } from './query-errors.js';
 export type { QueryOptions, QueryResult, PreparedQuery, ResolvedView } from './query.js';
 export { findTableRefs, tableStatementAsQuery, tokenize } from './sql-refs.js';
 export type { SqlTableRef, TableAt } from './sql-refs.js';
-export { commitsNewestFirst, tableHistory, summarizeCommit } from './history.js';
+export { commitsBehindCurrent, commitsNewestFirst, tableHistory, summarizeCommit } from './history.js';
 export type { CommitHead, HistoryEntry } from './history.js';
 export { readerMode, extensionStatus, extensionMisreads, useExtension, READER_MODES } from './reader.js';
 export type { ReaderMode } from './reader.js';

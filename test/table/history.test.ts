@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commitFileName, LOG_DIR, type Action } from '../../src/delta/index.js';
-import { commitsNewestFirst, runQuery, resolveTable, summarizeCommit, tableHistory, tableSnapshot, writeTable } from '../../src/table/index.js';
+import { commitsBehindCurrent, commitsNewestFirst, restoreTable, runQuery, resolveTable, summarizeCommit, tableHistory, tableSnapshot, writeTable } from '../../src/table/index.js';
 import { tempLake } from '../helpers/temp-lake.js';
 
 /** `lake history` row counts and commit times, on Delta tables other writers made (test/fixtures/delta-conformance). */
@@ -86,6 +86,22 @@ describe('commitsNewestFirst', () => {
       break;
     }
     await expect(tableHistory(temp.lake, table)).rejects.toThrow();
+    rmSync(table.tableRoot, { recursive: true, force: true });
+  });
+});
+
+describe('commitsBehindCurrent', () => {
+  it('follows a RESTORE back to the version it restored, passing over the commits it undid', async () => {
+    const table = resolveTable(temp.lake, 'silver.behind_current');
+    for (const id of [1, 2, 3]) await writeTable(temp.lake, { table, source: `SELECT ${id} AS id`, mode: 'append' }); // v0, v1, v2
+    await restoreTable(temp.lake, { table, version: 0 }); // v3 = v0's state
+    await writeTable(temp.lake, { table, source: 'SELECT 4 AS id', mode: 'append' }); // v4
+    const walked: number[] = [];
+    for await (const head of commitsBehindCurrent(table)) walked.push(head.version);
+    expect(walked).toEqual([4, 0]);
+    const everything: number[] = [];
+    for await (const head of commitsNewestFirst(table)) everything.push(head.version);
+    expect(everything).toEqual([4, 3, 2, 1, 0]);
     rmSync(table.tableRoot, { recursive: true, force: true });
   });
 });

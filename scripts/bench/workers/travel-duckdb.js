@@ -1,8 +1,10 @@
 // Time-travel benchmark, baseline: the same aggregate in plain DuckDB over exactly the data
 // files of that version, `read_parquet([…])` (the list comes from <files.json>). Timed up to the
 // rows as JS values, as `runQuery` returns them. With --warm <n>, the query runs once untimed, then
-// <n> times timed in the same process (medians reported).
-//   node travel-duckdb.js <files.json> [--warm <n>]
+// <n> times timed in the same process (medians reported). With --footer-cache, DuckDB keeps the
+// files' Parquet footers between queries (`parquet_metadata_cache`, off by default; the lake's
+// engines turn it on), so a warm baseline need not re-read them either.
+//   node travel-duckdb.js <files.json> [--warm <n>] [--footer-cache]
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -13,6 +15,7 @@ const [filesJson] = args(1, 'travel-duckdb.js <files.json>');
 const files = JSON.parse(readFileSync(filesJson, 'utf8'));
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
+if (process.argv.includes('--footer-cache')) await connection.run('SET GLOBAL parquet_metadata_cache = true');
 const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
 const sql = `SELECT count(*)::BIGINT AS n, sum(epa) AS s FROM read_parquet([${list}])`;
 const warmAt = process.argv.indexOf('--warm');

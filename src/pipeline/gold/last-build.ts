@@ -1,4 +1,4 @@
-import { commitsNewestFirst, type TableRef } from '../../table/index.js';
+import { commitsBehindCurrent, type TableRef } from '../../table/index.js';
 
 /** What the current state of a mart was built from, as its newest build-gold commit recorded it. */
 export interface LastBuild {
@@ -12,10 +12,8 @@ export interface LastBuild {
  * version it restored. Undefined (a full rebuild) when the newest data change was made by anything else.
  */
 export async function lastGoldBuild(mart: TableRef): Promise<LastBuild | undefined> {
-  let upTo = Infinity;
-  // Newest first, reading a commit only when the walk gets to it (commitsNewestFirst).
-  for await (const entry of commitsNewestFirst(mart)) {
-    if (entry.version > upTo) continue;
+  // Newest first, reading a commit only when the walk gets to it (commitsBehindCurrent).
+  for await (const entry of commitsBehindCurrent(mart)) {
     const gold = entry.commitInfo?.['gold'] as { rule_sha256?: unknown; source_versions?: unknown; source_table_ids?: unknown } | undefined;
     if (gold && typeof gold.source_versions === 'object' && gold.source_versions !== null) {
       return {
@@ -23,11 +21,6 @@ export async function lastGoldBuild(mart: TableRef): Promise<LastBuild | undefin
         sourceVersions: gold.source_versions as Record<string, number>,
         sourceTableIds: (gold.source_table_ids ?? {}) as Record<string, string>,
       };
-    }
-    if (entry.operation === 'RESTORE') {
-      upTo = Number(entry.operationParameters['version']);
-      if (!Number.isInteger(upTo)) return undefined;
-      continue;
     }
     if (entry.changesFiles) return undefined;
   }

@@ -1,5 +1,5 @@
 import { PIPELINE_VERSION, systemClock, type Clock, type Logger } from '../../core/index.js';
-import { partitionKey, readCommit, type Snapshot } from '../../delta/index.js';
+import { commitInfoOf, partitionKey, readCommit, type Snapshot } from '../../delta/index.js';
 import { ident, scanSql } from '../../engine/index.js';
 import { batchKey, findSnapshot, listBatches, removeBatches, type Batch, type Lake, type PartitionBatches, type RemoveBatchesResult } from '../../table/index.js';
 import { fileLayout, type BronzeRetention, type Catalog, type DatasetDef } from '../catalog/index.js';
@@ -174,8 +174,7 @@ async function pendingBatches(snapshot: Snapshot, listed: readonly PartitionBatc
     } catch {
       return { kind: 'unknown', reason: `the bronze log no longer has version ${v} (after the last promote's bronze version ${fromVersion})` };
     }
-    const info = actions.find((a) => a.kind === 'commitInfo');
-    const commitInfo = info?.kind === 'commitInfo' ? (info.commitInfo as Record<string, unknown>) : undefined;
+    const commitInfo = commitInfoOf(actions) as Record<string, unknown> | undefined;
     const upstream = commitInfo?.['upstream_file'] as { url?: unknown } | undefined;
     const url = typeof upstream?.url === 'string' ? upstream.url : undefined;
     for (const a of actions) {

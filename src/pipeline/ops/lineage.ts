@@ -1,5 +1,5 @@
 import { LakeError } from '../../core/index.js';
-import { commitMtime, listLog, partitionKey, readCommit, statsNumRecords, type Action, type AddAction } from '../../delta/index.js';
+import { commitInfoOf, commitMtime, listLog, partitionKey, readCommit, statsNumRecords, type AddAction } from '../../delta/index.js';
 import type { PartitionValues } from '../quality/index.js';
 import { tableSnapshot, type Lake, type TableRef } from '../../table/index.js';
 
@@ -161,8 +161,7 @@ export async function tableLineage(lake: Lake, table: TableRef): Promise<TableLi
     const batch = versions.slice(i, i + 64);
     const read = await Promise.all(batch.map((v) => readCommit(table.tableRoot, v)));
     for (const [j, actions] of read.entries()) {
-      const info = actions.find((a: Action) => a.kind === 'commitInfo');
-      const commitInfo = info?.kind === 'commitInfo' ? (info.commitInfo as Record<string, unknown>) : undefined;
+      const commitInfo = commitInfoOf(actions) as Record<string, unknown> | undefined;
       const ts = commitInfo?.['timestamp'];
       commits.push({
         version: batch[j]!,

@@ -1,4 +1,4 @@
-import { commitsNewestFirst, type TableRef } from '../../table/index.js';
+import { commitsBehindCurrent, type TableRef } from '../../table/index.js';
 
 export interface LastPromote {
   bronzeVersion: number;
@@ -13,10 +13,8 @@ export interface LastPromote {
  * rewrites. Undefined (a full rebuild) when the newest data change was made by anything else.
  */
 export async function lastPromote(silver: TableRef): Promise<LastPromote | undefined> {
-  let upTo = Infinity;
   // Newest first, reading a commit only when the walk gets to it: usually the newest is the promote.
-  for await (const entry of commitsNewestFirst(silver)) {
-    if (entry.version > upTo) continue;
+  for await (const entry of commitsBehindCurrent(silver)) {
     const promote = entry.commitInfo?.['promote'] as { bronze_version?: unknown; bronze_table_id?: unknown; rule?: { sha256?: unknown } } | undefined;
     if (typeof promote?.bronze_version === 'number') {
       return {
@@ -24,12 +22,6 @@ export async function lastPromote(silver: TableRef): Promise<LastPromote | undef
         bronzeTableId: typeof promote.bronze_table_id === 'string' ? promote.bronze_table_id : undefined,
         ruleSha256: typeof promote.rule?.sha256 === 'string' ? promote.rule.sha256 : undefined,
       };
-    }
-    if (entry.operation === 'RESTORE') {
-      const restored = Number(entry.operationParameters['version']);
-      if (!Number.isInteger(restored)) return undefined;
-      upTo = restored;
-      continue;
     }
     // A rewrite (OPTIMIZE: dataChange false) keeps the rows the promote wrote.
     if (entry.operation === 'OPTIMIZE') continue;

@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { literal, openEngine } from '../../src/engine/index.js';
+import { tempDirs } from '../helpers/temp-dir.js';
+
+const dirs = tempDirs('metadata-cache');
+afterAll(() => dirs.cleanup());
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+/** Writes `select` to `file` as Parquet from another process (its own DuckDB). */
+function writeElsewhere(file: string, select: string): void {
+  const script = `import { DuckDBInstance } from '@duckdb/node-api';
+const db = await DuckDBInstance.create(':memory:');
+const c = await db.connect();
+await c.run(${JSON.stringify(`COPY (${select}) TO ${literal(file)} (FORMAT parquet)`)});`;
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+  expect(out.status, out.stderr).toBe(0);
+}
+
+describe('Parquet footer cache', () => {
+  it('is on in every engine, and a file rewritten at the same path is read anew, by this process or another', async () => {
+    const root = await dirs.make('cache');
+    const file = path.join(root, 'same.parquet');
+    const engine = await openEngine({ tempRoot: root });
+    try {
+      const [on] = await engine.rows<{ v: boolean }>(`SELECT current_setting('parquet_metadata_cache') AS v`);
+      expect(on!.v).toBe(true);
+      const read = async (): Promise<unknown[]> => (await engine.rows<Record<string, unknown>>(`SELECT count(*)::INTEGER AS n, any_value(columns(*)) FROM read_parquet(${literal(file)})`)).map((r) => Object.values(r));
+      await engine.run(`COPY (SELECT range AS a FROM range(10)) TO ${literal(file)} (FORMAT parquet)`);
+      expect(await read()).toEqual([[10, 0n]]);
+      // Same path, another schema and row count, within the same second: the cached footer must not be used.
+      await engine.run(`COPY (SELECT 'x' || range AS s, range AS b FROM range(1000)) TO ${literal(file)} (FORMAT parquet)`);
+      expect(await read()).toEqual([[1000, 'x0', 0n]]);
+      writeElsewhere(file, `SELECT 42 AS c FROM range(7)`);
+      expect(await read()).toEqual([[7, 42]]);
+    } finally {
+      engine.close();
+    }
+  });
+});
