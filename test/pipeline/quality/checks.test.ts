@@ -158,6 +158,14 @@ describe('fingerprints and partition keys', () => {
     expect(fa.get('["2020"]')).toEqual({ rowCount: 2, sha256: expected, minIngestedAt: '2026-11-25T00:00:00.000Z', maxIngestedAt: '2026-11-25T03:00:00.000Z' });
   });
 
+  it('sorts the keys by their UTF-8 bytes (upper case before lower, ASCII before accents), NULL values as null', async () => {
+    const values = ['b', 'B', 'a', 'é', 'z', 'a"', 'a b', null, '', '日本', 'Ω'];
+    const relation = `(SELECT * FROM (VALUES ${values.map((v, i) => `(2020, ${v === null ? 'NULL' : `'${v}'`}, ${i}, TIMESTAMPTZ '2026-11-25 00:00:00+00')`).join(', ')}) AS v(season, id, down, ingested_at))`;
+    const fp = await fingerprintPartitions(engine, relation, ['season'], ['id', 'down']);
+    const keys = values.map((v, i) => JSON.stringify([v, String(i)])).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    expect(fp.get('["2020"]')!.sha256).toBe(createHash('sha256').update(keys.join('\n')).digest('hex'));
+  });
+
   it('partitionKeySql equals the log key of partitionKey (NULL and empty string alike, unicode)', async () => {
     const [row] = await engine.rows<{ k: string; e: string }>(`SELECT ${partitionKeySql(['a', 'b'])} AS k, ${partitionKeySql([])} AS e FROM (VALUES (2020, 'São "P"')) AS v(a, b)`);
     expect(row!.k).toBe(partitionKey(['a', 'b'], { a: '2020', b: 'São "P"' }));
