@@ -74,17 +74,17 @@ export interface CommitInfoAction {
   [key: string]: unknown;
 }
 
-/**
- * The time of a commit in ms from its commitInfo: `inCommitTimestamp` where the writer recorded one
- * (PROTOCOL.md "In-Commit Timestamps": with the feature enabled it is the commit's timestamp, and
- * monotonic), else `timestamp`; undefined when neither is a number.
- */
 /** The commit's `commitInfo`, when it has one (a commit carries at most one, first by convention). */
 export function commitInfoOf(actions: readonly Action[]): CommitInfoAction | undefined {
   for (const a of actions) if (a.kind === 'commitInfo') return a.commitInfo;
   return undefined;
 }
 
+/**
+ * The time of a commit in ms from its commitInfo: `inCommitTimestamp` where the writer recorded one
+ * (PROTOCOL.md "In-Commit Timestamps": with the feature enabled it is the commit's timestamp, and
+ * monotonic), else `timestamp`; undefined when neither is a number.
+ */
 export function commitInfoTime(commitInfo: Record<string, unknown> | undefined): number | undefined {
   const ict = commitInfo?.['inCommitTimestamp'];
   if (typeof ict === 'number') return ict;

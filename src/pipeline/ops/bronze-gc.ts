@@ -174,7 +174,7 @@ async function pendingBatches(snapshot: Snapshot, listed: readonly PartitionBatc
     } catch {
       return { kind: 'unknown', reason: `the bronze log no longer has version ${v} (after the last promote's bronze version ${fromVersion})` };
     }
-    const commitInfo = commitInfoOf(actions) as Record<string, unknown> | undefined;
+    const commitInfo = commitInfoOf(actions);
     const upstream = commitInfo?.['upstream_file'] as { url?: unknown } | undefined;
     const url = typeof upstream?.url === 'string' ? upstream.url : undefined;
     for (const a of actions) {

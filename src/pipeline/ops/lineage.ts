@@ -161,7 +161,7 @@ export async function tableLineage(lake: Lake, table: TableRef): Promise<TableLi
     const batch = versions.slice(i, i + 64);
     const read = await Promise.all(batch.map((v) => readCommit(table.tableRoot, v)));
     for (const [j, actions] of read.entries()) {
-      const commitInfo = commitInfoOf(actions) as Record<string, unknown> | undefined;
+      const commitInfo = commitInfoOf(actions);
       const ts = commitInfo?.['timestamp'];
       commits.push({
         version: batch[j]!,
