@@ -200,8 +200,8 @@ function partitionFilter(columns: readonly string[], values: Record<string, stri
  * The layout-controlled writer: one COPY to a single file per output file, so rows keep the
  * `sortBy` order and files rotate at `maxRowsPerFile` rows (and near `targetFileBytes`). The
  * partitions are counted first. A source of one partition whose file count is known is written
- * straight; otherwise the source is read once into a staged file sorted by (partition columns,
- * sortBy) — one spillable sort, so memory stays within the engine's limit whatever the number of
+ * straight (`writeOrdered`: without a sort when its rows arrive in order, as a promoted season's
+ * do); otherwise the source is read once into a staged file sorted by (partition columns, sortBy) — one spillable sort, so memory stays within the engine's limit whatever the number of
  * partitions — and every output file is a consecutive row range of it (a partition is a range,
  * a partition split into files is split into sub-ranges), so no file overlaps another on the
  * sort columns and the source is never re-read per partition. The staged file carries the
@@ -223,8 +223,7 @@ async function writeLaidOut(options: WriteFilesOptions): Promise<AddAction[]> {
   if (fixed && options.rowsAtMost !== undefined && !mayExceedTarget && filesFor(options.rowsAtMost, options) === 1) {
     const folder = partitionFolder(partitionColumns, fixed);
     await ensureDir(joinLocation(tableRoot, folder));
-    const orderBy = order.length > 0 ? ` ORDER BY ${order.map(ident).join(', ')}` : '';
-    const rows = await runCopy(options, `COPY (SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows${orderBy}) TO ${literal(fileName(folder))} ${copyOptions(rowGroupSizeFor(options))}`);
+    const rows = await writeOrdered(options, `SELECT ${dataColumns.join(', ')} FROM (${inner}) AS rows`, order, fileName(folder), copyOptions(rowGroupSizeFor(options)));
     // No rows: no file.
     for (const row of rows.filter((r) => Number(r.count) === 0)) await deleteFile(row.filename);
     return rows.filter((r) => Number(r.count) > 0).map((row) => addFor(options, row, fixed));

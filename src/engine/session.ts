@@ -131,13 +131,14 @@ export function removeStaleSpillFolders(root: string): number {
 
 /**
  * `LAKE_SQL_TRACE=<file>`: every statement the lake's engines run is appended to the file as a
- * JSON line (milliseconds, process id, the statement) — for finding where a slow step spends its
+ * JSON line (its start in milliseconds since the process began, its milliseconds, process id, the statement) — for finding where a slow step spends its
  * time. Off unless set; the lake never reads the file.
  */
 export function traceSql(sql: string, started: number): void {
   const file = process.env['LAKE_SQL_TRACE'];
   if (!file) return;
-  appendFileSync(file, `${JSON.stringify({ ms: Math.round(performance.now() - started), pid: process.pid, sql })}\n`);
+  const now = performance.now();
+  appendFileSync(file, `${JSON.stringify({ at: Math.round(started), ms: Math.round(now - started), pid: process.pid, sql })}\n`);
 }
 
 export async function openEngine(options: EngineOptions = {}): Promise<Engine> {

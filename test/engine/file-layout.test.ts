@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { filesFor, rowGroupSizeFor } from '../../src/engine/index.js';
-import { openLake, resolveTable, runQuery, tableSnapshot, writeTable, type TableRef } from '../../src/table/index.js';
+import { beginWrite, openLake, resolveTable, runQuery, tableSnapshot, writeTable, type TableRef, type WriteOptions } from '../../src/table/index.js';
 import { readRows } from '../helpers/lake.js';
 import { tempLake } from '../helpers/temp-lake.js';
 
@@ -173,32 +173,44 @@ describe('sort_by without a sort when the rows arrive in order', () => {
     return lines.map((l) => (JSON.parse(l) as { sql: string }).sql).filter((sql) => sql.startsWith('COPY'));
   }
 
-  it.each([
+  const cases = [
     ['in order', 'i', false],
     ['in reverse order', '-i', true],
     ['in order but for one row', 'CASE WHEN i = 1234 THEN -1 ELSE i END', true],
     ['in order with NULLs last and ties', 'CASE WHEN i >= 29000 THEN NULL ELSE i // 3 END', false],
     ['with a NULL first', 'CASE WHEN i = 0 THEN NULL ELSE i END', true],
-  ])('rows %s: the file is sorted (NULLs last), every row is there, and only out-of-order input pays a sort', async (label, key, sorts) => {
-    const dir = await temp.make('ordered');
-    // A source file in a known row order (read back in file order), as bronze is for the promote.
-    const input = path.join(dir, 'input.parquet');
-    await temp.lake.engine.run(`COPY (SELECT 2024 AS season, ${key} AS play_id, md5(CAST(i AS VARCHAR)) AS descr FROM range(30000) t(i) ORDER BY i) TO '${input}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
-    const table = resolveTable(temp.lake, `silver.ordered_${label.replace(/[^a-z]+/g, '_')}`);
-    const statements = await copies(() => writeTable(temp.lake, { table, source: `SELECT * FROM read_parquet('${input}')`, mode: 'append', partitionBy: ['season'], sortBy: ['play_id'] }));
-    expect(statements.some((sql) => /ORDER BY "play_id"\)/.test(sql))).toBe(sorts);
-    const snapshot = await tableSnapshot(temp.lake, table);
-    expect(snapshot.files).toHaveLength(1);
-    const file = path.join(table.tableRoot, decodeURIComponent(snapshot.files[0]!.path));
-    const [check] = await temp.lake.engine.rows<{ bad: bigint; n: bigint; all: bigint }>(
-      `SELECT count(*) FILTER (WHERE file_row_number + 1 <> sorted) AS bad, count(*) AS n, (SELECT count(*) FROM read_parquet('${input}')) AS "all"
-       FROM (SELECT file_row_number, row_number() OVER (ORDER BY play_id ASC NULLS LAST, file_row_number) AS sorted FROM read_parquet('${file}', file_row_number = true))`,
-    );
-    expect(Number(check!.bad)).toBe(0);
-    expect(Number(check!.n)).toBe(Number(check!.all));
-    const [setting] = await temp.lake.engine.rows<{ v: boolean }>("SELECT current_setting('preserve_insertion_order') AS v");
-    expect(setting!.v).toBe(false);
-  });
+  ] as const;
+  // `partition`: the promote's write of one known partition with a row bound (TableWrite.writeFiles' layout), else a plain write.
+  it.each([...cases.map(([label, key, sorts]) => [label, key, sorts, false] as const), ...cases.map(([label, key, sorts]) => [label, key, sorts, true] as const)])(
+    'rows %s (play_id = %s, a sort expected: %s, one known partition: %s): the file is sorted (NULLs last), every row is there, and only out-of-order input pays a sort',
+    async (label, key, sorts, partition) => {
+      const dir = await temp.make('ordered');
+      // A source file in a known row order (read back in file order), as bronze is for the promote.
+      const input = path.join(dir, 'input.parquet');
+      await temp.lake.engine.run(`COPY (SELECT 2024 AS season, ${key} AS play_id, md5(CAST(i AS VARCHAR)) AS descr FROM range(30000) t(i) ORDER BY i) TO '${input}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`);
+      const table = resolveTable(temp.lake, `silver.ordered_${label.replace(/[^a-z]+/g, '_')}${partition ? '_known' : ''}`);
+      const options: WriteOptions = { table, source: `SELECT * FROM read_parquet('${input}')`, mode: 'append', partitionBy: ['season'], sortBy: ['play_id'] };
+      const statements = await copies(async () => {
+        if (!partition) return writeTable(temp.lake, options);
+        const write = await beginWrite(temp.lake, options);
+        if ('status' in write) throw new Error('skipped');
+        await write.writeFiles([options.source], { partition: { season: '2024' }, rowsAtMost: 30000 });
+        return write.commit();
+      });
+      expect(statements.some((sql) => /ORDER BY "play_id"\)/.test(sql))).toBe(sorts);
+      const snapshot = await tableSnapshot(temp.lake, table);
+      expect(snapshot.files).toHaveLength(1);
+      const file = path.join(table.tableRoot, decodeURIComponent(snapshot.files[0]!.path));
+      const [check] = await temp.lake.engine.rows<{ bad: bigint; n: bigint; all: bigint }>(
+        `SELECT count(*) FILTER (WHERE file_row_number + 1 <> sorted) AS bad, count(*) AS n, (SELECT count(*) FROM read_parquet('${input}')) AS "all"
+         FROM (SELECT file_row_number, row_number() OVER (ORDER BY play_id ASC NULLS LAST, file_row_number) AS sorted FROM read_parquet('${file}', file_row_number = true))`,
+      );
+      expect(Number(check!.bad)).toBe(0);
+      expect(Number(check!.n)).toBe(Number(check!.all));
+      const [setting] = await temp.lake.engine.rows<{ v: boolean }>("SELECT current_setting('preserve_insertion_order') AS v");
+      expect(setting!.v).toBe(false);
+  },
+  );
 });
 
 describe('many small partitions: one partitioned COPY instead of a COPY per partition', () => {
