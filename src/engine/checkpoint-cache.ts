@@ -119,7 +119,7 @@ export async function readCachedCheckpoint(file: string): Promise<ColumnarCheckp
   try {
     const decoded = decode(await fs.readFile(file));
     if (!decoded) return undefined;
-    await touchCacheEntry(file);
+    touchCacheEntry(file);
     return decoded;
   } catch {
     return undefined;

@@ -64,7 +64,7 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredQuery<V>> & { key?: unknown };
     if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views)) return undefined;
     // Marks the entry as used: trimming keeps the most recently used.
-    void touchCacheEntry(file);
+    touchCacheEntry(file);
     return { sql: value.sql, views: value.views };
   } catch {
     return undefined;

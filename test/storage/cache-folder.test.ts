@@ -1,0 +1,27 @@
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { touchCacheEntry, writeCacheEntry } from '../../src/storage/index.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lake-cache-folder-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cache folders keep the most recently used entries', () => {
+  it('touching an entry (synchronously) marks it used, so a trim keeps it over newer-written ones; other files are left alone', async () => {
+    const old = Date.now() / 1000 - 3600;
+    const names = ['a', 'b', 'c', 'd'].map((n) => path.join(dir, `${n}.entry`));
+    names.forEach((file, i) => {
+      writeFileSync(file, file);
+      utimesSync(file, old + i, old + i);
+    });
+    writeFileSync(path.join(dir, 'notes.txt'), 'not an entry');
+    // `a` is the oldest written; reading it marks it used now, before touchCacheEntry returns.
+    touchCacheEntry(names[0]!);
+    expect(statSync(names[0]!).mtimeMs).toBeGreaterThan((old + 3600 - 60) * 1000);
+    // A missing entry (trimmed by another process) is no error.
+    expect(() => touchCacheEntry(path.join(dir, 'gone.entry'))).not.toThrow();
+    await writeCacheEntry(path.join(dir, 'e.entry'), 'e', { suffixes: ['.entry'], keep: 2 });
+    expect(readdirSync(dir).sort()).toEqual(['a.entry', 'e.entry', 'notes.txt']);
+  });
+});
