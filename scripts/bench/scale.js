@@ -322,9 +322,8 @@ try {
   let compare = { result: undefined };
   if (FRESH) {
     const fresh = lakeEnv('fresh', lastToday, serverEnv);
-    steps.push({ group: 'fresh', ...(await lake('from scratch: bootstrap of the final state', ['bootstrap', '--years', YEARS], fresh)) });
-    steps.push({ group: 'fresh', ...(await lake('from scratch: promote', ['promote'], fresh)) });
-    steps.push({ group: 'fresh', ...(await lake('from scratch: build-gold', ['build-gold'], fresh)) });
+    // The first job users run (issue 13), as they run it: one process, ingest + promote + build-gold.
+    steps.push({ group: 'fresh', ...(await lake(`from scratch: \`lake bootstrap --years ${YEARS} --build-gold\` of the final state (one process)`, ['bootstrap', '--years', YEARS, '--build-gold'], fresh)) });
     compare = await worker('compare replayed lake with from-scratch lake', 'scale-compare.js', [full.LAKE_ROOT, fresh.LAKE_ROOT]);
   }
 
@@ -390,7 +389,19 @@ function report(r) {
   p(`| peak RSS of every step < 2 GiB | largest: ${peak.label}, ${gib(peak.maxRssKb)} | **${peak.maxRssKb < 2 * 2 ** 20 ? 'met' : 'missed'}** |`);
   if (bootstrap && floorBronze) p(`| bootstrap wall ≤ 1.3× raw-COPY floor | ${secs(bootstrap.wallS)} / ${secs(floorBronze.wallS)} = ${(bootstrap.wallS / floorBronze.wallS).toFixed(2)}× | **${bootstrap.wallS / floorBronze.wallS <= 1.3 ? 'met' : 'missed'}** |`);
   if (promote && floorSilver) p(`| full promote wall ≤ 1.5× raw dedupe+write floor | ${secs(promote.wallS)} / ${secs(floorSilver.wallS)} = ${(promote.wallS / floorSilver.wallS).toFixed(2)}× | **${promote.wallS / floorSilver.wallS <= 1.5 ? 'met' : 'missed'}** |`);
-  if (bootstrap) p(`| a night (update → promote → build-gold) ≤ 0.05× full bootstrap wall | median night ${secs(nightMedian)} / ${secs(bootstrap.wallS)} = ${(nightMedian / bootstrap.wallS).toFixed(3)}× | **${nightMedian / bootstrap.wallS <= 0.05 ? 'met' : 'missed'}** |`);
+  if (bootstrap && promote && gold) {
+    // The full bootstrap is the job the issue names, `lake bootstrap --years … --build-gold`: ingest,
+    // promote and build-gold, as a night is update, promote and build-gold. Its wall here is the sum
+    // of the three steps of the first build (each its own process); the same job in one process,
+    // from scratch at the final state, and the ratio against the ingest step alone are shown beside it.
+    const job = bootstrap.wallS + promote.wallS + gold.wallS;
+    const oneProcess = byLabel('from scratch: `lake bootstrap');
+    const beside = [
+      ...(oneProcess ? [`the job in one process, from scratch at the final state: ${secs(oneProcess.wallS)} → ${(nightMedian / oneProcess.wallS).toFixed(3)}×`] : []),
+      `against the ingest step alone: ${(nightMedian / bootstrap.wallS).toFixed(3)}×`,
+    ];
+    p(`| a night (update → promote → build-gold) ≤ 0.05× the full bootstrap's wall (\`lake bootstrap --years ${YEARS} --build-gold\`: ingest → promote → build-gold) | median night ${secs(nightMedian)} / (${secs(bootstrap.wallS)} + ${secs(promote.wallS)} + ${secs(gold.wallS)} = ${secs(job)}) = ${(nightMedian / job).toFixed(3)}× (${beside.join('; ')}) | **${nightMedian / job <= 0.05 ? 'met' : 'missed'}** |`);
+  }
   p(`| nights touch only the current season's silver and gold partitions | ${r.nights.length - outside.length} of ${r.nights.length} nights committed only season ${CURRENT} partitions (or unpartitioned tables) in silver and gold${outside.length ? `; others: ${outside.map((n) => `night ${n.k}: ${n.touched.outside.join(', ')}`).join('; ')}` : ''} | **${outside.length === 0 ? 'met' : 'missed'}** |`);
   const gcBronze = r.afterGc.layers.bronze?.currentSeasonBytes ?? 0;
   p(`| bronze bytes of season ${CURRENT} after GC ≤ 2× the season's upstream files | ${mib(gcBronze)} live (before GC ${mib(r.afterSeason.layers.bronze?.currentSeasonBytes ?? 0)}) / ${mib(r.upstreamCurrent)} = ${(gcBronze / r.upstreamCurrent).toFixed(2)}× | **${gcBronze <= 2 * r.upstreamCurrent ? 'met' : 'missed'}** |`);
