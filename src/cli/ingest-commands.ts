@@ -113,7 +113,7 @@ async function execute(io: IngestIo, command: IngestCommand, opts: CommonOptions
   const unlock = await lockLake(settings.root, command, opts, io.err);
   let lake: Lake | undefined;
   try {
-    if (!opts.dryRun) lake = await openLake({ root: settings.root, create: true });
+    if (!opts.dryRun) lake = await openLake({ root: settings.root, create: true, footerCache: false });
     await ingest(io, command, opts, { catalog, settings, seasons, datasets, unconditional, lake });
     if (lake && opts.buildGold === true) {
       handOffIngest(cmd, { catalog, settings, lake });

@@ -101,7 +101,8 @@ export async function openLockedLake(
   try {
     unlock = await lockLake(open.root, command, options, err);
     if (!options.dryRun) faultPoint('lock.taken');
-    return { lake: handed ?? (await openLake(open)), unlock };
+    // Every locked command writes: its engine keeps no Parquet footers (OpenLakeOptions.footerCache).
+    return { lake: handed ?? (await openLake({ footerCache: false, ...open })), unlock };
   } catch (error) {
     await unlock?.();
     // A lake handed over (IngestHandoff) is owned here: closed when the lock cannot be had.

@@ -47,6 +47,12 @@ export interface EngineOptions {
   tempRoot?: string;
   /** The engine reads or writes `s3://` files: load httpfs and create the lake's S3 secret (engine/s3.ts). */
   s3?: boolean;
+  /**
+   * Keep Parquet footers between queries (DuckDB's `parquet_metadata_cache`), for this engine and
+   * its forks; default true. The commands that write turn it off (`openLake({ footerCache: false })`):
+   * they read most files once, and the cache only grows (docs/storage.md "Parquet footers stay in memory").
+   */
+  footerCache?: boolean;
 }
 
 /** The memory budget every DuckDB instance of the process runs under (docs/operations.md "Memory budget and full size"). */
@@ -155,7 +161,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<Engine> {
   config['temp_directory'] = tempDir;
   config['preserve_insertion_order'] = 'false';
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
-  const database: Database = { instance, memoryLimit, tempDir, ordered: 0, orderSwitch: Promise.resolve() };
+  const database: Database = { instance, memoryLimit, tempDir, footerCache: options.footerCache !== false, ordered: 0, orderSwitch: Promise.resolve() };
   try {
     return await connectEngine(database, options.s3 === true, () => {
       instance.closeSync();
@@ -172,6 +178,8 @@ interface Database {
   instance: DuckDBInstance;
   memoryLimit: string;
   tempDir: string;
+  /** Parquet footers are kept between queries (EngineOptions.footerCache). */
+  footerCache: boolean;
   /** How many `inInsertionOrder` works run now, over every connection. */
   ordered: number;
   /** The last switch of preserve_insertion_order, so that switches never overlap. */
@@ -186,9 +194,9 @@ async function connectEngine(database: Database, s3: boolean, closeDatabase?: ()
     await connection.run("SET TimeZone = 'UTC'");
     // A Delta table's data files are never rewritten in place, so their Parquet footers are kept
     // for the next query (DuckDB still checks each file's modification time before it uses one,
-    // and the cache lives in the buffer pool, under memory_limit). The parquet extension loads
-    // after instance creation, so this is set here, not in the instance's config.
-    await connection.run('SET GLOBAL parquet_metadata_cache = true');
+    // and the cache counts against memory_limit). The parquet extension loads after instance
+    // creation, so this is set here, not in the instance's config; a fork sets it again.
+    await connection.run(`SET GLOBAL parquet_metadata_cache = ${database.footerCache}`);
     if (s3) await enableS3(connection);
   } catch (error) {
     connection.closeSync();

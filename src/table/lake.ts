@@ -33,6 +33,11 @@ export interface OpenLakeOptions {
   memoryLimit?: string;
   /** Create the lake root if missing (commands that write); otherwise a missing root is left alone and spills go to the OS temp folder. */
   create?: boolean;
+  /**
+   * Keep Parquet footers between queries (default true, for reads). The pipeline opens its lakes
+   * with false: a write reads most files once, and DuckDB's footer cache only grows (docs/storage.md).
+   */
+  footerCache?: boolean;
 }
 
 /** The folder under the lake's temp folder that holds parsed checkpoints. */
@@ -67,7 +72,7 @@ export async function openLake(options: OpenLakeOptions = {}): Promise<Lake> {
     mkdirSync(tempRoot, { recursive: true });
     removeStaleSpillFolders(tempRoot);
   }
-  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot, s3: remote });
+  const engine = await openEngine({ threads: options.threads, memoryLimit: options.memoryLimit, tempRoot, s3: remote, footerCache: options.footerCache });
   return lakeOn(root, engine, tempRoot);
 }
 

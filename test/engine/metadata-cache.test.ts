@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { literal, openEngine } from '../../src/engine/index.js';
+import { literal, openEngine, type Engine } from '../../src/engine/index.js';
+import { openLockedLake } from '../../src/cli/lake-session.js';
+import { openLake } from '../../src/table/index.js';
 import { tempDirs } from '../helpers/temp-dir.js';
 
 const dirs = tempDirs('metadata-cache');
@@ -37,6 +39,32 @@ describe('Parquet footer cache', () => {
       expect(await read()).toEqual([[7, 42]]);
     } finally {
       engine.close();
+    }
+  });
+
+  it('is off, in the engine and its forks, when the lake is opened to write (every locked command, the pipeline)', async () => {
+    const setting = async (engine: Engine): Promise<boolean> => (await engine.rows<{ v: boolean }>(`SELECT current_setting('parquet_metadata_cache') AS v`))[0]!.v;
+    const root = await dirs.make('writers');
+    const reader = await openLake({ root });
+    const writer = await openLake({ root, footerCache: false });
+    const { lake: locked, unlock } = await openLockedLake('test', { root }, {}, () => undefined);
+    try {
+      const readerFork = await reader.fork();
+      const writerFork = await writer.fork();
+      expect(await setting(reader.engine)).toBe(true);
+      expect(await setting(readerFork.engine)).toBe(true);
+      expect(await setting(writer.engine)).toBe(false);
+      // A fork is a new connection, which sets the GLOBAL setting again: it must not turn the cache back on.
+      expect(await setting(writerFork.engine)).toBe(false);
+      expect(await setting(writer.engine)).toBe(false);
+      expect(await setting(locked.engine)).toBe(false);
+      readerFork.close();
+      writerFork.close();
+    } finally {
+      await unlock();
+      locked.close();
+      writer.close();
+      reader.close();
     }
   });
 });

@@ -164,7 +164,7 @@ export async function runIngest(options: IngestRunOptions): Promise<IngestRunRes
   try {
     log.info({ command: options.command, datasets: plans.map((p) => p.dataset.name), seasons: options.seasons ?? 'current', force: options.force === true, since: options.since?.toISOString() ?? null, root: settings.root }, 'run started');
     manifest = await ManifestStore.open(settings.rawDir);
-    lake = options.lake ?? (await openLake({ root: settings.root, create: true }));
+    lake = options.lake ?? (await openLake({ root: settings.root, create: true, footerCache: false }));
     const ctx = {
       lake,
       manifest,

@@ -30,7 +30,7 @@ export async function buildGold(options: BuildGoldOptions): Promise<GoldRunResul
   const run = startRun(options);
   const sqlDir = options.sqlDir ?? DEFAULT_GOLD_SQL_DIR;
   const rules = selectMarts(loadMarts(sqlDir, options.silverSqlDir), options.marts, sqlDir);
-  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
+  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root, footerCache: false }));
   const progress = progressOf(options, run.clock, rules.length, true);
   const ctx = openContext(options, lake, run.runId, run.clock, progress);
   try {
@@ -59,7 +59,7 @@ export interface MartDescription extends MartRule {
 
 /** Every mart with its output column types (from its SQL over empty sources; no data read). */
 export async function describeMarts(options: Pick<BuildGoldOptions, 'catalog' | 'sqlDir' | 'silverSqlDir' | 'lake' | 'root' | 'cwd'>): Promise<MartDescription[]> {
-  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
+  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root, footerCache: false }));
   const ctx = openContext(options, lake, 'describe', systemClock, progressOf(options, systemClock, 0, false));
   try {
     await loadGoldMacros(lake, options.sqlDir ?? DEFAULT_GOLD_SQL_DIR, options.silverSqlDir ?? DEFAULT_SILVER_SQL_DIR);

@@ -96,7 +96,7 @@ export function defaultReportDir(catalog: Catalog): string {
 export async function runPromote(options: PromoteOptions): Promise<PromoteRunResult> {
   const run = startRun(options);
   const defs = selectDatasets(options.catalog, options.datasets, (d) => d.silver?.enabled !== false);
-  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root }));
+  const lake = options.lake ?? (await openLake({ root: options.root ?? options.catalog.lake.root, footerCache: false }));
   const progress = new ProgressReporter({
     clock: run.clock,
     run: 'lake promote',
