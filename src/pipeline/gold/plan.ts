@@ -23,6 +23,8 @@ export interface BuildGoldOptions {
   dryRun?: boolean;
   /** Rebuild every season of every selected mart. */
   full?: boolean;
+  /** Seasons a season-partitioned mart's rows are staged in per statement (default GOLD_SEASONS_PER_STAGE, build.ts). */
+  seasonsPerStage?: number;
   runId?: string;
   clock?: Clock;
   sqlDir?: string;
@@ -105,7 +107,7 @@ export async function pinnedSql(ctx: GoldContext, rule: MartRule, sources: Sourc
         ...have.filter((c) => named.has(c)).map(ident),
         ...canonical.filter((c) => named.has(c.name) && !have.includes(c.name)).map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`),
       ];
-      const filter = seasons && source.snapshot.partitionColumns.includes('season') ? ` WHERE season IN (${seasons.join(', ')})` : '';
+      const filter = seasons && source.snapshot.partitionColumns.includes('season') ? ` WHERE ${seasons.length > 0 ? `season IN (${seasons.join(', ')})` : 'false'}` : '';
       relation = `(SELECT ${select.length > 0 ? select.join(', ') : '*'} FROM ${source.name} AT (VERSION => ${source.snapshot.version})${filter})`;
     } else {
       if (!source.columns) {
