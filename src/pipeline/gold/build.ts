@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, PIPELINE_VERSION } from '../../core/index.js';
 import { columnMappingMode, type Snapshot } from '../../delta/index.js';
@@ -81,13 +81,14 @@ export async function buildMart(ctx: GoldContext, rule: MartRule, failedSources:
       return outcome;
     }
     build.step('stage');
-    outcome.stages = await stageMart(ctx, plan, staged);
+    const files = await stageMart(ctx, plan, staged);
+    outcome.stages = files.length;
     build.step('check');
-    await checkStaged(ctx, rule, staged, outcome);
+    await checkStaged(ctx, rule, files, outcome);
     if (partitioned && !plan.scope.seasons) task.total(Object.keys(outcome.rowsBySeason).length);
-    build.update({ rows: outcome.rows ?? 0, bytes: await stagedBytes(staged) });
+    build.update({ rows: outcome.rows ?? 0, bytes: await stagedBytes(files) });
     build.step('commit');
-    const result = await commitMart(ctx, plan, staged, outcome);
+    const result = await commitMart(ctx, plan, files, outcome);
     if (result.status === 'committed') {
       outcome.status = 'committed';
       outcome.version = result.version;
@@ -136,14 +137,14 @@ async function planMart(ctx: GoldContext, rule: MartRule, outcome: MartOutcome):
  */
 export const GOLD_SEASONS_PER_STAGE = 4;
 
-/** The staged rows of a mart: every file in its staging folder. */
-function stagedRows(staged: string): string {
-  return `read_parquet(${literal(path.join(staged, '*.parquet'))})`;
+/** The staged rows of a mart: every file `stageMart` wrote. */
+function stagedRows(files: readonly string[]): string {
+  return `read_parquet([${files.map(literal).join(', ')}])`;
 }
 
-async function stagedBytes(staged: string): Promise<number> {
+async function stagedBytes(files: readonly string[]): Promise<number> {
   let bytes = 0;
-  for (const name of await readdir(staged)) bytes += (await stat(path.join(staged, name))).size;
+  for (const file of files) bytes += (await stat(file)).size;
   return bytes;
 }
 
@@ -174,40 +175,42 @@ function sourceSeasons(rule: MartRule, sources: readonly SourceState[]): number[
  * folder `staged`, GOLD_SEASONS_PER_STAGE seasons per statement (ctx.options.seasonsPerStage). A
  * full build names the seasons its sources hold and stages last the rows of any other season (or
  * none), from the unpartitioned sources alone (the season-partitioned ones read as empty): the
- * same rows as one statement over everything. Returns the statements run.
+ * same rows as one statement over everything. Returns the files written, one per statement, in order.
  */
-async function stageMart(ctx: GoldContext, plan: MartPlan, staged: string): Promise<number> {
+async function stageMart(ctx: GoldContext, plan: MartPlan, staged: string): Promise<string[]> {
   const { scope, rule } = plan;
   const perStage = Math.max(1, Math.floor(ctx.options.seasonsPerStage ?? GOLD_SEASONS_PER_STAGE));
   const seasons = scope.seasons ?? sourceSeasons(rule, plan.sources);
   await mkdir(staged, { recursive: true });
-  let stages = 0;
-  const stage = async (sourceSeasons: number[] | null, where: string): Promise<void> => {
-    const prepared = await prepareQuery(ctx.lake, await pinnedSql(ctx, rule, plan.sources, sourceSeasons));
-    const file = path.join(staged, `part-${stages++}.parquet`);
+  const files: string[] = [];
+  // `only`: the seasons the season-partitioned sources are read at (null: every season).
+  const stage = async (only: number[] | null, where: string): Promise<void> => {
+    const prepared = await prepareQuery(ctx.lake, await pinnedSql(ctx, rule, plan.sources, only));
+    const file = path.join(staged, `part-${files.length}.parquet`);
     await ctx.lake.engine.run(`COPY (SELECT * FROM (${prepared.sql}) AS mart${where}) TO ${literal(file)} (FORMAT parquet, COMPRESSION ${ctx.options.catalog.lake.compression})`);
+    files.push(file);
   };
-  const inSeasons = (list: readonly number[]): string => ` WHERE season IN (${list.join(', ')})`;
+  // A full build of at most one group (or of a mart staged whole): one statement over everything.
   if (!seasons || (!scope.seasons && seasons.length <= perStage)) {
-    await stage(scope.seasons, scope.seasons ? inSeasons(scope.seasons) : '');
-    return stages;
+    await stage(null, '');
+    return files;
   }
   for (let at = 0; at < seasons.length; at += perStage) {
     const group = seasons.slice(at, at + perStage);
-    await stage(group, inSeasons(group));
+    await stage(group, ` WHERE season IN (${group.join(', ')})`);
   }
   if (!scope.seasons) await stage([], ` WHERE season IS NULL${seasons.length > 0 ? ` OR season NOT IN (${seasons.join(', ')})` : ''}`);
-  return stages;
+  return files;
 }
 
 /**
  * Grain keys unique and non-NULL in the staged rows, else QUALITY_GATE_FAILED (nothing committed);
  * then the rows staged, in total and per season (a season-partitioned mart), into `outcome`. One
- * statement: the grain check and the counts read the staged file together.
+ * statement: the grain check and the counts read the staged files together.
  */
-async function checkStaged(ctx: GoldContext, rule: MartRule, staged: string, outcome: MartOutcome): Promise<void> {
+async function checkStaged(ctx: GoldContext, rule: MartRule, files: readonly string[], outcome: MartOutcome): Promise<void> {
   const keys = rule.grain.map(ident).join(', ');
-  const file = stagedRows(staged);
+  const file = stagedRows(files);
   const bySeason = rule.partitionBy.length > 0 ? `, (SELECT list(struct_pack(season := CAST(season AS VARCHAR), n := n) ORDER BY season) FROM (SELECT season, count(*) AS n FROM ${file} GROUP BY ALL)) AS seasons` : '';
   const [row] = await ctx.lake.engine.rows<{ nulls: bigint; dups: bigint; example: string | null; total: bigint; seasons?: { season: string | null; n: bigint }[] | null }>(
     `SELECT (SELECT count(*) FROM ${file} WHERE ${rule.grain.map((c) => `${ident(c)} IS NULL`).join(' OR ')}) AS nulls,
@@ -234,7 +237,7 @@ async function checkStaged(ctx: GoldContext, rule: MartRule, staged: string, out
  * the marts and readers downstream — see only the seasons that really changed. Undefined when it
  * does not apply (a new or recreated mart, a mart not partitioned by season).
  */
-async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, staged: string): Promise<{ keep: Set<string>; emptied: string[] } | undefined> {
+async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, files: readonly string[]): Promise<{ keep: Set<string>; emptied: string[] } | undefined> {
   const { rule, scope, mart } = plan;
   if (scope.seasons || scope.recreate || !mart || rule.partitionBy.join(',') !== 'season' || mart.partitionColumns.join(',') !== 'season') return undefined;
   const columns = mart.schema.fields.map((f) => f.name).filter((c) => c !== 'season');
@@ -242,7 +245,7 @@ async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, staged: string): 
   const current = `(${await scanSql(ctx.lake.engine, mart)})`;
   const rows = await ctx.lake.engine.rows<{ season: string | null; built: string | null; now: string | null }>(
     `SELECT coalesce(b.pk, c.pk) AS season, CAST(b.n AS VARCHAR) || ':' || CAST(b.h AS VARCHAR) AS built, CAST(c.n AS VARCHAR) || ':' || CAST(c.h AS VARCHAR) AS now
-     FROM (${digest(stagedRows(staged))}) AS b FULL JOIN (${digest(current)}) AS c ON b.pk IS NOT DISTINCT FROM c.pk`,
+     FROM (${digest(stagedRows(files))}) AS b FULL JOIN (${digest(current)}) AS c ON b.pk IS NOT DISTINCT FROM c.pk`,
   );
   const keep = new Set(rows.filter((r) => r.built !== null && r.built === r.now).map((r) => String(r.season)));
   const emptied = rows.filter((r) => r.built === null).map((r) => String(r.season));
@@ -250,18 +253,17 @@ async function seasonsToKeep(ctx: GoldContext, plan: MartPlan, staged: string): 
 }
 
 /** One Delta commit of the staged rows, recording the rule and the source versions read. */
-async function commitMart(ctx: GoldContext, plan: MartPlan, staged: string, outcome: MartOutcome): Promise<WriteResult> {
+async function commitMart(ctx: GoldContext, plan: MartPlan, files: readonly string[], outcome: MartOutcome): Promise<WriteResult> {
   const { rule, scope, sources } = plan;
-  const kept = await seasonsToKeep(ctx, plan, staged);
+  const kept = await seasonsToKeep(ctx, plan, files);
   const changedSeasons = kept ? Object.keys(outcome.rowsBySeason).filter((s) => !kept.keep.has(s)) : undefined;
   const keepFilter = kept && kept.keep.size > 0 ? ` WHERE CAST(season AS VARCHAR) NOT IN (${[...kept.keep].map(literal).join(', ')})` : '';
   // Each staged file (a group of seasons) is written on its own, in one commit: the write's sort
   // by the grain holds a few seasons at a time, as the staging did, and no season spans two files.
-  const parts = (await readdir(staged)).filter((f) => f.endsWith('.parquet')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return writeTable(ctx.lake, {
     table: plan.ref,
-    source: `SELECT * FROM ${stagedRows(staged)}${keepFilter}`,
-    sourceParts: parts.map((f) => `SELECT * FROM read_parquet(${literal(path.join(staged, f))})${keepFilter}`),
+    source: `SELECT * FROM ${stagedRows(files)}${keepFilter}`,
+    sourceParts: files.map((f) => `SELECT * FROM ${stagedRows([f])}${keepFilter}`),
     mode: scope.seasons || kept ? 'replace' : 'overwrite',
     partitionBy: scope.seasons || kept ? undefined : rule.partitionBy,
     schemaMode: scope.recreate ? 'overwrite' : 'strict',
