@@ -35,6 +35,13 @@ export interface Engine {
    * its forks: the setting goes back off when the last such work ends, not when the first does.
    */
   inInsertionOrder<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Turns DuckDB's Parquet footer cache on for this engine and its forks, when it was opened to
+   * keep footers (EngineOptions.footerCache); once, later calls do nothing. `runQuery` calls it
+   * before a process's second query: filling the cache slows the query that fills it, which a
+   * process that reads once would pay for nothing.
+   */
+  keepFooters(): Promise<void>;
   close(): void;
 }
 
@@ -48,9 +55,10 @@ export interface EngineOptions {
   /** The engine reads or writes `s3://` files: load httpfs and create the lake's S3 secret (engine/s3.ts). */
   s3?: boolean;
   /**
-   * Keep Parquet footers between queries (DuckDB's `parquet_metadata_cache`), for this engine and
-   * its forks; default true. The commands that write turn it off (`openLake({ footerCache: false })`):
-   * they read most files once, and the cache only grows (docs/storage.md "Parquet footers stay in memory").
+   * May keep Parquet footers between queries (DuckDB's `parquet_metadata_cache`), for this engine
+   * and its forks, once `keepFooters` turns the cache on; default true. The commands that write say
+   * false (`openLake({ footerCache: false })`): they read most files once, and the cache only grows
+   * (docs/storage.md "Parquet footers stay in memory").
    */
   footerCache?: boolean;
 }
@@ -178,8 +186,10 @@ interface Database {
   instance: DuckDBInstance;
   memoryLimit: string;
   tempDir: string;
-  /** Parquet footers are kept between queries (EngineOptions.footerCache). */
+  /** Parquet footers may be kept between queries (EngineOptions.footerCache). */
   footerCache: boolean;
+  /** The switch that turned the footer cache on (`keepFooters`), once it ran; it never rejects. */
+  footersKept?: Promise<unknown>;
   /** How many `inInsertionOrder` works run now, over every connection. */
   ordered: number;
   /** The last switch of preserve_insertion_order, so that switches never overlap. */
@@ -192,11 +202,6 @@ async function connectEngine(database: Database, s3: boolean, closeDatabase?: ()
   try {
     // ICU is built in but loads after instance creation, so the zone is set per connection.
     await connection.run("SET TimeZone = 'UTC'");
-    // A Delta table's data files are never rewritten in place, so their Parquet footers are kept
-    // for the next query (DuckDB still checks each file's modification time before it uses one,
-    // and the cache counts against memory_limit). The parquet extension loads after instance
-    // creation, so this is set here, not in the instance's config; a fork sets it again.
-    await connection.run(`SET GLOBAL parquet_metadata_cache = ${database.footerCache}`);
     if (s3) await enableS3(connection);
   } catch (error) {
     connection.closeSync();
@@ -248,6 +253,16 @@ async function connectEngine(database: Database, s3: boolean, closeDatabase?: ()
         // Everything else streams with it off again.
         if (--database.ordered === 0) await switchOrder(false);
       }
+    },
+    keepFooters() {
+      // A Delta table's data files are never rewritten in place, so their Parquet footers can be
+      // kept for the next query (DuckDB still checks each file's modification time before it uses
+      // one, and the cache counts against memory_limit). DuckDB's default is off; the setting is
+      // the database's (GLOBAL), so forks share it.
+      if (!database.footerCache) return Promise.resolve();
+      database.footersKept ??= run('SET GLOBAL parquet_metadata_cache = true').catch(() => undefined);
+      // A cache that cannot be turned on only costs the later queries their footer reads.
+      return database.footersKept.then(() => undefined);
     },
     close() {
       connection.closeSync();

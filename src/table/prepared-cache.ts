@@ -2,9 +2,12 @@
  * Prepared queries kept on disk in the lake's temp folder, so that a fresh process (`lake sql`, a
  * script calling `runQuery`) running a query it ran before over the same table versions skips the
  * log replay, the SQL analysis and the scan planning, and hands DuckDB the SQL at once. An entry
- * is named by a hash of the query text, its options and, per table it reads, the version's commit
- * file (path, version, size, mtime: commits are immutable, and a table re-created at the same path
- * has other commit files). Only fully inlined native scans are stored (no temp views or temp
+ * is named by a hash of the query text as the caller wrote it, its options and the lake root, so
+ * that finding it needs no parsing; it holds, per table the query reads, the version it read and
+ * that version's identity (its commit file: path, version, size, mtime; commits are immutable,
+ * and a table re-created at the same path has other commit files). It is used only while every
+ * identity is the same now: a read of the latest version misses once a commit lands, and the new
+ * preparation replaces it. Only fully inlined native scans are stored (no temp views or temp
  * tables, which live in one process). A stored query may name data files vacuumed since:
  * `runQuery` then drops the entry and prepares the query again, which reports a missing file as
  * usual. A cache that cannot be read or written is ignored: it only ever saves time.
@@ -15,7 +18,7 @@ import { PIPELINE_VERSION } from '../core/index.js';
 import { touchCacheEntry, writeCacheEntry } from '../storage/index.js';
 
 /** Bumped when what a prepared query holds, or how scans are written, changes: old entries are then never matched. */
-const FORMAT = 1;
+const FORMAT = 2;
 const EXTENSION = '.query.json';
 /** Entries kept per folder (newest by use); the folder is trimmed when a write finds this many more. */
 const MAX_ENTRIES = 256;
@@ -23,9 +26,19 @@ const TRIM_SLACK = 64;
 /** Prepared SQL longer than this (a scan naming very many files) is not stored. */
 const MAX_SQL_CHARS = 256_000;
 
+/** A table version a stored query reads, as it was when the query was prepared. */
+export interface StoredTarget {
+  tableRoot: string;
+  /** The version the query pins (an AT clause or the `asOf` option); null for the latest. */
+  version: number | null;
+  /** The version's identity then (read-cache.ts `versionIdentity`): the entry holds while it is the same now. */
+  identity: string;
+}
+
 export interface StoredQuery<V> {
   sql: string;
   views: V[];
+  targets: StoredTarget[];
 }
 
 /** Where a query identified by `parts` (its text, options and the identity of each version it reads) is kept. */
@@ -62,10 +75,10 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
   try {
     // Synchronous: a small local file, read faster than through libuv's thread pool.
     const value = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredQuery<V>> & { key?: unknown };
-    if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views)) return undefined;
+    if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views) || !Array.isArray(value.targets)) return undefined;
     // Marks the entry as used: trimming keeps the most recently used.
     touchCacheEntry(file);
-    return { sql: value.sql, views: value.views };
+    return { sql: value.sql, views: value.views, targets: value.targets };
   } catch {
     return undefined;
   }
@@ -75,7 +88,7 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
 export async function writePreparedFile<V>(entry: PreparedEntry, value: StoredQuery<V>): Promise<void> {
   if (value.sql.length > MAX_SQL_CHARS) return;
   try {
-    await writeCacheEntry(entry.file, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views }), { suffixes: [EXTENSION], keep: MAX_ENTRIES, slack: TRIM_SLACK });
+    await writeCacheEntry(entry.file, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views, targets: value.targets }), { suffixes: [EXTENSION], keep: MAX_ENTRIES, slack: TRIM_SLACK });
   } catch {
     // a cache that cannot be written costs the next process its planning, nothing more
   }

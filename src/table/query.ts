@@ -7,7 +7,7 @@ import { createExtensionView, readerMode, useExtension, type ReaderMode } from '
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, type Lake, type TableRef } from './lake.js';
 import { cachedPrepared, cachedScan, clearReadCache, preparedKey, readSnapshot, storePrepared, versionIdentity } from './read-cache.js';
-import { dropPreparedFile, preparedEntry, readPreparedFile, writePreparedFile, type PreparedEntry } from './prepared-cache.js';
+import { dropPreparedFile, preparedEntry, readPreparedFile, writePreparedFile, type PreparedEntry, type StoredQuery, type StoredTarget } from './prepared-cache.js';
 import { queryError } from './query-errors.js';
 import { findTableRefs, tableStatementAsQuery, type TableAt } from './sql-refs.js';
 
@@ -48,6 +48,9 @@ export interface PreparedQuery {
   /** A snapshot or scan came from the lake's read cache (src/table/read-cache.ts). */
   fromCache?: boolean;
 }
+
+/** Databases that have run a query (`runQuery`): the next one turns the footer cache on. */
+const queriesRun = new WeakSet<object>();
 
 /** View names are unique per process: concurrent queries on one lake must not replace each other's views. */
 let nextView = 0;
@@ -95,33 +98,52 @@ const storedFiles = new WeakMap<PreparedQuery, PreparedEntry>();
 /** The write of a prepared query to disk, still running. */
 const pendingStores = new WeakMap<PreparedQuery, Promise<void>>();
 
+/** Where the query `source` (as the caller wrote it) with `options` is kept once prepared (src/table/prepared-cache.ts). */
+function queryEntry(lake: Lake, source: string, options: QueryOptions): PreparedEntry {
+  return preparedEntry(lake.queryCache ?? '', [source, options.asOf ?? null, options.dataSkipping ?? null, lake.root]);
+}
+
 /**
- * A query prepared before over the versions `targets` name now: from the lake's in-memory cache,
- * else from its folder of prepared queries (src/table/prepared-cache.ts). `key` and `file` name
- * where a new preparation is kept; undefined when a version cannot be told without loading it (a
- * read at a timestamp).
+ * The query `source` as this lake prepared it before, from memory or (another process's) from its
+ * folder of prepared queries, when every table version it read is the one it names now: found by
+ * the text alone, nothing parsed, replayed or planned. Undefined on a miss.
  */
-async function knownQuery(
-  lake: Lake,
-  sql: string,
-  options: QueryOptions,
-  targets: readonly { table: TableRef; at: TableAt | undefined }[],
-): Promise<{ key: string; file?: PreparedEntry; hit?: { sql: string; views: ResolvedView[] }; from?: 'memory' | 'disk' } | undefined> {
-  const versions: string[] = [];
+async function storedQuery(lake: Lake, source: string, options: QueryOptions): Promise<{ entry: PreparedEntry; hit: StoredQuery<ResolvedView>; from: 'memory' | 'disk' } | undefined> {
+  const entry = queryEntry(lake, source, options);
+  let hit = cachedPrepared<StoredQuery<ResolvedView>>(lake, entry.key);
+  const from = hit ? 'memory' : 'disk';
+  if (!hit && lake.queryCache !== undefined) hit = await readPreparedFile<ResolvedView>(entry);
+  if (!hit) return undefined;
+  for (const target of hit.targets) {
+    const table = { name: target.tableRoot, tableRoot: target.tableRoot };
+    if ((await versionIdentity(table, target.version === null ? undefined : { version: target.version })) !== target.identity) return undefined;
+  }
+  if (from === 'disk') storePrepared(lake, entry.key, hit);
+  return { entry, hit, from };
+}
+
+/**
+ * The version each target reads now and its identity, for storing a preparation
+ * (`StoredQuery.targets`); undefined when a version cannot be told without loading it (a read at a
+ * timestamp, a folder that is not a table).
+ */
+async function targetIdentities(targets: readonly { table: TableRef; at: TableAt | undefined }[]): Promise<StoredTarget[] | undefined> {
+  const out: StoredTarget[] = [];
   for (const { table, at } of targets) {
     if (at !== undefined && !('version' in at)) return undefined;
     const identity = await versionIdentity(table, at);
     if (identity === undefined) return undefined;
-    versions.push(identity);
+    out.push({ tableRoot: table.tableRoot, version: at === undefined ? null : at.version, identity });
   }
-  const parts = [sql, options.asOf ?? null, options.dataSkipping ?? null, versions];
-  const key = JSON.stringify(parts);
-  const file = lake.queryCache === undefined ? undefined : preparedEntry(lake.queryCache, parts);
-  const inMemory = cachedPrepared<PreparedQuery>(lake, key);
-  if (inMemory) return { key, ...(file ? { file } : {}), hit: inMemory, from: 'memory' };
-  const onDisk = file === undefined ? undefined : await readPreparedFile<ResolvedView>(file);
-  if (onDisk) storePrepared(lake, key, { ...onDisk, fromCache: true });
-  return { key, ...(file ? { file } : {}), ...(onDisk ? { hit: onDisk, from: 'disk' as const } : {}) };
+  return out;
+}
+
+/** One preparation by `runQuery`: what it learned, and the query as the caller wrote it. */
+interface Attempt {
+  /** The scan was planned without checking that its files exist (runQuery then retries checked on failure). */
+  unchecked?: boolean;
+  /** The query text `runQuery` was given: a preparation is kept under it (`queryEntry`). */
+  source?: string;
 }
 
 /**
@@ -138,7 +160,7 @@ export async function prepareQuery(lake: Lake, sql: string, options: QueryOption
  * for a caller that, like `runQuery`, prepares again uncached when the query fails, since a cached
  * scan skips the check that its files still exist.
  */
-async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean, attempt: { unchecked?: boolean } = {}): Promise<PreparedQuery> {
+async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: boolean, attempt: Attempt = {}): Promise<PreparedQuery> {
   const refs = findTableRefs(sql);
   const defaultAt = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
   // The references that name Delta tables; others (DuckDB's own schemas) are left alone.
@@ -149,16 +171,8 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     targets.push({ ref, table, at: ref.at ?? defaultAt });
   }
   const mode = options.reader ?? readerMode();
-  // A query prepared before over the same versions, in this process or (from disk) another one:
-  // its SQL as it was, nothing replayed or planned.
-  const known = cached && targets.length > 0 && mode !== 'extension' ? await knownQuery(lake, sql, options, targets) : undefined;
-  if (known?.hit) {
-    attempt.unchecked = true;
-    logFilesRead(known.hit.views, known.from);
-    const prepared: PreparedQuery = { sql: known.hit.sql, views: known.hit.views.map((v) => ({ ...v })), fromCache: true };
-    if (known.file) storedFiles.set(prepared, known.file);
-    return prepared;
-  }
+  // What names the versions read now, for keeping this preparation (runQuery looked it up already).
+  const identities = cached && attempt.source !== undefined && targets.length > 0 && mode !== 'extension' ? await targetIdentities(targets) : undefined;
   // One view per table and version spelled alike (a self-join reads one snapshot).
   const viewNames = new Map<string, string>();
   let out = '';
@@ -196,8 +210,8 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     // The extension reader prunes partitions itself (filter pushdown through the view).
     const extension = views.length > 0 && (await useExtension(lake, mode));
     // The same query over the same cached snapshots prepares to the same SQL: reuse it. (A query
-    // whose versions `knownQuery` could name was looked up there, under that key, already.)
-    const snapshotKey = known === undefined ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
+    // whose versions could be named was looked up by them already: `storedQuery`.)
+    const snapshotKey = identities === undefined ? preparedKey([sql, options.asOf, options.dataSkipping], views.map((v) => v.snapshot)) : undefined;
     const reused = cached && snapshotKey !== undefined && views.length > 0 && allCached && !extension ? cachedPrepared<PreparedQuery>(lake, snapshotKey) : undefined;
     if (reused) {
       logFilesRead(reused.views, 'memory');
@@ -266,11 +280,16 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     // Only a native query whose scans are all inlined: temp views are per call, and temp tables of
     // large deletion vectors per process (kept in memory then, not on disk).
     if (cached && located && !extension) {
-      storePrepared(lake, known?.key ?? snapshotKey!, { ...prepared, fromCache: true });
-      // Written while DuckDB runs the query (runQuery waits for it after).
-      if (known?.file && !out.includes('__lake_dv_')) {
-        pendingStores.set(prepared, writePreparedFile(known.file, { sql: prepared.sql, views: prepared.views }));
-        storedFiles.set(prepared, known.file);
+      if (identities === undefined) storePrepared(lake, snapshotKey!, { ...prepared, fromCache: true });
+      else {
+        const entry = queryEntry(lake, attempt.source!, options);
+        const stored: StoredQuery<ResolvedView> = { sql: prepared.sql, views: prepared.views, targets: identities };
+        storePrepared(lake, entry.key, stored);
+        // Written while DuckDB runs the query (runQuery waits for it after).
+        if (lake.queryCache !== undefined && !out.includes('__lake_dv_')) {
+          pendingStores.set(prepared, writePreparedFile(entry, stored));
+          storedFiles.set(prepared, entry);
+        }
       }
     }
     return prepared;
@@ -288,14 +307,45 @@ export interface QueryResult {
 
 type Materialized = Awaited<ReturnType<Lake['engine']['connection']['runAndReadAll']>>;
 
+/** The rows, columns and types of a finished query (the DuckDB result is not kept). */
+function queryResult(reader: Materialized, views: ResolvedView[], exact: boolean | undefined): QueryResult {
+  return {
+    columns: reader.columnNames(),
+    types: reader.columnTypes().map((t) => t.toString()),
+    rows: exact ? (reader.getRows() as unknown[][]) : (reader.getRowsJS() as unknown[][]),
+    views,
+  };
+}
+
 export async function runQuery(lake: Lake, sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+  // A reading process keeps Parquet footers from its second query on (Engine.keepFooters).
+  if (queriesRun.has(lake.engine.database)) await lake.engine.keepFooters();
+  else queriesRun.add(lake.engine.database);
+  // A query prepared before over the versions it names now: its SQL runs as it was. (This path is
+  // kept apart and small: a fresh process compiles what it runs, and it is the cold query's.)
+  const stored = (options.reader ?? readerMode()) === 'extension' ? undefined : await storedQuery(lake, sql, options);
+  const reader = stored && (await lake.engine.connection.runAndReadAll(stored.hit.sql).catch(() => undefined));
+  if (stored && reader) {
+    logFilesRead(stored.hit.views, stored.from);
+    return queryResult(reader, stored.hit.views.map((v) => ({ ...v })), options.exact);
+  }
+  if (stored) {
+    // Its files may have been vacuumed since: forget it and prepare afresh, which reports any error.
+    clearReadCache(lake);
+    if (lake.queryCache !== undefined) await dropPreparedFile(stored.entry.file);
+  }
+  return prepareAndRun(lake, sql, options);
+}
+
+/** `runQuery` of a query not prepared before (or whose preparation failed to run): prepared, kept, run. */
+async function prepareAndRun(lake: Lake, sql: string, options: QueryOptions): Promise<QueryResult> {
   // DESCRIBE / SUMMARIZE / SHOW <lake table>: DuckDB accepts a query there, not a subquery.
   const text = tableStatementAsQuery(sql);
-  const prepareText = (cached: boolean, attempt?: { unchecked?: boolean }): Promise<PreparedQuery> =>
+  const prepareText = (cached: boolean, attempt?: Attempt): Promise<PreparedQuery> =>
     prepare(lake, text, options, cached, attempt).catch(async (cause: unknown) => {
       throw await queryError(lake, text, cause);
     });
-  const first: { unchecked?: boolean } = {};
+  const first: Attempt = { source: sql };
   let prepared = await prepareText(true, first).catch((error: unknown) => {
     if (!first.unchecked) throw error;
     return prepareText(false);
@@ -312,16 +362,11 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
     if (!prepared.fromCache && !first.unchecked) throw error;
     // A cached or unchecked scan may name files removed since (vacuum): prepare afresh, which checks them.
     if (prepared.fromCache) clearReadCache(lake);
-    const stored = storedFiles.get(prepared);
-    if (stored !== undefined) await dropPreparedFile(stored.file);
+    const storedFile = storedFiles.get(prepared);
+    if (storedFile !== undefined) await dropPreparedFile(storedFile.file);
     prepared = await prepareText(false);
     reader = await execute(prepared);
   }
   await pendingStores.get(prepared);
-  return {
-    columns: reader.columnNames(),
-    types: reader.columnTypes().map((t) => t.toString()),
-    rows: options.exact ? (reader.getRows() as unknown[][]) : (reader.getRowsJS() as unknown[][]),
-    views: prepared.views,
-  };
+  return queryResult(reader, prepared.views, options.exact);
 }

@@ -5,6 +5,7 @@ import { isLakeError } from '../../src/core/index.js';
 import { openLake, prepareQuery, resolveTable, runQuery, tableSnapshot, writeTable } from '../../src/table/index.js';
 import { dataFilePath } from '../../src/engine/index.js';
 import { tempLake } from '../helpers/temp-lake.js';
+import { describeChild, requireBuild, runCliProcess } from '../helpers/child.js';
 
 const t = tempLake('lake-readcache-');
 
@@ -167,6 +168,33 @@ describe('prepared queries on disk (a later process runs a query prepared before
     await writeTable(t.lake, { table, source: 'SELECT 9 id, 0 p, 0.0 x', mode: 'append' });
     await writeTable(t.lake, { table, source: 'SELECT 8 id, 0 p, 0.0 x', mode: 'append' });
     await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[5, 9]]));
+  });
+
+  it('keeps the queries of two lakes sharing one temp folder (LAKE_TEMP_DIR) apart: the same text reads the table of its own lake', async () => {
+    requireBuild();
+    const shared = path.join(t.root, '..', `${path.basename(t.root)}-shared-tmp`);
+    const roots = [path.join(t.root, 'lake-a'), path.join(t.root, 'lake-b')];
+    for (const [i, root] of roots.entries()) {
+      const lake = await openLake({ root, create: true });
+      try {
+        await writeTable(lake, { table: resolveTable(lake, 'silver.same_name'), source: `SELECT range::INT id FROM range(${3 + i})`, mode: 'overwrite' });
+      } finally {
+        lake.close();
+      }
+    }
+    const sql = 'SELECT count(*)::INT AS n FROM silver.same_name AT (VERSION => 0)';
+    const count = async (root: string): Promise<unknown> => {
+      const r = await runCliProcess(['sql', sql, '--format', 'json'], { env: { LAKE_ROOT: root, LAKE_TEMP_DIR: shared } });
+      expect(r.code, describeChild(r)).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    // Each lake twice: the second process of each finds its own stored query, never the other lake's.
+    for (let round = 0; round < 2; round++) {
+      expect(await count(roots[0]!)).toEqual({ n: 3 });
+      expect(await count(roots[1]!)).toEqual({ n: 4 });
+    }
+    expect(readdirSync(path.join(shared, 'queries')).filter((n) => n.endsWith('.query.json'))).toHaveLength(2);
+    rmSync(shared, { recursive: true, force: true });
   });
 
   it('reports a file vacuumed after the query was stored as DATA_FILE_MISSING, naming it, and drops the entry', async () => {
