@@ -4,7 +4,7 @@
  * most recent use (an entry's mtime, set when it is read), the oldest removed when the folder holds
  * too many. A cache is only ever a shortcut: its callers ignore any failure here.
  */
-import { promises as fs, utimesSync } from 'node:fs';
+import { mkdirSync, promises as fs, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface CacheFolderLimits {
@@ -28,6 +28,20 @@ export async function writeCacheEntry(file: string, data: string | Uint8Array, l
   const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
   dated.sort((a, b) => b.t - a.t);
   await Promise.all(dated.slice(limits.keep).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+}
+
+/** `writeCacheEntry` for small entries, synchronously: no trip through libuv's thread pool (see `touchCacheEntry`). */
+export function writeCacheEntrySync(file: string, data: string | Uint8Array, limits: CacheFolderLimits): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, data);
+  renameSync(temp, file);
+  const names = readdirSync(dir).filter((n) => limits.suffixes.some((s) => n.endsWith(s)));
+  if (names.length <= limits.keep + (limits.slack ?? 0)) return;
+  const dated = names.map((n) => ({ n, t: statSync(path.join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
+  dated.sort((a, b) => b.t - a.t);
+  for (const { n } of dated.slice(limits.keep)) rmSync(path.join(dir, n), { force: true });
 }
 
 /**

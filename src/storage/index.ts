@@ -9,5 +9,5 @@ export type { PutResult, PutFaults, FileEntry } from './file-store.js';
 export { isRemote, schemeOf, joinLocation, dirnameLocation, basenameLocation, relativeLocation, resolveLocation, parseS3Location, localStateDir } from './location.js';
 export { s3Settings, s3Credentials, assertConditionalPut, s3ListStats } from './s3-store.js';
 export type { S3Settings } from './s3-store.js';
-export { writeCacheEntry, touchCacheEntry } from './cache-folder.js';
+export { writeCacheEntry, writeCacheEntrySync, touchCacheEntry } from './cache-folder.js';
 export type { CacheFolderLimits } from './cache-folder.js';

@@ -15,7 +15,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PIPELINE_VERSION } from '../core/index.js';
-import { touchCacheEntry, writeCacheEntry } from '../storage/index.js';
+import { touchCacheEntry, writeCacheEntrySync } from '../storage/index.js';
 
 /** Bumped when what a prepared query holds, or how scans are written, changes: old entries are then never matched. */
 const FORMAT = 2;
@@ -39,6 +39,8 @@ export interface StoredQuery<V> {
   sql: string;
   views: V[];
   targets: StoredTarget[];
+  /** The result's column types (DuckDB's names), as the query returned them when it was prepared. */
+  types?: string[];
 }
 
 /** Where a query identified by `parts` (its text, options and the identity of each version it reads) is kept. */
@@ -78,17 +80,17 @@ export async function readPreparedFile<V>(entry: PreparedEntry): Promise<StoredQ
     if (value.key !== entry.key || typeof value.sql !== 'string' || !Array.isArray(value.views) || !Array.isArray(value.targets)) return undefined;
     // Marks the entry as used: trimming keeps the most recently used.
     touchCacheEntry(file);
-    return { sql: value.sql, views: value.views, targets: value.targets };
+    return { sql: value.sql, views: value.views, targets: value.targets, ...(Array.isArray(value.types) ? { types: value.types } : {}) };
   } catch {
     return undefined;
   }
 }
 
 /** Stores `value` for `entry` (atomically: a temp file renamed into place) and trims the folder to the newest entries. */
-export async function writePreparedFile<V>(entry: PreparedEntry, value: StoredQuery<V>): Promise<void> {
+export function writePreparedFile<V>(entry: PreparedEntry, value: StoredQuery<V>): void {
   if (value.sql.length > MAX_SQL_CHARS) return;
   try {
-    await writeCacheEntry(entry.file, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views, targets: value.targets }), { suffixes: [EXTENSION], keep: MAX_ENTRIES, slack: TRIM_SLACK });
+    writeCacheEntrySync(entry.file, JSON.stringify({ key: entry.key, sql: value.sql, views: value.views, targets: value.targets, types: value.types }), { suffixes: [EXTENSION], keep: MAX_ENTRIES, slack: TRIM_SLACK });
   } catch {
     // a cache that cannot be written costs the next process its planning, nothing more
   }

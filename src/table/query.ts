@@ -93,10 +93,8 @@ function logFilesRead(views: readonly ResolvedView[], cached?: 'memory' | 'disk'
   }
 }
 
-/** The disk entry a prepared query came from or was stored as (runQuery drops it when the query fails). */
-const storedFiles = new WeakMap<PreparedQuery, PreparedEntry>();
-/** The write of a prepared query to disk, still running. */
-const pendingStores = new WeakMap<PreparedQuery, Promise<void>>();
+/** What to keep of a preparation once its query has run (`keepPrepared`): never for a query that fails. */
+const toKeep = new WeakMap<PreparedQuery, { entry: PreparedEntry; stored: StoredQuery<ResolvedView>; disk: boolean }>();
 
 /** Where the query `source` (as the caller wrote it) with `options` is kept once prepared (src/table/prepared-cache.ts). */
 function queryEntry(lake: Lake, source: string, options: QueryOptions): PreparedEntry {
@@ -282,14 +280,8 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     if (cached && located && !extension) {
       if (identities === undefined) storePrepared(lake, snapshotKey!, { ...prepared, fromCache: true });
       else {
-        const entry = queryEntry(lake, attempt.source!, options);
         const stored: StoredQuery<ResolvedView> = { sql: prepared.sql, views: prepared.views, targets: identities };
-        storePrepared(lake, entry.key, stored);
-        // Written while DuckDB runs the query (runQuery waits for it after).
-        if (lake.queryCache !== undefined && !out.includes('__lake_dv_')) {
-          pendingStores.set(prepared, writePreparedFile(entry, stored));
-          storedFiles.set(prepared, entry);
-        }
+        toKeep.set(prepared, { entry: queryEntry(lake, attempt.source!, options), stored, disk: lake.queryCache !== undefined && !out.includes('__lake_dv_') });
       }
     }
     return prepared;
@@ -307,11 +299,11 @@ export interface QueryResult {
 
 type Materialized = Awaited<ReturnType<Lake['engine']['connection']['runAndReadAll']>>;
 
-/** The rows, columns and types of a finished query (the DuckDB result is not kept). */
-function queryResult(reader: Materialized, views: ResolvedView[], exact: boolean | undefined): QueryResult {
+/** The rows, columns and types of a finished query (the DuckDB result is not kept); `types` when known already. */
+function queryResult(reader: Materialized, views: ResolvedView[], exact: boolean | undefined, types?: string[]): QueryResult {
   return {
     columns: reader.columnNames(),
-    types: reader.columnTypes().map((t) => t.toString()),
+    types: types ?? reader.columnTypes().map((t) => t.toString()),
     rows: exact ? (reader.getRows() as unknown[][]) : (reader.getRowsJS() as unknown[][]),
     views,
   };
@@ -327,7 +319,9 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   const reader = stored && (await lake.engine.connection.runAndReadAll(stored.hit.sql).catch(() => undefined));
   if (stored && reader) {
     logFilesRead(stored.hit.views, stored.from);
-    return queryResult(reader, stored.hit.views.map((v) => ({ ...v })), options.exact);
+    // The same SQL over the same files has the same result types: kept with it, not asked of DuckDB again.
+    const types = stored.hit.types?.length === reader.columnCount ? stored.hit.types : undefined;
+    return queryResult(reader, stored.hit.views.map((v) => ({ ...v })), options.exact, types);
   }
   if (stored) {
     // Its files may have been vacuumed since: forget it and prepare afresh, which reports any error.
@@ -358,15 +352,27 @@ async function prepareAndRun(lake: Lake, sql: string, options: QueryOptions): Pr
   try {
     reader = await execute(prepared);
   } catch (error) {
-    await pendingStores.get(prepared);
     if (!prepared.fromCache && !first.unchecked) throw error;
     // A cached or unchecked scan may name files removed since (vacuum): prepare afresh, which checks them.
     if (prepared.fromCache) clearReadCache(lake);
-    const storedFile = storedFiles.get(prepared);
-    if (storedFile !== undefined) await dropPreparedFile(storedFile.file);
     prepared = await prepareText(false);
     reader = await execute(prepared);
   }
-  await pendingStores.get(prepared);
-  return queryResult(reader, prepared.views, options.exact);
+  const result = queryResult(reader, prepared.views, options.exact);
+  keepPrepared(lake, prepared, result.types);
+  return result;
+}
+
+/**
+ * Keeps a preparation whose query ran, with its result types: in memory, and for a later process
+ * in the lake's folder of prepared queries. Written after the query, synchronously (a small local
+ * file): a write through libuv's thread pool while DuckDB ran would start its four threads on the
+ * cores DuckDB's two were using.
+ */
+function keepPrepared(lake: Lake, prepared: PreparedQuery, types: string[]): void {
+  const keep = toKeep.get(prepared);
+  if (!keep) return;
+  const stored = { ...keep.stored, types };
+  storePrepared(lake, keep.entry.key, stored);
+  if (keep.disk) writePreparedFile(keep.entry, stored);
 }

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
@@ -139,15 +139,21 @@ describe('prepared queries on disk (a later process runs a query prepared before
   it('answers from the stored SQL in another process, without the log (a commit the replay needs removed)', async () => {
     const table = await seed('silver.pq_pinned');
     const sql = `SELECT count(*)::INT n, sum(x) s FROM ${table.name} AT (VERSION => 1) WHERE p = 1`;
+    const known = new Set(entries());
     const first = await runQuery(t.lake, sql);
     expect(first.rows).toEqual([[11, 218.5]]);
     expect(first.views[0]).toMatchObject({ filesRead: 2, filesTotal: 4, filesPrunedByPartition: 2 });
     const before = entries().length;
     expect(before).toBeGreaterThan(0);
     rmSync(path.join(table.tableRoot, '_delta_log', '00000000000000000000.json'));
+    // The entry keeps the result types; the later process takes them from it.
+    const [stored] = entries().filter((n) => !known.has(n)).map((n) => JSON.parse(readFileSync(path.join(t.lake.queryCache!, n), 'utf8')) as { types?: string[] });
+    expect(stored?.types).toEqual(first.types);
+    expect(first.types).toEqual(['INTEGER', 'DECIMAL(38,1)']);
     await another(async (lake) => {
       const again = await runQuery(lake, sql);
       expect(again.rows).toEqual(first.rows);
+      expect(again.types).toEqual(first.types);
       expect(again.views).toEqual(first.views.map((v) => ({ ...v })));
       // The same text with another option is another query: it replays, and here cannot.
       const other = await runQuery(lake, sql, { dataSkipping: false }).catch((e: unknown) => e);
