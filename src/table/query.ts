@@ -96,9 +96,13 @@ function logFilesRead(views: readonly ResolvedView[], cached?: 'memory' | 'disk'
 /** What to keep of a preparation once its query has run (`keepPrepared`): never for a query that fails. */
 const toKeep = new WeakMap<PreparedQuery, { entry: PreparedEntry; stored: StoredQuery<ResolvedView>; disk: boolean }>();
 
-/** Where the query `source` (as the caller wrote it) with `options` is kept once prepared (src/table/prepared-cache.ts). */
+/**
+ * Where the query `source` (as the caller wrote it) with `options` is kept once prepared
+ * (src/table/prepared-cache.ts). What the text means depends on the lake root (`layer.dataset`
+ * names) and the working folder (relative paths such as `delta_scan('./t')`): both are in the key.
+ */
 function queryEntry(lake: Lake, source: string, options: QueryOptions): PreparedEntry {
-  return preparedEntry(lake.queryCache ?? '', [source, options.asOf ?? null, options.dataSkipping ?? null, lake.root]);
+  return preparedEntry(lake.queryCache ?? '', [source, options.asOf ?? null, options.dataSkipping ?? null, lake.root, process.cwd()]);
 }
 
 /**

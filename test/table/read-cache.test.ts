@@ -203,6 +203,32 @@ describe('prepared queries on disk (a later process runs a query prepared before
     rmSync(shared, { recursive: true, force: true });
   });
 
+  it('reads a relative path from the folder it is run in: the same text in two folders is two queries', async () => {
+    requireBuild();
+    const shared = path.join(t.root, '..', `${path.basename(t.root)}-cwd-tmp`);
+    const folders = [path.join(t.root, 'cwd-a'), path.join(t.root, 'cwd-b')];
+    for (const [i, folder] of folders.entries()) {
+      const lake = await openLake({ root: folder, create: true });
+      try {
+        await writeTable(lake, { table: resolveTable(lake, path.join(folder, 't')), source: `SELECT range::INT id FROM range(${5 + i})`, mode: 'overwrite' });
+      } finally {
+        lake.close();
+      }
+    }
+    // One lake root and one temp folder for both: only the working folder tells the tables apart.
+    const env = { LAKE_ROOT: t.root, LAKE_TEMP_DIR: shared };
+    const count = async (cwd: string): Promise<unknown> => {
+      const r = await runCliProcess(['sql', "SELECT count(*)::INT AS n FROM delta_scan('./t', version => 0)", '--format', 'json'], { env, cwd });
+      expect(r.code, describeChild(r)).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(await count(folders[0]!)).toEqual({ n: 5 });
+      expect(await count(folders[1]!)).toEqual({ n: 6 });
+    }
+    rmSync(shared, { recursive: true, force: true });
+  });
+
   it('reports a file vacuumed after the query was stored as DATA_FILE_MISSING, naming it, and drops the entry', async () => {
     const table = await seed('silver.pq_vacuumed');
     const sql = `SELECT count(*)::INT n FROM ${table.name} AT (VERSION => 0)`;
