@@ -173,8 +173,6 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
     targets.push({ ref, table, at: ref.at ?? defaultAt });
   }
   const mode = options.reader ?? readerMode();
-  // What names the versions read now, for keeping this preparation (runQuery looked it up already).
-  const identities = cached && attempt.source !== undefined && targets.length > 0 && mode !== 'extension' ? await targetIdentities(targets) : undefined;
   // One view per table and version spelled alike (a self-join reads one snapshot).
   const viewNames = new Map<string, string>();
   let out = '';
@@ -196,6 +194,8 @@ async function prepare(lake: Lake, sql: string, options: QueryOptions, cached: b
   // Whatever happens below, the parse is over when prepare settles: a caller that closes the engine
   // on an error (a missing version) must not close it under a running statement.
   try {
+    // What names the versions read now, for keeping this preparation (runQuery looked it up already).
+    const identities = cached && attempt.source !== undefined && targets.length > 0 && mode !== 'extension' ? await targetIdentities(targets) : undefined;
     const views: (ResolvedView & { snapshot: Snapshot })[] = [];
     let fromCache = false;
     let allCached = true;
