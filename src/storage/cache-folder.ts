@@ -35,8 +35,14 @@ export function writeCacheEntrySync(file: string, data: string | Uint8Array, lim
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, data);
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, data);
+    renameSync(temp, file);
+  } catch (error) {
+    // A full disk leaves no half-written temp file behind.
+    rmSync(temp, { force: true });
+    throw error;
+  }
   const names = readdirSync(dir).filter((n) => limits.suffixes.some((s) => n.endsWith(s)));
   if (names.length <= limits.keep + (limits.slack ?? 0)) return;
   const dated = names.map((n) => ({ n, t: statSync(path.join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));

@@ -2,8 +2,9 @@
  * Prepared queries kept on disk in the lake's temp folder, so that a fresh process (`lake sql`, a
  * script calling `runQuery`) running a query it ran before over the same table versions skips the
  * log replay, the SQL analysis and the scan planning, and hands DuckDB the SQL at once. An entry
- * is named by a hash of the query text as the caller wrote it, its options and the lake root, so
- * that finding it needs no parsing; it holds, per table the query reads, the version it read and
+ * is named by a hash of the query text as the caller wrote it, its options, the lake root and the
+ * working folder (what the text's names and relative paths mean), so that finding it needs no
+ * parsing; it holds, per table the query reads, the version it read and
  * that version's identity (its commit file: path, version, size, mtime; commits are immutable,
  * and a table re-created at the same path has other commit files). It is used only while every
  * identity is the same now: a read of the latest version misses once a commit lands, and the new

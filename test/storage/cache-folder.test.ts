@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { touchCacheEntry, writeCacheEntry } from '../../src/storage/index.js';
+import { touchCacheEntry, writeCacheEntry, writeCacheEntrySync } from '../../src/storage/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lake-cache-folder-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,5 +23,21 @@ describe('cache folders keep the most recently used entries', () => {
     expect(() => touchCacheEntry(path.join(dir, 'gone.entry'))).not.toThrow();
     await writeCacheEntry(path.join(dir, 'e.entry'), 'e', { suffixes: ['.entry'], keep: 2 });
     expect(readdirSync(dir).sort()).toEqual(['a.entry', 'e.entry', 'notes.txt']);
+  });
+
+  it('writes an entry synchronously with the same trim, and a write that fails leaves no temp file', () => {
+    const sync = path.join(dir, 'sync');
+    mkdirSync(sync);
+    const old = Date.now() / 1000 - 3600;
+    ['p', 'q', 'r'].forEach((n, i) => {
+      writeFileSync(path.join(sync, `${n}.entry`), n);
+      utimesSync(path.join(sync, `${n}.entry`), old + i, old + i);
+    });
+    writeCacheEntrySync(path.join(sync, 's.entry'), 's', { suffixes: ['.entry'], keep: 2 });
+    expect(readdirSync(sync).sort()).toEqual(['r.entry', 's.entry']);
+    // The entry's name is taken by a folder: the rename fails, and the temp file is removed.
+    mkdirSync(path.join(sync, 't.entry', 'inside'), { recursive: true });
+    expect(() => writeCacheEntrySync(path.join(sync, 't.entry'), 't', { suffixes: ['.entry'], keep: 2 })).toThrow();
+    expect(readdirSync(sync).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
