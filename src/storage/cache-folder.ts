@@ -23,11 +23,7 @@ export async function writeCacheEntry(file: string, data: string | Uint8Array, l
   const temp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temp, data);
   await fs.rename(temp, file);
-  const names = (await fs.readdir(dir)).filter((n) => limits.suffixes.some((s) => n.endsWith(s)));
-  if (names.length <= limits.keep + (limits.slack ?? 0)) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.stat(path.join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
-  dated.sort((a, b) => b.t - a.t);
-  await Promise.all(dated.slice(limits.keep).map(({ n }) => fs.rm(path.join(dir, n), { force: true })));
+  trimCacheFolder(dir, limits);
 }
 
 /** `writeCacheEntry` for small entries, synchronously: no trip through libuv's thread pool (see `touchCacheEntry`). */
@@ -43,6 +39,14 @@ export function writeCacheEntrySync(file: string, data: string | Uint8Array, lim
     rmSync(temp, { force: true });
     throw error;
   }
+  trimCacheFolder(dir, limits);
+}
+
+/**
+ * Removes the least recently used entries of `dir` beyond `limits.keep`, once more than `slack`
+ * extra have accumulated. Synchronous: a listing, and a stat per entry only when over the limit.
+ */
+function trimCacheFolder(dir: string, limits: CacheFolderLimits): void {
   const names = readdirSync(dir).filter((n) => limits.suffixes.some((s) => n.endsWith(s)));
   if (names.length <= limits.keep + (limits.slack ?? 0)) return;
   const dated = names.map((n) => ({ n, t: statSync(path.join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
