@@ -87,6 +87,29 @@ export function summarize(runs, field = 'ms') {
   };
 }
 
+/**
+ * The ratio of two sides measured in the same interleaved rounds (`interleave`), round by round:
+ * `a[i][field] / b[i][field]` for each round i, then their median and quartiles. Pairing cancels
+ * what changes between rounds (other load on a shared machine), which a ratio of the two sides'
+ * medians does not; both are reported. `within` is how many rounds had a ratio ≤ `limit`.
+ */
+export function pairedRatio(a, b, { field = 'ms', limit } = {}) {
+  const n = Math.min(a.length, b.length);
+  const ratios = Array.from({ length: n }, (_, i) => a[i][field] / b[i][field]).sort((x, y) => x - y);
+  const at = (q) => {
+    const pos = (n - 1) * q;
+    const lo = Math.floor(pos);
+    return ratios[lo] + (ratios[Math.min(lo + 1, n - 1)] - ratios[lo]) * (pos - lo);
+  };
+  return { median: at(0.5), q1: at(0.25), q3: at(0.75), rounds: n, ...(limit === undefined ? {} : { within: ratios.filter((r) => r <= limit).length }) };
+}
+
+/** `pairedRatio` as text: `0.98× (IQR 0.91–1.07; 8 of 11 rounds ≤ 1.05×)`. */
+export function pairedText(p, limit) {
+  const x = (v) => `${v.toFixed(2)}×`;
+  return `${x(p.median)} (IQR ${x(p.q1)}–${x(p.q3)}${p.within === undefined ? '' : `; ${p.within} of ${p.rounds} rounds ≤ ${x(limit)}`})`;
+}
+
 export function log(message) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }

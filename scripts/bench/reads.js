@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { interleave, log, repoRoot, replaceMarkedBlock, runWorker, summarize, worker } from './lib.js';
+import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, summarize, worker } from './lib.js';
 import { FIRST_SEASON } from './pbp-schema.js';
 
 const REPS = Number(process.env.BENCH_READS_REPS ?? 7);
@@ -123,17 +123,21 @@ function render({ startedAt, finishedAt, loadStart, loadEnd, snapshot, travel })
       "*cold, first read*: the same with the lake's folder of prepared queries emptied first (the log replayed, the SQL analysed and the scan planned in this process); " +
       `*warm*: the median of ${WARM_REPEAT} repeats after one untimed run in the same process (ours then reads from the lake's read cache: a version-pinned query finds its snapshot and SQL there without listing the log, one stat of its commit file; ` +
       "and DuckDB keeps the data files' Parquet footers, `parquet_metadata_cache`, which the lake's engines turn on because a Delta table's files are never rewritten in place). " +
-      "*read_parquet* is DuckDB with its defaults (footer cache off); the last row gives the warm baseline the same footer cache, to show what of the warm ratio is that setting.",
+      "*read_parquet* is DuckDB with its defaults (footer cache off); the last row gives the warm baseline the same footer cache, to show what of the warm ratio is that setting. " +
+      "*ratio* is of the two medians; *paired ratio* takes ours / read_parquet within each round (every round runs each side once), then the median and quartiles of those: it cancels load that changes between rounds.",
     '',
-    '| run | ours (native) | read_parquet | ratio (wall) | ratio (CPU) | ≤ 1.05× |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| run | ours (native) | read_parquet | ratio (wall) | ratio (CPU) | ≤ 1.05× | paired ratio (wall), per round |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
-  const row = (label, o, d) =>
-    lines.push(`| ${label} | ${ms(o.ms)} (${ms(o.minMs)}–${ms(o.maxMs)}) / ${ms(o.cpuMs)} | ${ms(d.ms)} (${ms(d.minMs)}–${ms(d.maxMs)}) / ${ms(d.cpuMs)} | ${ratio(o.ms, d.ms)} | ${ratio(o.cpuMs, d.cpuMs)} | ${verdict(o.ms <= 1.05 * d.ms)} |`);
+  const row = (label, oursRuns, baseRuns) => {
+    const [o, d] = [summarize(oursRuns), summarize(baseRuns)];
+    const paired = pairedText(pairedRatio(oursRuns, baseRuns, { limit: 1.05 }), 1.05);
+    lines.push(`| ${label} | ${ms(o.ms)} (${ms(o.minMs)}–${ms(o.maxMs)}) / ${ms(o.cpuMs)} | ${ms(d.ms)} (${ms(d.minMs)}–${ms(d.maxMs)}) / ${ms(d.cpuMs)} | ${ratio(o.ms, d.ms)} | ${ratio(o.cpuMs, d.cpuMs)} | ${verdict(o.ms <= 1.05 * d.ms)} | ${paired} |`);
+  };
   for (const kind of ['cold', 'cold, first read', 'warm']) {
-    row(kind, summarize(travel.runs[`ours (native), ${kind}`]), summarize(travel.runs[`read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`]));
+    row(kind, travel.runs[`ours (native), ${kind}`], travel.runs[`read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`]);
   }
-  row('warm, against read_parquet with the footer cache on', summarize(travel.runs['ours (native), warm']), summarize(travel.runs['read_parquet with footer cache, warm']));
+  row('warm, against read_parquet with the footer cache on', travel.runs['ours (native), warm'], travel.runs['read_parquet with footer cache, warm']);
   lines.push('', `Same answer (count/sum) from every run of every side: ${travel.answer}.`, '<!-- reads:end -->');
   return lines.join('\n');
 }
@@ -149,6 +153,10 @@ async function main() {
         const s = summarize(list);
         const main = list.every((r) => typeof r.mainCpuMs === 'number') ? ` / main thread CPU ${summarize(list, 'mainCpuMs').ms.toFixed(1)} ms` : '';
         process.stdout.write(`${side}: ${ms(s.ms)} (${ms(s.minMs)}–${ms(s.maxMs)}) / CPU ${ms(s.cpuMs)}${main}\n`);
+      }
+      for (const kind of ['cold', 'cold, first read', 'warm']) {
+        const p = pairedRatio(travel.runs[`ours (native), ${kind}`], travel.runs[`read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`], { limit: 1.05 });
+        process.stdout.write(`paired ${kind}: ${pairedText(p, 1.05)}\n`);
       }
       process.stdout.write(`answer ${travel.answer}, ${travel.files} files\n`);
       return;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { hasGnuTime, interleave, log, markedBlocks, median, python, repoRoot, runWorker, summarize, worker } from './lib.js';
+import { hasGnuTime, interleave, log, markedBlocks, median, pairedRatio, python, repoRoot, runWorker, summarize, worker } from './lib.js';
 import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
 import { readerQueries } from './reader-queries.js';
 import { renderReport } from './report.js';
@@ -287,6 +287,7 @@ async function main() {
               ...summarize(travel.runs[reader]),
               last: travel.runs[reader].at(-1),
               phases: medianPhases(travel.profiles[reader]),
+              paired: pairedRatio(travel.runs[reader], travel.runs.duckdb, { limit: 1.05 }),
               sameAnswer: travel.runs[reader].every((o) => travel.runs.duckdb.every((d) => o.count === d.count && Math.abs(o.sum - d.sum) <= 1e-6 * Math.max(1, Math.abs(d.sum)))),
             },
           ]),

@@ -21,8 +21,14 @@ export async function writeCacheEntry(file: string, data: string | Uint8Array, l
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temp, data);
-  await fs.rename(temp, file);
+  try {
+    await fs.writeFile(temp, data);
+    await fs.rename(temp, file);
+  } catch (error) {
+    // As in the synchronous write: a full disk leaves no half-written temp file behind.
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
   trimCacheFolder(dir, limits);
 }
 

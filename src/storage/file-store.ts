@@ -110,6 +110,18 @@ export async function statIfExists(file: string): Promise<{ size: number; mtimeM
 }
 
 /**
+ * A local folder's stamp: its device, inode, and modification and change times (ms, to a fraction
+ * of a microsecond), which the file system moves whenever an entry is added to, removed from or
+ * renamed in the folder; and how long ago (by this machine's clock) it was last modified.
+ * Undefined when the folder is missing. Synchronous: one stat.
+ */
+export function folderStamp(dir: string): { stamp: string; ageMs: number } | undefined {
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return undefined;
+  return { stamp: `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.ctimeMs}`, ageMs: Date.now() - stat.mtimeMs };
+}
+
+/**
  * Writes `data` to `target`, replacing it if present: written to a unique temp file in the same
  * directory and renamed over `target`, so a reader sees the old or the new content, never a part.
  * For replaceable hints only (`_last_checkpoint`); log entries and data files use `putIfAbsent`.

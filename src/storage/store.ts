@@ -39,6 +39,14 @@ export function statIfExists(file: string): Promise<{ size: number; mtimeMs: num
 }
 
 /**
+ * The stamp of a local folder (file-store.ts `folderStamp`): it changes whenever an entry is added,
+ * removed or renamed there. Undefined on S3, which has no folders to stamp.
+ */
+export function folderStamp(dir: string): { stamp: string; ageMs: number } | undefined {
+  return isRemote(dir) ? undefined : local.folderStamp(dir);
+}
+
+/**
  * Names directly inside `dir`, sorted; empty when missing. `startAfter` keeps only names that sort
  * after it (on S3 the listing starts there: ListObjectsV2 StartAfter).
  */

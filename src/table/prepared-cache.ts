@@ -17,6 +17,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PIPELINE_VERSION } from '../core/index.js';
 import { touchCacheEntry, writeCacheEntrySync } from '../storage/index.js';
+import type { LatestSeen } from './read-cache.js';
 
 /** Bumped when what a prepared query holds, or how scans are written, changes: old entries are then never matched. */
 const FORMAT = 2;
@@ -34,6 +35,12 @@ export interface StoredTarget {
   version: number | null;
   /** The version's identity then (read-cache.ts `versionIdentity`): the entry holds while it is the same now. */
   identity: string;
+  /**
+   * For the latest version: the stamp of the table's log folder before the listing that found it
+   * (read-cache.ts `LatestSeen`). While the folder has that stamp the latest version is the same,
+   * and the check is one stat, not a listing of the log.
+   */
+  seen?: LatestSeen;
 }
 
 export interface StoredQuery<V> {

@@ -6,7 +6,7 @@ import { skipFiles } from './skipping.js';
 import { createExtensionView, readerMode, useExtension, type ReaderMode } from './reader.js';
 import { ident, scanSql } from '../engine/index.js';
 import { resolveTable, type Lake, type TableRef } from './lake.js';
-import { cachedPrepared, cachedScan, clearReadCache, preparedKey, readSnapshot, storePrepared, versionIdentity } from './read-cache.js';
+import { cachedPrepared, cachedScan, clearReadCache, latestSeenOf, preparedKey, readSnapshot, storePrepared, versionIdentity } from './read-cache.js';
 import { dropPreparedFile, preparedEntry, readPreparedFile, writePreparedFile, type PreparedEntry, type StoredQuery, type StoredTarget } from './prepared-cache.js';
 import { queryError } from './query-errors.js';
 import { findTableRefs, tableStatementAsQuery, type TableAt } from './sql-refs.js';
@@ -110,18 +110,29 @@ function queryEntry(lake: Lake, source: string, options: QueryOptions): Prepared
  * folder of prepared queries, when every table version it read is the one it names now: found by
  * the text alone, nothing parsed, replayed or planned. Undefined on a miss.
  */
-async function storedQuery(lake: Lake, source: string, options: QueryOptions): Promise<{ entry: PreparedEntry; hit: StoredQuery<ResolvedView>; from: 'memory' | 'disk' } | undefined> {
+async function storedQuery(
+  lake: Lake,
+  source: string,
+  options: QueryOptions,
+): Promise<{ entry: PreparedEntry; hit: StoredQuery<ResolvedView>; from: 'memory' | 'disk'; restamped?: StoredQuery<ResolvedView> } | undefined> {
   const entry = queryEntry(lake, source, options);
   let hit = cachedPrepared<StoredQuery<ResolvedView>>(lake, entry.key);
   const from = hit ? 'memory' : 'disk';
   if (!hit && lake.queryCache !== undefined) hit = await readPreparedFile<ResolvedView>(entry);
   if (!hit) return undefined;
+  let restamped = false;
+  const targets = [];
   for (const target of hit.targets) {
     const table = { name: target.tableRoot, tableRoot: target.tableRoot };
-    if ((await versionIdentity(table, target.version === null ? undefined : { version: target.version })) !== target.identity) return undefined;
+    if ((await versionIdentity(table, target.version === null ? undefined : { version: target.version }, target.seen)) !== target.identity) return undefined;
+    // A latest version checked by listing (the entry was stored while the log folder was still
+    // changing) may now have a settled stamp: kept with the entry, the next check is one stat.
+    const seen = target.version === null ? latestSeenOf(target.tableRoot, target.identity) : undefined;
+    restamped ||= seen !== undefined && seen.stamp !== target.seen?.stamp;
+    targets.push(seen ? { ...target, seen } : target);
   }
   if (from === 'disk') storePrepared(lake, entry.key, hit);
-  return { entry, hit, from };
+  return { entry, hit, from, ...(restamped ? { restamped: { ...hit, targets } } : {}) };
 }
 
 /**
@@ -135,7 +146,9 @@ async function targetIdentities(targets: readonly { table: TableRef; at: TableAt
     if (at !== undefined && !('version' in at)) return undefined;
     const identity = await versionIdentity(table, at);
     if (identity === undefined) return undefined;
-    out.push({ tableRoot: table.tableRoot, version: at === undefined ? null : at.version, identity });
+    // For the latest version, the log folder's stamp that named it (when settled): a later process checks that, not a listing.
+    const seen = at === undefined ? latestSeenOf(table.tableRoot, identity) : undefined;
+    out.push({ tableRoot: table.tableRoot, version: at === undefined ? null : at.version, identity, ...(seen ? { seen } : {}) });
   }
   return out;
 }
@@ -323,6 +336,10 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   const reader = stored && (await lake.engine.connection.runAndReadAll(stored.hit.sql).catch(() => undefined));
   if (stored && reader) {
     logFilesRead(stored.hit.views, stored.from);
+    if (stored.restamped) {
+      storePrepared(lake, stored.entry.key, stored.restamped);
+      if (lake.queryCache !== undefined) writePreparedFile(stored.entry, stored.restamped);
+    }
     // The same SQL over the same files has the same result types: kept with it, not asked of DuckDB again.
     const types = stored.hit.types?.length === reader.columnCount ? stored.hit.types : undefined;
     return queryResult(reader, stored.hit.views.map((v) => ({ ...v })), options.exact, types);

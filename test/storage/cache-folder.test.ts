@@ -40,4 +40,11 @@ describe('cache folders keep the most recently used entries', () => {
     expect(() => writeCacheEntrySync(path.join(sync, 't.entry'), 't', { suffixes: ['.entry'], keep: 2 })).toThrow();
     expect(readdirSync(sync).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('an asynchronous write that fails leaves no temp file either', async () => {
+    const folder = path.join(dir, 'async');
+    mkdirSync(path.join(folder, 'u.entry', 'inside'), { recursive: true });
+    await expect(writeCacheEntry(path.join(folder, 'u.entry'), 'u', { suffixes: ['.entry'], keep: 2 })).rejects.toThrow();
+    expect(readdirSync(folder)).toEqual(['u.entry']);
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLakeError } from '../../src/core/index.js';
@@ -6,8 +6,22 @@ import { openLake, prepareQuery, resolveTable, runQuery, tableSnapshot, writeTab
 import { dataFilePath } from '../../src/engine/index.js';
 import { tempLake } from '../helpers/temp-lake.js';
 import { describeChild, requireBuild, runCliProcess } from '../helpers/child.js';
+import { captureLogs } from '../helpers/capture-logs.js';
 
 const t = tempLake('lake-readcache-');
+
+/** What the read cache logs (debug) when it names the latest version by the log folder's stamp instead of a listing. */
+const BY_STAMP = 'latest version known without listing the log';
+
+/**
+ * Makes a table's log folder look unchanged for an hour: its stamp is then trusted (a folder
+ * changed within the last 2 s is not; see read-cache.ts `LatestSeen`). Setting the times moves the
+ * folder's change time, so any stamp recorded before no longer matches.
+ */
+function settleLog(tableRoot: string): void {
+  const old = Date.now() / 1000 - 3600;
+  utimesSync(path.join(tableRoot, '_delta_log'), old, old);
+}
 
 async function seed(name: string): Promise<ReturnType<typeof resolveTable>> {
   const table = resolveTable(t.lake, name);
@@ -113,6 +127,28 @@ describe('the read cache (a version read again reuses its snapshot, scan and pre
     expect((await runQuery(t.lake, `SELECT count(*)::INT n FROM delta_scan('${table.tableRoot}', version => 2)`)).rows).toEqual([[32]]);
   });
 
+  it('names the latest version by one stat of a settled log folder, and sees a commit at once (the folder changed)', async () => {
+    const table = await seed('silver.rc_stamp');
+    settleLog(table.tableRoot);
+    const latest = `SELECT count(*)::INT n, max(id) m FROM ${table.name}`;
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[31, 100]]);
+    const again = await captureLogs(() => runQuery(t.lake, latest));
+    expect(again.result.rows).toEqual([[31, 100]]);
+    expect(again.records.some((r) => r.msg.startsWith(BY_STAMP) && r['version'] === 1)).toBe(true);
+    await writeTable(t.lake, { table, source: 'SELECT 104 id, 1 p, 1.0 x', mode: 'append' });
+    const after = await captureLogs(() => runQuery(t.lake, latest));
+    expect(after.result.rows).toEqual([[32, 104]]);
+    expect(after.records.some((r) => r.msg.startsWith(BY_STAMP))).toBe(false);
+    // A folder changed within the last seconds is listed each time: a stamp of it is not trusted.
+    const fresh = await captureLogs(() => runQuery(t.lake, latest));
+    expect(fresh.result.rows).toEqual([[32, 104]]);
+    expect(fresh.records.some((r) => r.msg.startsWith(BY_STAMP))).toBe(false);
+    settleLog(table.tableRoot);
+    expect((await runQuery(t.lake, latest)).rows).toEqual([[32, 104]]);
+    const settled = await captureLogs(() => runQuery(t.lake, latest));
+    expect(settled.records.some((r) => r.msg.startsWith(BY_STAMP) && r['version'] === 2)).toBe(true);
+  });
+
   it('never serves a table re-created at the same path from the old entry', async () => {
     const table = await seed('silver.rc_recreated');
     const sql = `SELECT count(*)::INT n, max(id) m FROM ${table.name} AT (VERSION => 1)`;
@@ -174,6 +210,30 @@ describe('prepared queries on disk (a later process runs a query prepared before
     await writeTable(t.lake, { table, source: 'SELECT 9 id, 0 p, 0.0 x', mode: 'append' });
     await writeTable(t.lake, { table, source: 'SELECT 8 id, 0 p, 0.0 x', mode: 'append' });
     await another(async (lake) => expect((await runQuery(lake, sql)).rows).toEqual([[5, 9]]));
+  });
+
+  it('keeps the log folder stamp of a latest read with the stored query: a later process checks it with one stat, and a commit makes it list again', async () => {
+    requireBuild();
+    const table = await seed('silver.pq_stamp');
+    const sql = `SELECT count(*)::INT AS n, max(id) AS m FROM ${table.name}`;
+    const run = async (): Promise<{ rows: unknown; byStamp: boolean; fromDisk: boolean }> => {
+      const r = await runCliProcess(['sql', sql, '--format', 'json', '--log-level', 'debug'], { env: { LAKE_ROOT: t.root } });
+      expect(r.code, describeChild(r)).toBe(0);
+      const rows = r.stdout.split('\n').filter((l) => l.startsWith('{"n"')).map((l) => JSON.parse(l) as unknown);
+      return { rows, byStamp: r.stderr.includes(BY_STAMP), fromDisk: r.stderr.includes('"cached":"disk"') };
+    };
+    // Stored while the folder was fresh (no stamp): the next process lists, then keeps the stamp.
+    expect(await run()).toMatchObject({ rows: [{ n: 31, m: 100 }], fromDisk: false });
+    settleLog(table.tableRoot);
+    expect(await run()).toEqual({ rows: [{ n: 31, m: 100 }], byStamp: false, fromDisk: true });
+    const stamped = entries()
+      .map((n) => JSON.parse(readFileSync(path.join(t.lake.queryCache!, n), 'utf8')) as { targets: { tableRoot: string; seen?: { version: number } }[] })
+      .filter((e) => e.targets.some((x) => x.tableRoot === table.tableRoot && x.seen?.version === 1));
+    expect(stamped).toHaveLength(1);
+    expect(await run()).toEqual({ rows: [{ n: 31, m: 100 }], byStamp: true, fromDisk: true });
+    // A commit adds a file to the folder: its stamp changes, the log is listed, the new row is read.
+    await writeTable(t.lake, { table, source: 'SELECT 300 id, 2 p, 1.0 x', mode: 'append' });
+    expect(await run()).toEqual({ rows: [{ n: 32, m: 300 }], byStamp: false, fromDisk: false });
   });
 
   it('keeps the queries of two lakes sharing one temp folder (LAKE_TEMP_DIR) apart: the same text reads the table of its own lake', async () => {
