@@ -69,6 +69,10 @@ async function snapshotBench(table, cacheDir) {
   return out;
 }
 
+/** Our time-travel runs, each judged against the read_parquet side `travelBaseline` names. */
+const TRAVEL_KINDS = ['cold', 'cold, first read', 'warm'];
+const travelBaseline = (kind) => `read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`;
+
 async function travelBench({ table, filesJson, version }) {
   const sides = {
     'ours (native), cold': () => runWorker(worker('travel-ours.js', table, version), { env: { LAKE_READER: 'native' } }),
@@ -134,9 +138,7 @@ function render({ startedAt, finishedAt, loadStart, loadEnd, snapshot, travel })
     const paired = pairedText(pairedRatio(oursRuns, baseRuns, { limit: 1.05 }), 1.05);
     lines.push(`| ${label} | ${ms(o.ms)} (${ms(o.minMs)}–${ms(o.maxMs)}) / ${ms(o.cpuMs)} | ${ms(d.ms)} (${ms(d.minMs)}–${ms(d.maxMs)}) / ${ms(d.cpuMs)} | ${ratio(o.ms, d.ms)} | ${ratio(o.cpuMs, d.cpuMs)} | ${verdict(o.ms <= 1.05 * d.ms)} | ${paired} |`);
   };
-  for (const kind of ['cold', 'cold, first read', 'warm']) {
-    row(kind, travel.runs[`ours (native), ${kind}`], travel.runs[`read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`]);
-  }
+  for (const kind of TRAVEL_KINDS) row(kind, travel.runs[`ours (native), ${kind}`], travel.runs[travelBaseline(kind)]);
   row('warm, against read_parquet with the footer cache on', travel.runs['ours (native), warm'], travel.runs['read_parquet with footer cache, warm']);
   lines.push('', `Same answer (count/sum) from every run of every side: ${travel.answer}.`, '<!-- reads:end -->');
   return lines.join('\n');
@@ -154,8 +156,8 @@ async function main() {
         const main = list.every((r) => typeof r.mainCpuMs === 'number') ? ` / main thread CPU ${summarize(list, 'mainCpuMs').ms.toFixed(1)} ms` : '';
         process.stdout.write(`${side}: ${ms(s.ms)} (${ms(s.minMs)}–${ms(s.maxMs)}) / CPU ${ms(s.cpuMs)}${main}\n`);
       }
-      for (const kind of ['cold', 'cold, first read', 'warm']) {
-        const p = pairedRatio(travel.runs[`ours (native), ${kind}`], travel.runs[`read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`], { limit: 1.05 });
+      for (const kind of TRAVEL_KINDS) {
+        const p = pairedRatio(travel.runs[`ours (native), ${kind}`], travel.runs[travelBaseline(kind)], { limit: 1.05 });
         process.stdout.write(`paired ${kind}: ${pairedText(p, 1.05)}\n`);
       }
       process.stdout.write(`answer ${travel.answer}, ${travel.files} files\n`);

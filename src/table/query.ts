@@ -336,10 +336,7 @@ export async function runQuery(lake: Lake, sql: string, options: QueryOptions = 
   const reader = stored && (await lake.engine.connection.runAndReadAll(stored.hit.sql).catch(() => undefined));
   if (stored && reader) {
     logFilesRead(stored.hit.views, stored.from);
-    if (stored.restamped) {
-      storePrepared(lake, stored.entry.key, stored.restamped);
-      if (lake.queryCache !== undefined) writePreparedFile(stored.entry, stored.restamped);
-    }
+    if (stored.restamped) keepStored(lake, stored.entry, stored.restamped, lake.queryCache !== undefined);
     // The same SQL over the same files has the same result types: kept with it, not asked of DuckDB again.
     const types = stored.hit.types?.length === reader.columnCount ? stored.hit.types : undefined;
     return queryResult(reader, stored.hit.views.map((v) => ({ ...v })), options.exact, types);
@@ -393,7 +390,11 @@ async function prepareAndRun(lake: Lake, sql: string, options: QueryOptions): Pr
 function keepPrepared(lake: Lake, prepared: PreparedQuery, types: string[]): void {
   const keep = toKeep.get(prepared);
   if (!keep) return;
-  const stored = { ...keep.stored, types };
-  storePrepared(lake, keep.entry.key, stored);
-  if (keep.disk) writePreparedFile(keep.entry, stored);
+  keepStored(lake, keep.entry, { ...keep.stored, types }, keep.disk);
+}
+
+/** Keeps `stored` under `entry` in memory and, with `disk`, in the lake's folder of prepared queries. */
+function keepStored(lake: Lake, entry: PreparedEntry, stored: StoredQuery<ResolvedView>, disk: boolean): void {
+  storePrepared(lake, entry.key, stored);
+  if (disk) writePreparedFile(entry, stored);
 }

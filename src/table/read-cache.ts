@@ -95,10 +95,15 @@ export async function readSnapshot(lake: Lake, table: TableRef, at: { version: n
   return { snapshot, cached: false };
 }
 
+/** The start of every `entryKey` of `version` of the table at `tableRoot`. */
+function keyOfVersion(tableRoot: string, version: number): string {
+  return `${tableRoot}\u0000${version}\u0000`;
+}
+
 /** The cache key of `version` of `table`: its commit file's size and mtime (undefined when that file is gone). */
 async function entryKey(table: TableRef, version: number): Promise<string | undefined> {
   const commit = await statIfExists(joinLocation(logRootOf(table.tableRoot), commitFileName(version)));
-  return commit ? `${table.tableRoot}\u0000${version}\u0000${commit.size}\u0000${commit.mtimeMs}` : undefined;
+  return commit ? `${keyOfVersion(table.tableRoot, version)}${commit.size}\u0000${commit.mtimeMs}` : undefined;
 }
 
 /**
@@ -149,7 +154,7 @@ function latestByStamp(table: TableRef, known: LatestSeen | undefined = latestSe
  */
 export function latestSeenOf(tableRoot: string, identity: string): LatestSeen | undefined {
   const seen = latestSeen.get(tableRoot);
-  return seen !== undefined && identity.startsWith(`${tableRoot}\u0000${seen.version}\u0000`) ? seen : undefined;
+  return seen !== undefined && identity.startsWith(keyOfVersion(tableRoot, seen.version)) ? seen : undefined;
 }
 
 /**
@@ -161,7 +166,7 @@ export function latestSeenOf(tableRoot: string, identity: string): LatestSeen | 
  */
 export async function versionIdentity(table: TableRef, at: { version: number } | undefined, seen?: LatestSeen): Promise<string | undefined> {
   try {
-    const version = at !== undefined ? at.version : (latestByStamp(table, seen ?? latestSeen.get(table.tableRoot)) ?? (await segmentToRead(table, undefined)).segment.version);
+    const version = at !== undefined ? at.version : (latestByStamp(table, seen) ?? (await segmentToRead(table, undefined)).segment.version);
     return Number.isSafeInteger(version) && version >= 0 ? await entryKey(table, version) : undefined;
   } catch {
     return undefined;
