@@ -5,7 +5,8 @@
  * `toDeltaType` says which Delta type a DuckDB column is stored as; `storageCast` is the SQL that
  * converts the value to exactly that type before it is written.
  */
-import { DuckDBTypeId, type DuckDBType, type DuckDBDecimalType, type DuckDBListType, type DuckDBArrayType, type DuckDBStructType, type DuckDBMapType } from '@duckdb/node-api';
+import type { DuckDBType, DuckDBDecimalType, DuckDBListType, DuckDBArrayType, DuckDBStructType, DuckDBMapType } from '@duckdb/node-api';
+import { DuckDBTypeId } from './duckdb.js';
 import { LakeError } from '../core/index.js';
 import { isArray, isMap, isStruct, parseDecimal, type DataType } from '../delta/index.js';
 import { ident } from './session.js';

@@ -14,7 +14,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb.js';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_MEMORY_LIMIT, engineBudget, literal, type Engine } from './session.js';
 

@@ -3,6 +3,7 @@
  * types, data-file and checkpoint writing, checkpoint reading (the delta room's `CheckpointReader`),
  * the native scan SQL and DuckDB's delta extension. May use core, storage and delta.
  */
+export { DuckDBInstance, DuckDBTypeId, VARCHAR } from './duckdb.js';
 export { openEngine, ident, literal, configureEngines, engineBudget, assertMemoryLimit, removeStaleSpillFolders, memoryLimitBytes, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN } from './session.js';
 export type { Engine, EngineOptions, EngineBudget } from './session.js';
 export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionExprSql, partitionStringSql } from './delta-types.js';

@@ -22,8 +22,7 @@
  * does): then min/max bound the values in the type DuckDB compares them in.
  */
 import { columnMappingMode, commitStats, fileKey, isArray, isMap, isStruct, logicalPartitionValues, parseDecimal, physicalName, type AddAction, type DataType, type Snapshot, type StructField } from '../delta/index.js';
-import { checkpointStatsSql, ident, literal, partitionExprSql, sqlType, type Engine } from '../engine/index.js';
-import { VARCHAR } from '@duckdb/node-api';
+import { checkpointStatsSql, ident, literal, partitionExprSql, sqlType, VARCHAR, type Engine } from '../engine/index.js';
 import { isNode, serializeSql, unqualify, walk, type Node } from './pruning.js';
 
 /** Characters a string max may have before it could be a truncated one (delta-rs, Spark). */

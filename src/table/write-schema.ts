@@ -1,8 +1,7 @@
 import type { DuckDBType } from '@duckdb/node-api';
-import { DuckDBTypeId } from '@duckdb/node-api';
 import { LakeError } from '../core/index.js';
 import { parseDecimal, sameColumns, typeKey, type DataType, type Snapshot, type StructField, type StructType } from '../delta/index.js';
-import { toDeltaType } from '../engine/index.js';
+import { DuckDBTypeId, toDeltaType } from '../engine/index.js';
 import type { Lake } from './lake.js';
 import type { WriteOptions } from './write.js';
 

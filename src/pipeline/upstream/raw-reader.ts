@@ -1,6 +1,6 @@
-import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
 import { LakeError } from '../../core/index.js';
-import { ident, literal, type Engine } from '../../engine/index.js';
+import { DuckDBTypeId, ident, literal, type Engine } from '../../engine/index.js';
 import type { Asset } from './assets.js';
 import type { DatasetDef } from '../catalog/index.js';
 
