@@ -76,4 +76,20 @@ export default tseslint.config(
     ignores: ['src/cli/**'],
     rules: { 'no-console': 'error' },
   },
+  {
+    // CommonJS packages loaded with `require` (an ESM import makes Node scan their sources for
+    // named exports at every start): types may be imported, values come from the loader module.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@duckdb/node-api', allowTypeImports: true, message: 'Take DuckDB values from src/engine/index.ts (loaded with require in src/engine/duckdb.ts); import only types from the package.' },
+            { name: 'pino', allowTypeImports: true, message: 'pino is loaded with require in src/core/logger.ts; import only types from the package.' },
+          ],
+        },
+      ],
+    },
+  },
 );

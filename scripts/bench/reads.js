@@ -6,7 +6,7 @@
 // src/table/read-cache.ts). Writes only the `<!-- reads:begin -->` block of BENCHMARKS.md.
 // Run after a build: `npx tsc -p tsconfig.build.json && node scripts/bench/reads.js`.
 //
-//   BENCH_READS_REPS=7                  interleaved rounds per benchmark
+//   BENCH_READS_REPS=11                  interleaved rounds per benchmark
 //   BENCH_READS_LOG=<table root>        reuse a generated 10,000-commit log (else generated, ~20 s)
 //   BENCH_READS_TRAVEL=<dir>            reuse a time-travel table + travel-files.json kept in <dir>/travel (else staged and written, ~1 min)
 //   BENCH_READS_ONLY=travel             run only the time-travel benchmark and print its rows (BENCHMARKS.md untouched)
@@ -18,7 +18,7 @@ import process from 'node:process';
 import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, summarize, worker } from './lib.js';
 import { FIRST_SEASON } from './pbp-schema.js';
 
-const REPS = Number(process.env.BENCH_READS_REPS ?? 7);
+const REPS = Number(process.env.BENCH_READS_REPS ?? 11);
 const WARM_REPEAT = 5;
 const OUT = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
 // The sizes of `npm run bench` at its default (medium) scale (SCALES in run.js, which runs when imported).

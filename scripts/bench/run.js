@@ -28,8 +28,8 @@ import { renderReport } from './report.js';
  */
 export const SCALES = {
   small: { seasons: 3, rowsPerSeason: 5_000, writeReps: 2, commits: 1_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 500, snapshotReps: 3, travelReps: 3, readerReps: { cold: 3, warm: 3, repeat: 3 } },
-  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 3, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 11, readerReps: { cold: 11, warm: 7, repeat: 5 } },
-  full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 11, readerReps: { cold: 11, warm: 7, repeat: 5 } },
+  medium: { seasons: 27, rowsPerSeason: 10_000, writeReps: 3, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 21, readerReps: { cold: 11, warm: 7, repeat: 5 } },
+  full: { seasons: 27, rowsPerSeason: 50_000, writeReps: 1, commits: 10_000, addsPerCommit: 10, checkpointInterval: 100, oldVersion: 5_000, snapshotReps: 5, travelReps: 21, readerReps: { cold: 11, warm: 7, repeat: 5 } },
 };
 
 const scaleName = process.env.BENCH_SCALE ?? 'medium';

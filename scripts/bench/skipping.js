@@ -8,7 +8,7 @@
 //
 //   BENCH_SKIPPING_SEASONS=6  BENCH_SKIPPING_ROWS=50000    staged seasons × rows per season (a full-size pbp season, 18 weeks)
 //   BENCH_SKIPPING_FILE_ROWS=2800                          rows per data file: a week of plays, as weekly appends write
-//   BENCH_SKIPPING_REPS=11                                 interleaved rounds (cold and warm each)
+//   BENCH_SKIPPING_REPS=15                                 interleaved rounds (cold and warm each)
 //   BENCH_SKIPPING_TABLE=<path>                            reuse a table an earlier run kept (BENCH_KEEP=1): no staging, no write
 //   BENCH_TMP, BENCH_OUT, BENCH_KEEP=1                     as for run.js
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { skippingQueries } from './reader-queries.js';
 const SEASONS = Number(process.env.BENCH_SKIPPING_SEASONS ?? 6);
 const ROWS = Number(process.env.BENCH_SKIPPING_ROWS ?? 50_000);
 const FILE_ROWS = Number(process.env.BENCH_SKIPPING_FILE_ROWS ?? 2_800);
-const REPS = Number(process.env.BENCH_SKIPPING_REPS ?? 11);
+const REPS = Number(process.env.BENCH_SKIPPING_REPS ?? 15);
 const WARM_REPEAT = 5;
 const OUT = process.env.BENCH_OUT ?? path.join(repoRoot, 'BENCHMARKS.md');
 
