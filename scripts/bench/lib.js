@@ -1,6 +1,6 @@
 // Shared helpers of the benchmark driver: running one side of a benchmark in its own child
 // process, reading its peak RSS, and small statistics.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +12,17 @@ export const repoRoot = path.resolve(benchDir, '..', '..');
 export const python = process.env.BENCH_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
 const GNU_TIME = '/usr/bin/time';
 export const hasGnuTime = existsSync(GNU_TIME);
+
+/**
+ * Before timing reads: flushes the dirty pages an earlier phase left (gigabytes after the write
+ * benchmark, and its deleted tables), so that the kernel does not write them back on the same
+ * cores while the reads are timed, then lets the machine idle for `pauseMs`. Both sides of a
+ * comparison gain alike; the rounds only vary less. `sync` missing (not Unix): the pause alone.
+ */
+export async function settle(pauseMs = 2_000) {
+  spawnSync('sync', { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+}
 
 /** A worker script under scripts/bench/workers/ as a command line. */
 export function worker(name, ...args) {

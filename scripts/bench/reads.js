@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, summarize, worker } from './lib.js';
+import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, settle, summarize, worker } from './lib.js';
 import { FIRST_SEASON } from './pbp-schema.js';
 
 const REPS = Number(process.env.BENCH_READS_REPS ?? 11);
@@ -51,6 +51,7 @@ async function travelTable(tmp) {
 }
 
 async function snapshotBench(table, cacheDir) {
+  await settle();
   const out = {};
   for (const version of ['latest', String(scale.oldVersion)]) {
     // The cache a lake keeps is filled by the first load of a checkpoint: fill it untimed.
@@ -74,6 +75,7 @@ const TRAVEL_KINDS = ['cold', 'cold, first read', 'warm'];
 const travelBaseline = (kind) => `read_parquet, ${kind === 'warm' ? 'warm' : 'cold'}`;
 
 async function travelBench({ table, filesJson, version }) {
+  await settle();
   const sides = {
     'ours (native), cold': () => runWorker(worker('travel-ours.js', table, version), { env: { LAKE_READER: 'native' } }),
     'ours (native), cold, first read': () => runWorker(worker('travel-ours.js', table, version, '--first-read'), { env: { LAKE_READER: 'native' } }),

@@ -79,7 +79,7 @@ export function renderReport(r) {
   p(`- **Machine**: \`nproc\` = ${env.nproc}, RAM ${env.memTotalGb.toFixed(1)} GiB, ${env.cpu}, ${env.kernel}`);
   p(`- **Load average** (1/5/15 min) at start ${r.load.start.map((x) => x.toFixed(2)).join(' / ')}, at end ${r.load.end.map((x) => x.toFixed(2)).join(' / ')} — other processes shared the cores; ratios are measured with the sides interleaved, so both sides see the same load${loadNote(r.load, Number(env.nproc))}`);
   p(`- **Software**: Node ${env.node}, @duckdb/node-api ${env.nodeApi} (DuckDB ${env.duckdb}), Python ${env.python} with deltalake ${env.deltalake}, pyarrow ${env.pyarrow}; repo at ${env.commit}`);
-  p(`- **Method**: each side runs in its own child process; the time is taken inside the child around the measured call only (imports and engine start excluded on every side); peak RSS is the child's maximum resident set size from ${env.gnuTime ? '`/usr/bin/time -v`' : '`getrusage` in the child'}; medians over the runs, sides interleaved in rotating order.`);
+  p(`- **Method**: each side runs in its own child process; the time is taken inside the child around the measured call only (imports and engine start excluded on every side); peak RSS is the child's maximum resident set size from ${env.gnuTime ? '`/usr/bin/time -v`' : '`getrusage` in the child'}; medians over the runs, sides interleaved in rotating order; before each read benchmark the dirty pages of the earlier phases are flushed (`sync`) and the machine idles 2 s, so that the kernel does not write them back while reads are timed.`);
   p();
   p('## Summary');
   p();

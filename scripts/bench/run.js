@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { hasGnuTime, interleave, log, markedBlocks, median, pairedRatio, python, repoRoot, runWorker, summarize, worker } from './lib.js';
+import { hasGnuTime, interleave, log, markedBlocks, median, pairedRatio, python, repoRoot, runWorker, settle, summarize, worker } from './lib.js';
 import { FIRST_SEASON, pbpColumns } from './pbp-schema.js';
 import { readerQueries } from './reader-queries.js';
 import { renderReport } from './report.js';
@@ -115,6 +115,7 @@ async function travelBench(tmp, table, staging) {
       log(`time travel: reader ${reader} unavailable: ${unavailable[reader]}`);
     }
   }
+  await settle();
   const runs = await interleave(scale.travelReps, sides, progress('time travel'));
   const profiles = {};
   for (const reader of READERS.filter((r) => sides[r])) {
@@ -152,6 +153,7 @@ async function readersBench(table, setup) {
     unavailable = String(error instanceof Error ? error.message : error).split('\n').find((l) => /error|Error/.test(l)) ?? 'failed';
     log(`readers: extension reader unavailable (${unavailable}); measuring native and auto only`);
   }
+  await settle();
   const result = {};
   for (const [id, query] of Object.entries(queries)) {
     // Cold and warm sides interleaved separately: a cold run is one sample per process, so it gets more runs.
@@ -195,6 +197,7 @@ async function snapshotBench(tmp) {
   log(`snapshot: generating ${scale.commits} commits × ${scale.addsPerCommit} adds, checkpoint every ${scale.checkpointInterval}`);
   const gen = await runWorker(worker('log-gen.js', table, scale.commits, scale.addsPerCommit, scale.checkpointInterval, scale.oldVersion));
   log(`snapshot: log generated in ${(gen.ms / 1000).toFixed(1)} s`);
+  await settle();
   const result = {};
   // Our sides read checkpoints through the parsed-checkpoint cache, as a lake does (it lives in the
   // lake's temp folder); one untimed load per version and mode fills it. `node scripts/bench/reads.js`

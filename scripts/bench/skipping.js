@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, summarize, worker } from './lib.js';
+import { interleave, log, pairedRatio, pairedText, repoRoot, replaceMarkedBlock, runWorker, settle, summarize, worker } from './lib.js';
 import { FIRST_SEASON } from './pbp-schema.js';
 import { skippingQueries } from './reader-queries.js';
 
@@ -50,6 +50,7 @@ async function main() {
     const setup = await runWorker(worker('skipping-setup.js', table, reuse ? '-' : staging, FILE_ROWS, season));
     rmSync(staging, { force: true });
     log(`skipping: table of ${setup.files} files; files with matches ${JSON.stringify(setup.matching)}`);
+    await settle();
     const results = {};
     for (const [id, query] of Object.entries(skippingQueries(table, { season }))) {
       const runs = {};
