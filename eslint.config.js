@@ -87,6 +87,7 @@ export default tseslint.config(
           paths: [
             { name: '@duckdb/node-api', allowTypeImports: true, message: 'Take DuckDB values from src/engine/index.ts (loaded with require in src/engine/duckdb.ts); import only types from the package.' },
             { name: 'pino', allowTypeImports: true, message: 'pino is loaded with require in src/core/logger.ts; import only types from the package.' },
+            { name: 'commander', allowTypeImports: true, message: 'Take commander values from src/cli/commander.ts (loaded with require); import only types from the package.' },
           ],
         },
       ],

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, createRunLogger, newRunId, runBronzeGc, type BronzeGcRunResult, type Catalog } from '../pipeline/index.js';
 import { findSnapshot, listLakeTables, refreshDuckdbViews, resolveTable, type Lake, type OptimizeMetrics, type TableRef } from '../table/index.js';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { LakeError, errnoCode } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, type Catalog, type ResolvedSettings, buildGold, describeMarts, runPromote, type GoldRunResult, type MartDescription, type MartOutcome, type PromoteRunResult } from '../pipeline/index.js';
 import { refreshDuckdbViews } from '../table/index.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV,  parseYears, type SeasonRequest, type Catalog, type ResolvedSettings, runIngest, type DatasetOutcome, type IngestCommand, type IngestRunResult } from '../pipeline/index.js';
 import { openLake, refreshDuckdbViews, type Lake } from '../table/index.js';

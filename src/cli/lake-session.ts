@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from './commander.js';
 import { faultPoint, isLakeError } from '../core/index.js';
 import { configureEngines } from '../engine/index.js';
 import { acquireLock, engineEnv, describeHolder, lakeLockFile, loadCatalog, newRunId, resolveSettings, type Catalog, type ResolvedSettings } from '../pipeline/index.js';

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { ERROR_CODES, LakeError, type ErrorCode } from '../core/index.js';
 import { findDataset, loadCatalog, DEFAULT_CATALOG_FILE, rollbackRun, type RollbackRunResult } from '../pipeline/index.js';
 import { diffTable, parseAsOf, parseTimestamp, duckdbS3Setup, refreshDuckdbViews, resolveTable, restoreTable, vacuumTables, writeDuckdbViews, type DiffResult, type RestoreResult, type TableRef, type VacuumMetrics, type VersionSelector } from '../table/index.js';

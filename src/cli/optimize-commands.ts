@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { LakeError } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, fileLayout, loadCatalog, type Catalog } from '../pipeline/index.js';
 import { listLakeTables, optimizeTable, recordedBusinessKey, refreshDuckdbViews, resolveTable, tableSnapshot, type Lake, type OptimizeMetrics, type TableRef } from '../table/index.js';

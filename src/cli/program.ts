@@ -1,4 +1,4 @@
-import { Command, CommanderError, Help, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from './commander.js';
 import { EXIT, LakeError, PIPELINE_VERSION, asDiskFull, configureLogging, isLakeError } from '../core/index.js';
 import { COMMAND_INDEX, type IndexedCommand } from './command-index.js';
 import { loadDotEnv } from './environment.js';

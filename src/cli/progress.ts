@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from './commander.js';
 import type { ProgressSink, ProgressUpdate, ProgressView } from '../pipeline/index.js';
 
 /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { LakeError, errnoCode } from '../core/index.js';
 import { DEFAULT_CATALOG_FILE, ENV, createRunLogger,  newRunId, partitionLabel, lakeLineage, profileLayer, runPromote, tableLineage, type LakeLineage, type DatasetPromoteOutcome, type ProfileRun, type PromoteRunResult, type TableLineage } from '../pipeline/index.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { DEFAULT_CATALOG_FILE, ENV, defaultReportDir } from '../pipeline/index.js';
 import { openLake } from '../table/index.js';
 import { loadSettings } from './lake-session.js';

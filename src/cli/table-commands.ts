@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from './commander.js';
 import { LakeError, errnoCode } from '../core/index.js';
 import { writeCheckpoint } from '../engine/index.js';
 import { assertLakeTables, missingTableError, prepareQuery, resolveTable, runQuery, tableHistory, tableSnapshot, writeTable, readerMode, type ReaderMode, type SchemaMode, type WriteMode } from '../table/index.js';

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from './commander.js';
 import { LakeError } from '../core/index.js';
 import { INSTALLABLE_EXTENSIONS, installDeltaExtension, type InstallableExtension } from '../engine/index.js';
 import { doctor } from '../pipeline/index.js';
