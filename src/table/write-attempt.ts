@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LakeError, asDiskFull, errnoCode } from '../core/index.js';
+import { LakeError, asDiskFull, errnoCode, isLakeError, logger } from '../core/index.js';
 import { LOG_DIR, filesNumRecords, statsNumRecords, type AddAction, type Snapshot } from '../delta/index.js';
-import { scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
+import { ident, literal, partitionStringSql, scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
 import { assertSafeStore, deleteFile, isRemote, joinLocation, listFilesRecursive } from '../storage/index.js';
 import type { Lake, TableRef } from './lake.js';
 import { listFolders } from './ownership.js';
@@ -40,13 +40,43 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
     const before: FoldersBefore = births > 0 ? { bornSince } : { folders: await listFolders(table.tableRoot) };
     discard = () => discardAttempt(table.tableRoot, prefix, before, rootExisted);
   }
+  const write = (parts?: string[]): Promise<AddAction[]> => writeDataFiles({ ...options, ...(parts ? { sourceParts: parts } : {}), engine: lake.engine, tableRoot: table.tableRoot, filePrefix: prefix });
   try {
-    const adds = await writeDataFiles({ ...options, engine: lake.engine, tableRoot: table.tableRoot, filePrefix: prefix });
-    return { adds, discard };
+    return { adds: await write(), discard };
   } catch (error) {
     await discard();
-    throw asDiskFull(error, tableDescription(table));
+    const parts = isLakeError(error, 'OUT_OF_MEMORY') ? await partitionParts(lake, options) : undefined;
+    if (parts === undefined) throw asDiskFull(error, tableDescription(table));
+    logger().warn({ table: table.name, partitions: parts.length, memoryLimit: lake.engine.memoryLimit }, 'the write ran out of memory writing every partition at once: writing one partition at a time');
+    try {
+      return { adds: await write(parts), discard };
+    } catch (retryError) {
+      await discard();
+      throw asDiskFull(retryError, tableDescription(table));
+    }
   }
+}
+
+/**
+ * A partitioned write whose rows went to every partition at once (one `COPY … PARTITION_BY`)
+ * keeps an unwritten row group per open partition in memory: a wide input of many partitions (the
+ * whole pbp history, 27 seasons × 372 columns) runs out of the memory limit however small
+ * DuckDB's row groups are capped (measured on DuckDB 1.5.5: 1.35 M rows at 1 GiB fail with 64 MB
+ * or 16 MB caps, or 4 open files; one season at a time takes 0.74 GB). After such a failure the
+ * write is split into one source part per partition (its log strings compared as the writer
+ * computes them), written one after the other: memory is bounded by the largest partition, at the
+ * cost of one more run of the source per partition. Undefined when the write cannot be split (not
+ * partitioned, already in parts, or one partition only).
+ */
+async function partitionParts(lake: Lake, options: AttemptFilesOptions): Promise<string[] | undefined> {
+  if (options.partitionColumns.length === 0 || options.sourceParts !== undefined || options.partition !== undefined) return undefined;
+  const keys = options.partitionColumns.map((column) => {
+    const field = options.schema.fields.find((f) => f.name === column);
+    return field && options.sourceColumns.has(column) ? partitionStringSql(ident(column), field.type) : 'NULL';
+  });
+  const rows = await lake.engine.rows<Record<string, string | null>>(`SELECT DISTINCT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM (${options.source}) AS src`);
+  if (rows.length < 2) return undefined;
+  return rows.map((row) => `SELECT * FROM (${options.source}) AS src WHERE ${keys.map((k, i) => `${k} IS NOT DISTINCT FROM ${row[`k${i}`] === null ? 'NULL' : literal(row[`k${i}`]!)}`).join(' AND ')}`);
 }
 
 /** Parquet bytes per row of the files (size / numRecords over the files whose stats give a row count); undefined without rows. */
