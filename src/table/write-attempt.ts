@@ -45,7 +45,8 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
     return { adds: await write(), discard };
   } catch (error) {
     await discard();
-    const parts = isLakeError(error, 'OUT_OF_MEMORY') ? await partitionParts(lake, options) : undefined;
+    // Finding the partitions runs the source once more: if that fails too, the first error stands.
+    const parts = isLakeError(error, 'OUT_OF_MEMORY') ? await partitionParts(lake, options).catch(() => undefined) : undefined;
     if (parts === undefined) throw asDiskFull(error, tableDescription(table));
     logger().warn({ table: table.name, partitions: parts.length, memoryLimit: lake.engine.memoryLimit }, 'the write ran out of memory writing every partition at once: writing one partition at a time');
     try {
@@ -66,8 +67,11 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
  * write is split into one source part per partition (its log strings compared as the writer
  * computes them), written one after the other: memory is bounded by the largest partition, at the
  * cost of one more run of the source per partition. Undefined when the write cannot be split (not
- * partitioned, already in parts, or one partition only).
+ * partitioned, already in parts, one partition only, or more than `MAX_PARTITION_PARTS` partitions,
+ * whose runs of the source would cost more than raising the limit).
  */
+const MAX_PARTITION_PARTS = 1_000;
+
 async function partitionParts(lake: Lake, options: AttemptFilesOptions): Promise<string[] | undefined> {
   if (options.partitionColumns.length === 0 || options.sourceParts !== undefined || options.partition !== undefined) return undefined;
   const keys = options.partitionColumns.map((column) => {
@@ -75,7 +79,7 @@ async function partitionParts(lake: Lake, options: AttemptFilesOptions): Promise
     return field && options.sourceColumns.has(column) ? partitionStringSql(ident(column), field.type) : 'NULL';
   });
   const rows = await lake.engine.rows<Record<string, string | null>>(`SELECT DISTINCT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM (${options.source}) AS src`);
-  if (rows.length < 2) return undefined;
+  if (rows.length < 2 || rows.length > MAX_PARTITION_PARTS) return undefined;
   return rows.map((row) => `SELECT * FROM (${options.source}) AS src WHERE ${keys.map((k, i) => `${k} IS NOT DISTINCT FROM ${row[`k${i}`] === null ? 'NULL' : literal(row[`k${i}`]!)}`).join(' AND ')}`);
 }
 
