@@ -7,7 +7,7 @@ export { DuckDBInstance, DuckDBTypeId, VARCHAR } from './duckdb.js';
 export { openEngine, ident, literal, configureEngines, engineBudget, assertMemoryLimit, removeStaleSpillFolders, memoryLimitBytes, DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_PATTERN } from './session.js';
 export type { Engine, EngineOptions, EngineBudget } from './session.js';
 export { toDeltaType, sqlType, storageCast, partitionValueSql, partitionExprSql, partitionStringSql } from './delta-types.js';
-export { writeDataFiles, SCHEMA_WIDTH_TAG, filesFor, rowGroupSizeFor, partitionFolder } from './parquet-writer.js';
+export { writeDataFiles, SCHEMA_WIDTH_TAG, filesFor, rowGroupSizeFor, partitionFolder, partitionLogStringSql } from './parquet-writer.js';
 export type { WriteFilesOptions } from './parquet-writer.js';
 export { scanSql, dataFilePath } from './scan.js';
 export { enableS3, s3SecretSql } from './s3.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, isLakeError } from '../core/index.js';
-import { buildFileStats, encodeAddPath, type AddAction, type ColumnStatistics, type StructType } from '../delta/index.js';
+import { buildFileStats, encodeAddPath, type AddAction, type ColumnStatistics, type StructField, type StructType } from '../delta/index.js';
 import { deleteFile, ensureDir, isRemote, joinLocation, relativeLocation } from '../storage/index.js';
 import { ident, literal, memoryLimitBytes, outOfMemory, traceSql, type Engine } from './session.js';
 import { partitionStringSql, storageCast } from './delta-types.js';
@@ -93,13 +93,26 @@ export async function writeDataFiles(options: WriteFilesOptions): Promise<AddAct
   return laidOut ? writeLaidOut(options) : writePartitioned(options);
 }
 
+/** The source's value of `field` (NULL when the source lacks the column). */
+function sourceValue(options: Pick<WriteFilesOptions, 'sourceColumns'>, field: StructField): string {
+  return options.sourceColumns.has(field.name) ? ident(field.name) : 'NULL';
+}
+
+/**
+ * The SQL of partition column `column`'s log string (`partitionValues`) for a row of the source,
+ * as the writer computes it: what a partition's rows are grouped by and its folder is named after.
+ */
+export function partitionLogStringSql(options: Pick<WriteFilesOptions, 'schema' | 'sourceColumns'>, column: string): string {
+  const field = options.schema.fields.find((f) => f.name === column);
+  return field === undefined ? 'NULL' : partitionStringSql(sourceValue(options, field), field.type);
+}
+
 /** The SELECT list turning source rows into stored columns: partition columns as log strings, the rest cast to their storage types. */
 function storedSelect(options: WriteFilesOptions, withPartitions: boolean): string[] {
   const partitioned = new Set(options.partitionColumns);
   return options.schema.fields.flatMap((field) => {
-    const source = options.sourceColumns.has(field.name) ? ident(field.name) : 'NULL';
-    if (partitioned.has(field.name)) return withPartitions ? [`${partitionStringSql(source, field.type)} AS ${ident(field.name)}`] : [];
-    return [`${storageCast(source, field.type)} AS ${ident(field.name)}`];
+    if (partitioned.has(field.name)) return withPartitions ? [`${partitionLogStringSql(options, field.name)} AS ${ident(field.name)}`] : [];
+    return [`${storageCast(sourceValue(options, field), field.type)} AS ${ident(field.name)}`];
   });
 }
 

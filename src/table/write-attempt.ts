@@ -4,7 +4,7 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LakeError, asDiskFull, errnoCode, isLakeError, logger } from '../core/index.js';
 import { LOG_DIR, filesNumRecords, statsNumRecords, type AddAction, type Snapshot } from '../delta/index.js';
-import { ident, literal, partitionStringSql, scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
+import { literal, partitionLogStringSql, scanSql, writeDataFiles, type WriteFilesOptions } from '../engine/index.js';
 import { assertSafeStore, deleteFile, isRemote, joinLocation, listFilesRecursive } from '../storage/index.js';
 import type { Lake, TableRef } from './lake.js';
 import { listFolders } from './ownership.js';
@@ -58,6 +58,8 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
   }
 }
 
+const MAX_PARTITION_PARTS = 1_000;
+
 /**
  * A partitioned write whose rows went to every partition at once (one `COPY … PARTITION_BY`)
  * keeps an unwritten row group per open partition in memory: a wide input of many partitions (the
@@ -70,14 +72,9 @@ export async function writeAttemptFiles(lake: Lake, table: TableRef, options: At
  * partitioned, already in parts, one partition only, or more than `MAX_PARTITION_PARTS` partitions,
  * whose runs of the source would cost more than raising the limit).
  */
-const MAX_PARTITION_PARTS = 1_000;
-
 async function partitionParts(lake: Lake, options: AttemptFilesOptions): Promise<string[] | undefined> {
   if (options.partitionColumns.length === 0 || options.sourceParts !== undefined || options.partition !== undefined) return undefined;
-  const keys = options.partitionColumns.map((column) => {
-    const field = options.schema.fields.find((f) => f.name === column);
-    return field && options.sourceColumns.has(column) ? partitionStringSql(ident(column), field.type) : 'NULL';
-  });
+  const keys = options.partitionColumns.map((column) => partitionLogStringSql(options, column));
   const rows = await lake.engine.rows<Record<string, string | null>>(`SELECT DISTINCT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM (${options.source}) AS src`);
   if (rows.length < 2 || rows.length > MAX_PARTITION_PARTS) return undefined;
   return rows.map((row) => `SELECT * FROM (${options.source}) AS src WHERE ${keys.map((k, i) => `${k} IS NOT DISTINCT FROM ${row[`k${i}`] === null ? 'NULL' : literal(row[`k${i}`]!)}`).join(' AND ')}`);
